@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is what they build on.
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+export HIPPOCRATIC_POLICY ?= policies/ducallier.yaml
+
+.PHONY: run test setup lint format check-policies bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+run: setup
+	@mkdir -p var
+	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic migrate --noinput
+	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic demo --host $(HOST) --port $(PORT)
+	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic runserver $(HOST):$(PORT)
+
+test: setup lint check-policies
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-policies: setup
+	$(BIN)/hippocratic policy check policies/*.yaml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

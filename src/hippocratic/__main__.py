@@ -1,0 +1,3 @@
+from hippocratic.cli import main
+
+main()

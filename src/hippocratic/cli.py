@@ -1,0 +1,24 @@
+"""The `hippocratic` console command: Django's management commands, set up for us.
+
+`hippocratic policy ...` is handled by the policy core directly: checking or
+rendering a policy file needs no settings, secrets or database.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(argv if argv is not None else sys.argv)
+    if len(argv) > 1 and argv[1] == "policy":
+        from hippocratic.policy.cli import main as policy_main
+
+        raise SystemExit(policy_main(argv[2:]))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hippocratic.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

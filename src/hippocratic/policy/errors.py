@@ -1,0 +1,43 @@
+"""Problems found in a policy file, in a form a person can act on."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class PolicyIssue:
+    """One problem, located at `file:line:column` and a dotted key path.
+
+    `line` and `column` are 1-based, as editors count them.
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    problem: str
+    expected: str = ""
+    severity: Severity = Severity.ERROR
+    # The promise ID the problem concerns, where there is one (e.g. "PAY-2").
+    promise: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}:{self.column}: {self.path}: {self.problem}"
+        if self.expected:
+            text += f", expected {self.expected}"
+        if self.severity is Severity.WARNING:
+            text = f"{text} (warning)"
+        return text
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used; `issues` holds every error found."""
+
+    def __init__(self, issues: list[PolicyIssue]):
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))

@@ -1,0 +1,397 @@
+"""The policy file, as pydantic models: the single source of truth.
+
+Every field carries a description; the renderer and the documentation read
+them, and the loader turns validation failures into `file:line:column` errors.
+Structure is checked here; references between sections (a cookie naming a
+purpose, a recipient naming a category) are checked by `references.py`, and
+contradictions between sections by `linter.py`.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
+
+from hippocratic.policy.periods import BusinessDays, parse_business_days
+from hippocratic.policy.promises import CATALOGUE
+
+# --- constrained strings -------------------------------------------------------------
+
+FidesKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"),
+    Field(description="A fideslang taxonomy key, dotted from the root: user.contact.email"),
+]
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60),
+    Field(description="A lower-case name made of letters, digits and underscores"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EmailAddress = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+    Field(description="An e-mail address: name@example.com"),
+]
+CookieName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length=64),
+    Field(description="A cookie name as RFC 6265 allows it"),
+]
+
+
+def _known_promise(value: str) -> str:
+    if value not in CATALOGUE:
+        raise ValueError(f"'{value}' is not a promise ID in the catalogue")
+    return value
+
+
+PromiseId = Annotated[str, AfterValidator(_known_promise)]
+
+
+class SubjectKind(StrEnum):
+    """The data subjects a provider deals with (fideslang data subject keys)."""
+
+    VISITOR = "visitor"
+    PROSPECT = "prospect"
+    CUSTOMER = "customer"
+
+
+class Ground(StrEnum):
+    """Why data may leave the provider. Each disclosure records one of these."""
+
+    SERVICE_TO_CUSTOMER = "service_to_customer"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    LEGAL_PROCESS = "legal_process"
+    CRIME_EVIDENCE = "crime_evidence"
+    HARM_PREVENTION = "harm_prevention"
+    LEGAL_REQUIREMENT = "legal_requirement"
+    TERMS_OF_SERVICE = "terms_of_service"
+    PAYMENT_PROCESSING = "payment_processing"
+    JOINT_CUSTOMER = "joint_customer"
+    INTEGRATED_SERVICE = "integrated_service"
+    PARTNER_OFFERS = "partner_offers"
+    TRAFFIC_STATISTICS = "traffic_statistics"
+
+
+class RecipientKind(StrEnum):
+    PAYMENT_PROCESSOR = "payment_processor"
+    REFERRAL_PARTNER = "referral_partner"
+    INTEGRATION_PARTNER = "integration_partner"
+    MARKETING_PARTNER = "marketing_partner"
+    ADVERTISER = "advertiser"
+    LAW_ENFORCEMENT = "law_enforcement"
+    CONTENT_PROVIDER = "content_provider"
+
+
+class VisitorLogField(StrEnum):
+    """What the web server may record per page view (VIS-2, VIS-3, VIS-9)."""
+
+    ISP_DOMAIN = "isp_domain"
+    TIME = "time"
+    PATH = "path"
+    BROWSER_FAMILY = "browser_family"
+    OS_FAMILY = "os_family"
+    REFERRER_DOMAIN = "referrer_domain"
+
+
+class CollectionPoint(StrEnum):
+    """Where a data item is asked for or gathered."""
+
+    WEB_SERVER = "web_server"
+    SIGN_UP = "sign_up"
+    PROFILE = "profile"
+    ORDER_FORM = "order_form"
+    INQUIRY = "inquiry"
+    CHECKOUT = "checkout"
+    SERVICE = "service"
+
+
+class ChoiceKind(StrEnum):
+    OPT_OUT = "opt_out"
+    ACCESS = "access"
+    CORRECTION = "correction"
+    DELETION = "deletion"
+    DISCONTINUE = "discontinue"
+    QUESTION = "question"
+
+
+class ChannelKind(StrEnum):
+    PORTAL = "portal"
+    EMAIL = "email"
+    REPLY = "reply"
+    ONLINE_FORM = "online_form"
+    UNSUBSCRIBE_LINK = "unsubscribe_link"
+
+
+class Strict(BaseModel):
+    """Base of every policy model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# --- provider ------------------------------------------------------------------------
+
+
+class Contact(Strict):
+    email: EmailAddress | None = Field(None, description="The address to write to")
+    online_form: bool = Field(False, description="Reached through a form on the web site")
+
+    @model_validator(mode="after")
+    def _reachable(self):
+        if self.email is None and not self.online_form:
+            raise ValueError(
+                "a contact needs a way to reach it, expected 'email' or 'online_form: true'"
+            )
+        return self
+
+
+class Contacts(Strict):
+    support: Contact = Field(description="Where customers ask for help and corrections")
+    unsubscribe: Contact | None = Field(None, description="Where removal requests go")
+    security: Contact | None = Field(None, description="Where choices and security go")
+    privacy_questions: Contact | None = Field(
+        None, description="Where questions about collection, use or disclosure go"
+    )
+
+
+class Provider(Strict):
+    name: Text = Field(description="The provider's name as customers know it")
+    kind: Text = Field(description="What the provider does, in a few words")
+    website: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+")] = Field(
+        description="The provider's web site address"
+    )
+    contacts: Contacts
+
+
+# --- taxonomy extensions -------------------------------------------------------------
+
+
+class CustomCategory(Strict):
+    """A data category the provider adds below a fideslang default one."""
+
+    fides_key: FidesKey
+    parent_key: FidesKey = Field(description="An existing category this one refines")
+    name: Text
+    description: Text
+
+
+class Taxonomy(Strict):
+    data_categories: tuple[CustomCategory, ...] = ()
+
+
+# --- purposes, subjects and the data collected ---------------------------------------
+
+
+class Purpose(Strict):
+    """A data use (a fideslang data use key) the provider declares."""
+
+    name: Text = Field(description="The purpose, as the public page states it")
+    description: Text
+    requires: tuple[FidesKey, ...] = Field(
+        (), description="Categories this purpose cannot be served without"
+    )
+
+
+class Retention(Strict):
+    days: PositiveInt = Field(description="How long the data is kept, in days")
+    after: Literal["collection", "account_closure"] = Field(
+        "collection", description="When the period starts"
+    )
+    legally_required: bool = Field(
+        False, description="Kept because the law requires it (survives erasure, ACC-8)"
+    )
+
+
+class DataItem(Strict):
+    """One piece of personal data collected from a subject."""
+
+    field: Identifier = Field(description="The name the software uses for it")
+    label: Text = Field(description="The name a person reads")
+    category: FidesKey
+    required: bool = Field(True, description="Whether the subject must provide it")
+    purposes: tuple[FidesKey, ...] = Field(min_length=1, description="The uses it may serve")
+    collected_at: tuple[CollectionPoint, ...] = Field(min_length=1)
+    retention: Retention | None = None
+    description: str = ""
+
+
+class Subject(Strict):
+    name: Text = Field(description="Who they are, in the plural: Visitors, Customers")
+    description: Text
+    data: tuple[DataItem, ...] = ()
+
+
+class VisitorLog(Strict):
+    """What the web server records for each page view."""
+
+    fields: tuple[VisitorLogField, ...] = Field(min_length=1)
+    unique_visitors: bool = Field(False, description="Count unique visitors without cookies")
+    aggregate_min_group: PositiveInt = Field(
+        10, description="Rows counting fewer distinct visitors are folded into 'other'"
+    )
+
+
+class Cookie(Strict):
+    name: CookieName
+    purpose: FidesKey
+    description: Text = Field(description="What it holds, in words")
+    optional: bool = Field(description="Whether the visitor may refuse it")
+    max_age_days: PositiveInt | None = Field(
+        None, description="Lifetime in days; none means it ends with the browser session"
+    )
+    encrypted: bool = False
+    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+
+
+class Recipient(Strict):
+    """A third party that may receive personal data, and on which grounds."""
+
+    key: Identifier
+    kind: RecipientKind
+    name: Text
+    description: Text
+    categories: tuple[FidesKey, ...] = Field((), description="What it may receive")
+    subjects: tuple[SubjectKind, ...] = (SubjectKind.CUSTOMER,)
+    grounds: tuple[Ground, ...] = Field((), description="Why it may receive anything")
+    aggregates_only: bool = Field(False, description="Receives only aggregate statistics")
+    may_retain: bool = Field(True, description="May keep what it receives")
+    opt_out: bool = Field(False, description="A subject may refuse this sharing")
+
+
+class Prohibition(Strict):
+    """A use the policy rules out for some categories, whatever else it says."""
+
+    categories: tuple[FidesKey, ...] = Field(min_length=1)
+    uses: tuple[FidesKey, ...] = Field(min_length=1)
+    statement: Text = Field(description="The sentence the public page shows")
+    promise: PromiseId | None = None
+
+
+class Channel(Strict):
+    kind: ChannelKind
+    contact: Literal["support", "unsubscribe", "security", "privacy_questions"] | None = None
+    subject_line: Text | None = None
+
+    @model_validator(mode="after")
+    def _email_needs_contact(self):
+        if self.kind is ChannelKind.EMAIL and self.contact is None:
+            raise ValueError(
+                "an e-mail channel needs an address, expected 'contact' naming one of "
+                "support, unsubscribe, security, privacy_questions"
+            )
+        return self
+
+
+class Choice(Strict):
+    """Something a subject may ask for, and how."""
+
+    key: Identifier
+    kind: ChoiceKind
+    name: Text
+    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+    uses: tuple[FidesKey, ...] = Field((), description="Uses an opt-out stops")
+    recipients: tuple[Identifier, ...] = Field((), description="Sharing an opt-out stops")
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    usual_days: PositiveInt | None = Field(None, description="How long it usually takes")
+    deadline_days: PositiveInt | None = Field(None, description="The latest it is done")
+
+    @model_validator(mode="after")
+    def _usual_within_deadline(self):
+        if self.usual_days and self.deadline_days and self.usual_days > self.deadline_days:
+            raise ValueError(
+                f"usual_days ({self.usual_days}) is longer than deadline_days "
+                f"({self.deadline_days}), expected usual_days <= deadline_days"
+            )
+        return self
+
+
+class HostedData(Strict):
+    """Data customers keep in the provider's online applications (COM-5)."""
+
+    category: FidesKey
+    staff_access: Literal["never", "customer_permission"]
+    permission_hours: PositiveInt = Field(24, description="How long a permission lasts")
+
+
+class Communications(Strict):
+    """Customers' e-mail and other communications the provider carries."""
+
+    category: FidesKey = Field(description="The category of their contents")
+    disclosure_grounds: tuple[Ground, ...] = ()
+    moderation: bool = Field(False, description="Harmful messages may be reviewed or blocked")
+    hosted_data: HostedData | None = None
+
+
+def _business_days(value: object) -> BusinessDays:
+    if isinstance(value, BusinessDays):
+        return value
+    if not isinstance(value, (int, str)):
+        raise ValueError("a period is a number or a phrase such as '10 business days'")
+    return parse_business_days(value)
+
+
+NoticePeriod = Annotated[BusinessDays, BeforeValidator(_business_days)]
+
+
+class Changes(Strict):
+    """How the policy changes (POL-3, POL-4)."""
+
+    notice: NoticePeriod | None = Field(
+        None, description="How long before a change takes effect customers are told"
+    )
+    how_to_respond: str = ""
+
+
+class Revision(Strict):
+    date: dt.date = Field(description="When the policy was last revised (POL-2)")
+    version: Text | None = None
+
+
+# --- the whole file ------------------------------------------------------------------
+
+
+class Policy(Strict):
+    """A provider's privacy policy: what it collects, why, who sees it, for how long."""
+
+    format: Literal["hippocratic/1"] = Field(description="The policy file format version")
+    provider: Provider
+    revision: Revision
+    introduction: Text
+    promises: tuple[PromiseId, ...] = Field(min_length=1)
+    taxonomy: Taxonomy = Taxonomy()
+    purposes: dict[FidesKey, Purpose] = Field(min_length=1)
+    subjects: dict[SubjectKind, Subject] = Field(min_length=1)
+    visitor_log: VisitorLog | None = None
+    cookies: tuple[Cookie, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
+    prohibitions: tuple[Prohibition, ...] = ()
+    communications: Communications | None = None
+    choices: tuple[Choice, ...] = ()
+    changes: Changes = Changes()
+
+    def makes(self, promise_id: str) -> bool:
+        """Whether this policy switches the promise on."""
+        return promise_id in self.promises
+
+    def data_items(self):
+        """Every (subject, item) pair, in file order."""
+        for kind, subject in self.subjects.items():
+            for item in subject.data:
+                yield kind, item
+
+    def collected_categories(self, subject: SubjectKind | None = None) -> set[str]:
+        return {item.category for kind, item in self.data_items() if subject in (None, kind)}
+
+    def recipients_of(self, kind: RecipientKind) -> list[Recipient]:
+        return [r for r in self.recipients if r.kind is kind]

@@ -1,0 +1,41 @@
+"""Prepare the demo site: a staff login with a fresh password, and where to go."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from hippocratic.site.provider import current_policy
+
+DEMO_STAFF = "staff"
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the demo staff login and print the demo site's addresses."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, host, port, **options):
+        if not settings.DEBUG:
+            raise CommandError("demo resets a staff password: it runs only with DEBUG on.")
+        password = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            user, _ = get_user_model().objects.get_or_create(username=DEMO_STAFF)
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+        policy = current_policy()
+        base = f"http://{host}:{port}"
+        self.stdout.write(
+            f"\n  {policy.provider.name} ({settings.HIPPOCRATIC_POLICY})\n"
+            f"  Home page:       {base}/\n"
+            f"  Privacy policy:  {base}/privacy/\n"
+            f"  Staff admin:     {base}/admin/\n"
+            f"  Staff login:     {DEMO_STAFF} / {password}\n"
+            "  (a new password each time; set HIPPOCRATIC_POLICY=policies/dracon.yaml "
+            "for another profile)\n"
+        )

@@ -1,0 +1,37 @@
+"""The configured provider's policy, loaded once and cached.
+
+The file named by settings.HIPPOCRATIC_POLICY is read lazily (never at import
+time), cached, and the cache is cleared when a test overrides the setting, as
+Django does for PASSWORD_HASHERS.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from hippocratic.policy import LoadedPolicy, Policy, load_policy
+from hippocratic.policy.render import to_html
+
+
+@cache
+def loaded_policy() -> LoadedPolicy:
+    """The provider's policy; raises PolicyError if the file is invalid."""
+    return load_policy(settings.HIPPOCRATIC_POLICY)
+
+
+def current_policy() -> Policy:
+    return loaded_policy().policy
+
+
+@cache
+def policy_html() -> str:
+    return to_html(current_policy())
+
+
+@receiver(setting_changed)
+def _reset(*, setting, **kwargs):
+    if setting == "HIPPOCRATIC_POLICY":
+        loaded_policy.cache_clear()
+        policy_html.cache_clear()

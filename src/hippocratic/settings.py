@@ -155,12 +155,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+# Outbound mail (Django 6.1's MAILERS). The console in development; SMTP
+# (EMAIL_HOST and friends) in production unless MAIL_BACKEND names another.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "MAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
+        ),
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -17,8 +17,9 @@ from hippocratic.policy.loader import load_policy
 from hippocratic.policy.render import to_html, to_markdown
 
 
-def check(files: list[str], out=sys.stdout) -> int:
+def check(files: list[str], out=None) -> int:
     """Print every issue of every file; 1 if any file has an error."""
+    out = out or sys.stdout
     failed = False
     for file in files:
         try:

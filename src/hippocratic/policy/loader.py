@@ -176,9 +176,12 @@ def _from_pydantic(error: dict, source: SourceMap) -> PolicyIssue:
     value = error.get("input")
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-        return source.issue(
-            loc, f"'{loc[-1]}' is not a valid key", _describe_pattern(error), at_key=True
+        expected = (
+            "one of " + error["ctx"]["expected"]
+            if kind in ("enum", "literal_error")
+            else _describe_pattern(error)
         )
+        return source.issue(loc, f"'{loc[-1]}' is not a valid key", expected, at_key=True)
     if kind == "missing":
         line, column = source.locate(loc[:-1])
         return PolicyIssue(

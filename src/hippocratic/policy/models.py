@@ -8,6 +8,7 @@ contradictions between sections by `linter.py`.
 """
 
 import datetime as dt
+import difflib
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -52,7 +53,11 @@ CookieName = Annotated[
 
 def _known_promise(value: str) -> str:
     if value not in CATALOGUE:
-        raise ValueError(f"'{value}' is not a promise ID in the catalogue")
+        close = difflib.get_close_matches(value, list(CATALOGUE), n=3) or ["VIS-1", "PAY-2"]
+        raise ValueError(
+            f"'{value}' is not a promise ID in the catalogue, expected an ID from "
+            f"PROMISES.md such as {', '.join(close)}"
+        )
     return value
 
 

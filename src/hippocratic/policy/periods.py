@@ -72,7 +72,10 @@ def parse_business_days(value: int | str) -> BusinessDays:
     text = " ".join(str(value).split())
     match = _PERIOD.match(text)
     if not match or not (match["words"] or match["digits"]):
-        raise ValueError(f"'{text}' is not a period in business days")
+        raise ValueError(
+            f"'{text}' is not a period in business days, expected a number or a phrase "
+            "such as 'at least ten (10) business days'"
+        )
     readings = []
     if match["words"]:
         readings.append(words_to_number(match["words"]))

@@ -118,6 +118,12 @@ def build_document(policy: Policy) -> Document:
     sections.append(_retention(policy))
     sections.append(_changes(policy))
     sections.append(_contact(policy))
+    # A paragraph anchors a promise only where this policy makes that promise.
+    for section in sections:
+        section.blocks = [
+            Paragraph(b.text) if isinstance(b, Paragraph) and not policy.makes(b.promise) else b
+            for b in section.blocks
+        ]
     return Document(
         title=f"{name} privacy policy",
         revised=policy.revision.date.isoformat(),
@@ -147,7 +153,7 @@ def _introduction(policy: Policy) -> Section:
         f"This policy is published from the same file that {_possessive(policy.provider.name)} "
         "systems "
         "enforce: what you read here is what the software does.",
-        "POL-1" if policy.makes("POL-1") else "",
+        "POL-1",
     )
     return section
 
@@ -224,7 +230,7 @@ def _cookies(policy: Policy) -> Section:
     section.say(
         "Cookies are small pieces of information that a web site stores in your browser. "
         "We set only the cookies listed here; our software refuses to set any other.",
-        "CK-6" if policy.makes("CK-6") else "",
+        "CK-6",
     )
     rows = tuple(
         (
@@ -409,7 +415,7 @@ def _recipient_promise(policy: Policy, kind: RecipientKind) -> str:
         RecipientKind.ADVERTISER: "VIS-7",
         RecipientKind.CONTENT_PROVIDER: "DIS-7",
     }.get(kind, "")
-    return promise if policy.makes(promise) else ""
+    return promise
 
 
 def _choices(policy: Policy) -> Section:

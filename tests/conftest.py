@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+
+from hippocratic.policy import load_policy
+from hippocratic.policy.promises import CATALOGUE
+
+REPO = Path(__file__).resolve().parent.parent
+POLICIES = REPO / "policies"
+PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A promise marker must name promises that exist, literally."""
+    for item in items:
+        for marker in item.iter_markers("promise"):
+            unknown = [p for p in marker.args if p not in CATALOGUE]
+            if unknown or not marker.args:
+                raise pytest.UsageError(f"{item.nodeid}: unknown promise IDs {unknown}")
+
+
+@pytest.fixture(params=PROFILES)
+def profile(request):
+    """Each of the five seed profiles, loaded."""
+    return load_policy(POLICIES / f"{request.param}.yaml")
+
+
+@pytest.fixture
+def policy_path():
+    def path(name: str) -> Path:
+        return POLICIES / f"{name}.yaml"
+
+    return path

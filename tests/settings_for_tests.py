@@ -1,0 +1,19 @@
+"""Settings for the test suite: production settings with test-only values.
+
+DEBUG stays off, so the suite runs what production runs; the secret below is
+for tests only and is never used by a deployed site.
+"""
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HIPPOCRATIC_HOME", str(REPO))
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.pop("HIPPOCRATIC_DEBUG", None)
+
+from hippocratic.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only

@@ -1,0 +1,70 @@
+"""The site shell: public pages and the privacy policy page."""
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+from django.urls import reverse
+from tests_paths import POLICIES
+
+from hippocratic.policy import load_policy
+from hippocratic.policy.render import to_html
+
+PUBLIC_PAGES = ["site:home", "site:privacy"]
+
+
+@pytest.mark.promise("VIS-1")
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_public_pages_need_no_login_and_set_no_cookie(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert response.cookies == {}
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.promise("VIS-8")
+def test_links_out_send_only_our_origin(client):
+    response = client.get(reverse("site:home"))
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.promise("POL-1")
+@pytest.mark.parametrize("name", ["dracon", "isp", "japoon", "quality", "ducallier"])
+def test_privacy_page_is_the_configured_policy_file_rendered(client, name):
+    path = POLICIES / f"{name}.yaml"
+    with override_settings(HIPPOCRATIC_POLICY=str(path)):
+        response = client.get(reverse("site:privacy"))
+    assert response.status_code == 200
+    assert to_html(load_policy(path).policy) in response.content.decode()
+
+
+@pytest.mark.promise("POL-1")
+def test_privacy_page_follows_a_change_to_the_file(client, tmp_path):
+    """Edit the file and the page says what the edit says: they cannot differ."""
+    text = (POLICIES / "dracon.yaml").read_text()
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(text.replace("date: 2001-06-01", "date: 2026-11-02"))
+    with override_settings(HIPPOCRATIC_POLICY=str(edited)):
+        page = client.get(reverse("site:privacy")).content.decode()
+    assert "November 2, 2026" in page
+    assert "June 1, 2001" not in page
+
+
+@pytest.mark.promise("POL-2")
+def test_every_page_shows_when_the_policy_was_last_revised(client):
+    page = client.get(reverse("site:home")).content.decode()
+    assert '<time datetime="2010-03-15">March 15, 2010</time>' in page
+
+
+def test_pages_refuse_unsafe_methods(client):
+    assert client.post(reverse("site:privacy")).status_code in (403, 405)
+
+
+def test_invalid_policy_file_stops_the_site_with_its_message(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: hippocratic/1\nprovider: {}\n")
+    with override_settings(HIPPOCRATIC_POLICY=str(bad)):
+        found = checks.run_checks()
+    messages = [e.msg for e in found if e.id == "hippocratic.E001"]
+    assert f"{bad}:2:11: provider.name: required key is missing, expected a value for 'name'" in (
+        messages
+    )

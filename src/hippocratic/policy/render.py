@@ -52,6 +52,12 @@ class Section:
     def say(self, text: str, promise: str = "") -> None:
         self.blocks.append(Paragraph(text, promise))
 
+    def state(self, policy: Policy, *promise_ids: str) -> None:
+        """Add the public statement of each promise the policy makes."""
+        for promise_id in promise_ids:
+            if policy.makes(promise_id):
+                self.say(STATEMENTS[promise_id], promise_id)
+
 
 @dataclass
 class Document:
@@ -59,6 +65,59 @@ class Document:
     revised: str
     sections: list[Section]
 
+
+# The public statement of each promise, by its literal ID.
+STATEMENTS = {
+    "VIS-1": "You can visit our web site without identifying yourself or revealing any personal "
+    "information: no public page asks you to sign in or to accept a cookie.",
+    "VIS-4": "Our web server does not collect your e-mail address, your full Internet address, or "
+    "any information on what other pages on the Web you have visited.",
+    "VIS-6": "We compile aggregated, anonymous statistics such as the number of page views, the "
+    "number of unique visitors (counted without cookies or any stored identifier) and the"
+    " domains visitors come from.",
+    "VIS-8": "Our site links to products and services of other companies. A site you follow a link"
+    " to learns only that you came from our site, not which page.",
+    "CK-1": "Preference cookies remember your choices; they hold no identity.",
+    "CK-3": "The session cookie for our secure area carries only signed authentication for one "
+    "session. If you refuse it, you cannot use the secure area, and we tell you so.",
+    "CK-4": "A persistent, encrypted cookie that keeps you signed in is set only if you ask for "
+    "it.",
+    "CK-5": "When you follow a link from an affiliate or promotion, a session cookie names that "
+    "affiliate. Accepting it is optional.",
+    "ACC-3": "While you are a customer, we keep your account status, your choice of services and "
+    "customer logs in the normal course of providing service.",
+    "ACC-5": "We set up the Services for individuals and their organisations; an organisation may "
+    "have several users.",
+    "PAY-1": "Card numbers go straight to our payment processor. We keep only the processor's "
+    "reference to your card, its brand and its last four digits; we never store or log a "
+    "full card number.",
+    "PAY-3": "We collect contact information only: we take no payment information on our web site.",
+    "COM-2": "We do not censor, edit, or engage in ongoing review or surveillance of "
+    "communications; our staff have no means to browse or search them in bulk.",
+    "DIS-2": "We do not distribute or share customer e-mail addresses, except as our Terms of "
+    "Service provide or the law requires.",
+    "DIS-8": "You can see every disclosure of your data that the law allows.",
+    "MSG-1": "We send bulletins and other important information about our services to every "
+    "customer, whatever your marketing choices.",
+    "MSG-6": "Your e-mail address may be used to tell you about new products; your billing "
+    "information never is.",
+    "CH-3": "Every request is tracked with its due date and what was done about it.",
+    "VIS-10": "Records of individual visits are deleted when their period ends; only aggregate "
+    "statistics remain.",
+    "POL-4": "Every earlier version of this policy stays readable.",
+    "SEC-1": "Your account is protected by a password. User names are unique, and passwords "
+    "are stored only as slow, salted hashes.",
+    "SEC-2": "We will never ask you for your password, by phone, by e-mail or otherwise, and "
+    "no one here can see it.",
+    "SEC-3": "Logging off ends your session on our servers, and you can end all of your "
+    "sessions at once.",
+    "SEC-4": "Our secure area is served only over encrypted connections, and session "
+    "identifiers are random and replaced each time you log in.",
+    "SEC-5": "Every access to personal data is checked against this policy and written to an "
+    "audit log that shows any tampering.",
+    "ACC-9": "Other than our authorised staff, you are the only person who can see your "
+    "personal information.",
+}
 
 LOG_FIELDS = {
     VisitorLogField.ISP_DOMAIN: "your Internet service provider's domain (not your address)",
@@ -137,12 +196,7 @@ def build_document(policy: Policy) -> Document:
 def _introduction(policy: Policy) -> Section:
     section = Section("introduction", "Our commitment")
     section.say(policy.introduction)
-    if policy.makes("VIS-1"):
-        section.say(
-            "You can visit our web site without identifying yourself or revealing any "
-            "personal information: no public page asks you to sign in or to accept a cookie.",
-            "VIS-1",
-        )
+    section.state(policy, "VIS-1")
     if policy.makes("ACC-4"):
         section.say(
             "Once you choose to give us personally identifiable information, it will only "
@@ -190,24 +244,13 @@ def _visitors(policy: Policy) -> Section:
             f"We may also log {_lower(item.label)}s: only to {uses}{retention}.",
             "VIS-11" if is_within(item.category, "user.device.ip_address") else "",
         )
-    if policy.makes("VIS-4"):
-        section.say(
-            "Our web server does not collect your e-mail address, your full Internet address, "
-            "or any information on what other pages on the Web you have visited.",
-            "VIS-4",
-        )
+    section.state(policy, "VIS-4")
     if log is not None:
         visitor_uses = {u for f in log.fields for u in _item_purposes(policy, f.value)}
         section.say(
             f"This information is used only to {_uses(policy, sorted(visitor_uses))}.", "VIS-5"
         )
-    if policy.makes("VIS-6"):
-        section.say(
-            "We compile aggregated, anonymous statistics such as the number of page views, the "
-            "number of unique visitors (counted without cookies or any stored identifier) and "
-            "the domains visitors come from.",
-            "VIS-6",
-        )
+    section.state(policy, "VIS-6")
     if policy.makes("VIS-7") and log is not None:
         section.say(
             "We may disclose aggregate information on our site's traffic to third parties, "
@@ -216,12 +259,7 @@ def _visitors(policy: Policy) -> Section:
             "singled out.",
             "VIS-7",
         )
-    if policy.makes("VIS-8"):
-        section.say(
-            "Our site links to products and services of other companies. A site you follow "
-            "a link to learns only that you came from our site, not which page.",
-            "VIS-8",
-        )
+    section.state(policy, "VIS-8")
     return section
 
 
@@ -245,26 +283,7 @@ def _cookies(policy: Policy) -> Section:
         for cookie in policy.cookies
     )
     section.blocks.append(Table(("Cookie", "What it holds", "Purpose", "Kept", "Choice"), rows))
-    if policy.makes("CK-1"):
-        section.say("Preference cookies remember your choices; they hold no identity.", "CK-1")
-    if policy.makes("CK-3"):
-        section.say(
-            "The session cookie for our secure area carries only signed authentication for "
-            "one session. If you refuse it, you cannot use the secure area, and we tell you so.",
-            "CK-3",
-        )
-    if policy.makes("CK-4"):
-        section.say(
-            "A persistent, encrypted cookie that keeps you signed in is set only if you ask "
-            "for it.",
-            "CK-4",
-        )
-    if policy.makes("CK-5"):
-        section.say(
-            "When you follow a link from an affiliate or promotion, a session cookie names "
-            "that affiliate. Accepting it is optional.",
-            "CK-5",
-        )
+    section.state(policy, "CK-1", "CK-3", "CK-4", "CK-5")
     return section
 
 
@@ -292,30 +311,7 @@ def _customers(policy: Policy) -> Section:
             "out of providing additional information by not entering it.",
             "ACC-2",
         )
-    if policy.makes("ACC-3"):
-        section.say(
-            "While you are a customer, we keep your account status, your choice of services "
-            "and customer logs in the normal course of providing service.",
-            "ACC-3",
-        )
-    if policy.makes("ACC-5"):
-        section.say(
-            "We set up the Services for individuals and their organisations; an organisation "
-            "may have several users.",
-            "ACC-5",
-        )
-    if policy.makes("PAY-1"):
-        section.say(
-            "Card numbers go straight to our payment processor. We keep only the processor's "
-            "reference to your card, its brand and its last four digits; we never store or "
-            "log a full card number.",
-            "PAY-1",
-        )
-    if policy.makes("PAY-3"):
-        section.say(
-            "We collect contact information only: we take no payment information on our web site.",
-            "PAY-3",
-        )
+    section.state(policy, "ACC-3", "ACC-5", "PAY-1", "PAY-3")
     for rule in policy.prohibitions:
         section.say(rule.statement, rule.promise or "")
     return section
@@ -335,12 +331,7 @@ def _communications(policy: Policy, comms: Communications) -> Section:
             "COM-3",
         )
         section.blocks.append(Bullets(tuple(GROUNDS[g] for g in comms.disclosure_grounds)))
-    if policy.makes("COM-2"):
-        section.say(
-            "We do not censor, edit, or engage in ongoing review or surveillance of "
-            "communications; our staff have no means to browse or search them in bulk.",
-            "COM-2",
-        )
+    section.state(policy, "COM-2")
     if comms.moderation:
         section.say(
             "We will, however, review, delete or block access to communications that may "
@@ -384,12 +375,7 @@ def _disclosure(policy: Policy) -> Section:
         if recipient.opt_out:
             text += " You can ask us never to share your information with them."
         section.say(text, _recipient_promise(policy, recipient.kind))
-    if policy.makes("DIS-2"):
-        section.say(
-            "We do not distribute or share customer e-mail addresses, except as our Terms of "
-            "Service provide or the law requires.",
-            "DIS-2",
-        )
+    section.state(policy, "DIS-2")
     grounds = [
         g for r in policy.recipients_of(RecipientKind.LAW_ENFORCEMENT) for g in r.grounds
         if g in (Ground.HARM_PREVENTION, Ground.LEGAL_REQUIREMENT)
@@ -401,8 +387,7 @@ def _disclosure(policy: Policy) -> Section:
             + ". Every disclosure records its ground, who approved it and exactly what left.",
             "DIS-1",
         )
-    if policy.makes("DIS-8"):
-        section.say("You can see every disclosure of your data that the law allows.", "DIS-8")
+    section.state(policy, "DIS-8")
     return section
 
 
@@ -420,18 +405,7 @@ def _recipient_promise(policy: Policy, kind: RecipientKind) -> str:
 
 def _choices(policy: Policy) -> Section:
     section = Section("choices", "Your choices")
-    if policy.makes("MSG-1"):
-        section.say(
-            "We send bulletins and other important information about our services to every "
-            "customer, whatever your marketing choices.",
-            "MSG-1",
-        )
-    if policy.makes("MSG-6"):
-        section.say(
-            "Your e-mail address may be used to tell you about new products; your billing "
-            "information never is.",
-            "MSG-6",
-        )
+    section.state(policy, "MSG-1", "MSG-6")
     rows = tuple(
         (
             f"{CHOICE_VERBS[c.kind]}: {c.name}",
@@ -442,10 +416,7 @@ def _choices(policy: Policy) -> Section:
     )
     if rows:
         section.blocks.append(Table(("What you can do", "How", "When it is done"), rows))
-    if policy.makes("CH-3"):
-        section.say(
-            "Every request is tracked with its due date and what was done about it.", "CH-3"
-        )
+    section.state(policy, "CH-3")
     return section
 
 
@@ -476,27 +447,9 @@ def _timing(choice: Choice) -> str:
     return "at any time"
 
 
-SECURITY = {
-    "SEC-1": "Your account is protected by a password. User names are unique, and passwords "
-    "are stored only as slow, salted hashes.",
-    "SEC-2": "We will never ask you for your password, by phone, by e-mail or otherwise, and "
-    "no one here can see it.",
-    "SEC-3": "Logging off ends your session on our servers, and you can end all of your "
-    "sessions at once.",
-    "SEC-4": "Our secure area is served only over encrypted connections, and session "
-    "identifiers are random and replaced each time you log in.",
-    "SEC-5": "Every access to personal data is checked against this policy and written to an "
-    "audit log that shows any tampering.",
-    "ACC-9": "Other than our authorised staff, you are the only person who can see your "
-    "personal information.",
-}
-
-
 def _security(policy: Policy) -> Section:
     section = Section("security", "Security")
-    for promise_id, text in SECURITY.items():
-        if policy.makes(promise_id):
-            section.say(text, promise_id)
+    section.state(policy, "SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5", "ACC-9")
     if not section.blocks:
         section.say("We protect the information we hold against loss, misuse and alteration.")
     return section
@@ -519,12 +472,7 @@ def _retention(policy: Policy) -> Section:
         )
     if rows:
         section.blocks.append(Table(("Information", "Kept for"), tuple(rows)))
-    if policy.makes("VIS-10"):
-        section.say(
-            "Records of individual visits are deleted when their period ends; only aggregate "
-            "statistics remain.",
-            "VIS-10",
-        )
+    section.state(policy, "VIS-10")
     return section
 
 
@@ -539,8 +487,7 @@ def _changes(policy: Policy) -> Section:
         )
     else:
         section.say(f"{policy.provider.name} may change this policy by publishing a new version.")
-    if policy.makes("POL-4"):
-        section.say("Every earlier version of this policy stays readable.", "POL-4")
+    section.state(policy, "POL-4")
     section.say(f"This policy was last revised on {_long_date(policy)}.", "POL-2")
     return section
 

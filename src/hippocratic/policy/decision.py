@@ -1,0 +1,160 @@
+"""The decision engine: a policy compiled into `decide(...) -> Decision`.
+
+Rules, in the order they are applied (the first that fails decides):
+
+  1. The actor's role is known.                     else UNKNOWN_ACTOR
+  2. The purpose is declared in the policy.         else PURPOSE_NOT_DECLARED
+  3. The policy has the data subject.               else SUBJECT_NOT_DECLARED
+  4. Each category is collected from that subject.  else CATEGORY_NOT_COLLECTED
+  5. No prohibition rules the use out.              else PROHIBITED_USE (its promise, e.g. PAY-2)
+  6. Each category may serve the purpose.           else PURPOSE_NOT_ALLOWED
+  7. The role may act for the purpose.              else ROLE_NOT_PERMITTED
+  8. The subject has not opted out of the purpose.  else SUBJECT_OPTED_OUT
+  Otherwise ALLOWED. Deny by default: an exception inside the engine is ENGINE_ERROR.
+
+A purpose serves a category when the policy lists that purpose, or a broader use
+containing it (essential.service covers essential.service.operations), for a data
+item of that category. Answers for (role, purpose, subject, category) are cached:
+the policy is immutable, so the compiled engine is a pure function.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from hippocratic.policy.models import Policy, SubjectKind
+from hippocratic.policy.reasons import Reason
+from hippocratic.policy.taxonomy import is_within
+
+# Roles and the purposes (data uses) each may act for. "*" is every declared purpose.
+# `customer` acts on their own data only; the gateway scopes the rows.
+DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
+    "system": ("*",),
+    "customer": ("essential", "functional"),
+    "staff.support": ("essential.service", "functional"),
+    "staff.billing": ("essential.service.payment_processing",),
+    "staff.marketing": ("marketing",),
+    "staff.analytics": ("analytics",),
+    "staff.legal": ("essential.legal_obligation", "third_party_sharing"),
+    "staff.admin": ("*",),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An answer, with the rule that gave it. Never a bare bool."""
+
+    allowed: bool
+    reason: Reason
+    rule: str
+    promise: str = ""
+    # Categories refused, when only some of those asked for are (limited disclosure).
+    refused: frozenset[str] = field(default_factory=frozenset)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True, Reason.ALLOWED, "policy")
+
+
+class Engine:
+    """A policy compiled for fast decisions."""
+
+    def __init__(self, policy: Policy, roles: dict[str, tuple[str, ...]] | None = None):
+        self.policy = policy
+        self.roles = dict(roles or DEFAULT_ROLES)
+        self._collected: dict[str, dict[str, set[str]]] = {}
+        for kind, item in policy.data_items():
+            uses = self._collected.setdefault(kind.value, {}).setdefault(item.category, set())
+            uses.update(item.purposes)
+        self._prohibitions = [
+            (rule.categories, rule.uses, rule.promise or "", i)
+            for i, rule in enumerate(policy.prohibitions)
+        ]
+        self._one = lru_cache(maxsize=65536)(self._decide_one)
+
+    def decide(
+        self,
+        actor_role: str,
+        purpose: str,
+        categories: Iterable[str],
+        subject: SubjectKind | str,
+        *,
+        opted_out: Iterable[str] = (),
+    ) -> Decision:
+        """Whether `actor_role` may use `categories` of `subject` for `purpose`.
+
+        `opted_out` holds the uses this particular subject has refused.
+        """
+        try:
+            subject_key = subject.value if isinstance(subject, SubjectKind) else subject
+            refused: set[str] = set()
+            first_refusal: Decision | None = None
+            for category in categories:
+                answer = self._one(actor_role, purpose, subject_key, category)
+                if not answer.allowed:
+                    refused.add(category)
+                    first_refusal = first_refusal or answer
+            if first_refusal is not None:
+                return Decision(
+                    False,
+                    first_refusal.reason,
+                    first_refusal.rule,
+                    first_refusal.promise,
+                    frozenset(refused),
+                )
+            for use in opted_out:
+                if is_within(purpose, use):
+                    return Decision(False, Reason.SUBJECT_OPTED_OUT, f"opt-out of {use}", "CH-1")
+            return ALLOW
+        except Exception:  # deny by default: an engine fault never fails open
+            return Decision(False, Reason.ENGINE_ERROR, "engine")
+
+    def allowed_categories(
+        self, actor_role: str, purpose: str, categories: Iterable[str], subject: str
+    ) -> set[str]:
+        """The subset of `categories` this role may see for this purpose."""
+        return {c for c in categories if self._one(actor_role, purpose, subject, c).allowed}
+
+    def _decide_one(self, role: str, purpose: str, subject: str, category: str) -> Decision:
+        # 1. The actor's role is known.
+        if role not in self.roles:
+            return Decision(False, Reason.UNKNOWN_ACTOR, f"roles.{role}")
+        # 2. The purpose is declared.
+        if purpose not in self.policy.purposes:
+            return Decision(False, Reason.PURPOSE_NOT_DECLARED, f"purposes.{purpose}")
+        # 3. The subject is in the policy.
+        collected = self._collected.get(subject)
+        if collected is None:
+            return Decision(False, Reason.SUBJECT_NOT_DECLARED, f"subjects.{subject}")
+        # 4. The category is collected from this subject.
+        uses = collected.get(category)
+        if uses is None:
+            return Decision(
+                False, Reason.CATEGORY_NOT_COLLECTED, f"subjects.{subject}.data[{category}]"
+            )
+        # 5. No prohibition rules the use out.
+        for rule_categories, rule_uses, promise, index in self._prohibitions:
+            if any(is_within(category, c) for c in rule_categories) and any(
+                is_within(purpose, u) for u in rule_uses
+            ):
+                return Decision(False, Reason.PROHIBITED_USE, f"prohibitions[{index}]", promise)
+        # 6. The category may serve the purpose.
+        if not any(is_within(purpose, use) for use in uses):
+            promise = "VIS-5" if subject == SubjectKind.VISITOR.value else "ACC-4"
+            return Decision(
+                False,
+                Reason.PURPOSE_NOT_ALLOWED,
+                f"subjects.{subject}.data[{category}].purposes",
+                promise,
+            )
+        # 7. The role may act for the purpose.
+        scopes = self.roles[role]
+        if "*" not in scopes and not any(is_within(purpose, scope) for scope in scopes):
+            return Decision(False, Reason.ROLE_NOT_PERMITTED, f"roles.{role}")
+        return ALLOW
+
+
+def compile_policy(policy: Policy) -> Engine:
+    return Engine(policy)

@@ -1,0 +1,39 @@
+"""Why a decision came out as it did: the closed list of reason codes, and their words.
+
+Codes live only in the Reason enum; explanations for people live only here, in
+EXPLANATIONS, which a test checks covers every member. No external imports.
+"""
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    ALLOWED = "allowed"
+    UNKNOWN_ACTOR = "unknown_actor"
+    PURPOSE_NOT_DECLARED = "purpose_not_declared"
+    SUBJECT_NOT_DECLARED = "subject_not_declared"
+    CATEGORY_NOT_COLLECTED = "category_not_collected"
+    PROHIBITED_USE = "prohibited_use"
+    PURPOSE_NOT_ALLOWED = "purpose_not_allowed"
+    ROLE_NOT_PERMITTED = "role_not_permitted"
+    SUBJECT_OPTED_OUT = "subject_opted_out"
+    ENGINE_ERROR = "engine_error"
+
+
+EXPLANATIONS: dict[Reason, str] = {
+    Reason.ALLOWED: "The policy allows this purpose for these categories of this subject.",
+    Reason.UNKNOWN_ACTOR: "The actor's role is not one the policy knows; unknown actors are "
+    "denied.",
+    Reason.PURPOSE_NOT_DECLARED: "The purpose is not declared in the policy.",
+    Reason.SUBJECT_NOT_DECLARED: "The policy collects nothing from this kind of data subject.",
+    Reason.CATEGORY_NOT_COLLECTED: "The policy does not collect this category from this subject.",
+    Reason.PROHIBITED_USE: "The policy rules this use out for this category.",
+    Reason.PURPOSE_NOT_ALLOWED: "The policy does not list this purpose for this category.",
+    Reason.ROLE_NOT_PERMITTED: "The actor's role may not act for this purpose.",
+    Reason.SUBJECT_OPTED_OUT: "The data subject has opted out of this use.",
+    Reason.ENGINE_ERROR: "The decision could not be made; access is denied.",
+}
+
+
+def explain(reason: Reason) -> str:
+    return EXPLANATIONS[reason]

@@ -1,7 +1,7 @@
 """Print the README's promise table: each promise, the profiles making it, its tests.
 
-Run `python scripts/promise_table.py` and paste the output between the markers
-in README.md; tests/test_readme.py fails when the two differ.
+`python scripts/promise_table.py --write` puts it between the markers in
+README.md; tests/test_readme.py fails when the two differ.
 """
 
 import re
@@ -44,5 +44,18 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_readme() -> None:
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    start = text.index(START) + len(START)
+    end = text.index(END)
+    readme.write_text(text[:start] + "\n" + table() + text[end:])
+
+
+START, END = "<!-- promise-table -->", "<!-- /promise-table -->"
+
 if __name__ == "__main__":
-    sys.stdout.write(table())
+    if "--write" in sys.argv:
+        write_readme()
+    else:
+        sys.stdout.write(table())

@@ -15,7 +15,7 @@ def test_promise_table_is_current():
     readme = (REPO / "README.md").read_text()
     found = re.search(r"<!-- promise-table -->\n(.*?)<!-- /promise-table -->", readme, re.S)
     assert found is not None
-    assert found[1] == table, "run scripts/promise_table.py and paste it into README.md"
+    assert found[1] == table, "run: .venv/bin/python scripts/promise_table.py --write"
 
 
 def test_readme_shows_the_two_commands():

@@ -30,6 +30,11 @@ HIPPOCRATIC_POLICY = str(
 )
 
 
+# The Ed25519 key that signs audit checkpoints; keep it outside the database
+# (development generates one under var/ on first use).
+HIPPOCRATIC_AUDIT_KEY = os.environ.get("HIPPOCRATIC_AUDIT_KEY", str(VAR_DIR / "audit-ed25519.pem"))
+
+
 def _dev_secret_key() -> str:
     """A per-checkout key for development, kept out of the repository under var/."""
     path = VAR_DIR / "dev-secret-key"
@@ -66,11 +71,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "hippocratic.enforcement",
+    "hippocratic.accounts",
+    "hippocratic.billing",
     "hippocratic.site",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hippocratic.enforcement.middleware.DeclaredCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

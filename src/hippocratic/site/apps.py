@@ -7,4 +7,5 @@ class SiteConfig(AppConfig):
     verbose_name = "Web site"
 
     def ready(self):
-        from hippocratic.site import checks, provider  # noqa: F401 (registers checks, receivers)
+        from hippocratic import provider  # noqa: F401 (connects its setting_changed receiver)
+        from hippocratic.site import checks  # noqa: F401 (registers the policy check)

@@ -5,9 +5,9 @@ from django.core import checks
 from hippocratic.policy import PolicyError
 
 
-@checks.register()
+@checks.register("hippocratic")
 def policy_file_is_valid(app_configs, **kwargs):
-    from hippocratic.site.provider import loaded_policy
+    from hippocratic.provider import loaded_policy
 
     try:
         loaded_policy()

@@ -1,4 +1,4 @@
-from hippocratic.site.provider import current_policy
+from hippocratic.provider import current_policy
 
 
 def provider(request):

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from hippocratic.site.provider import current_policy, policy_html
+from hippocratic.provider import current_policy, policy_html
 
 
 @require_safe

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hippocratic.site.provider import current_policy
+from hippocratic.provider import current_policy
 
 DEMO_STAFF = "staff"
 

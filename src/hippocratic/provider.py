@@ -1,7 +1,7 @@
-"""The configured provider's policy, loaded once and cached.
+"""The configured provider: its policy and the compiled decision engine, loaded once.
 
 The file named by settings.HIPPOCRATIC_POLICY is read lazily (never at import
-time), cached, and the cache is cleared when a test overrides the setting, as
+time) and cached; the caches are cleared when a test overrides the setting, as
 Django does for PASSWORD_HASHERS.
 """
 
@@ -12,6 +12,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from hippocratic.policy import LoadedPolicy, Policy, load_policy
+from hippocratic.policy.decision import Engine
 from hippocratic.policy.render import to_html
 
 
@@ -26,6 +27,11 @@ def current_policy() -> Policy:
 
 
 @cache
+def current_engine() -> Engine:
+    return Engine(current_policy())
+
+
+@cache
 def policy_html() -> str:
     return to_html(current_policy())
 
@@ -33,5 +39,5 @@ def policy_html() -> str:
 @receiver(setting_changed)
 def _reset(*, setting, **kwargs):
     if setting == "HIPPOCRATIC_POLICY":
-        loaded_policy.cache_clear()
-        policy_html.cache_clear()
+        for cached in (loaded_policy, current_engine, policy_html):
+            cached.cache_clear()

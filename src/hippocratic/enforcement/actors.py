@@ -1,0 +1,25 @@
+"""Who is asking: every access to personal data names an actor."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The one on whose behalf data is read or written.
+
+    `role` is a role the decision engine knows (system, customer, staff.support …);
+    `label` is what the audit log shows (a user name or a task name); a customer
+    actor carries `subject_id`, and sees only rows about that subject.
+    """
+
+    role: str
+    label: str
+    subject_id: int | None = None
+
+    @classmethod
+    def system(cls, task: str) -> "Actor":
+        return cls("system", f"task:{task}")
+
+    @classmethod
+    def for_user(cls, user, role: str) -> "Actor":
+        return cls(role, f"user:{user.pk}:{user.get_username()}")

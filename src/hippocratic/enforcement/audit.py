@@ -1,0 +1,185 @@
+"""Appending to the audit chain, verifying it, and signing its head.
+
+Every append locks the single AuditHead row (SELECT … FOR UPDATE on PostgreSQL;
+on SQLite the IMMEDIATE transaction mode serialises writers), so concurrent
+appends each see the true predecessor.
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hippocratic.enforcement.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
+
+HASHED_FIELDS = (
+    "seq", "at", "actor", "role", "purpose", "action", "subject", "subject_ref",
+    "categories", "allowed", "reason", "rule", "promise", "rows",
+)  # fmt: skip
+
+
+def _now():
+    """The clock, for mocking in tests."""
+    return timezone.now()
+
+
+def canonical(values: dict) -> bytes:
+    """A stable encoding of an entry: sorted keys, no spaces, UTC times to the microsecond."""
+    encoded = {}
+    for name in HASHED_FIELDS:
+        value = values[name]
+        if name == "at":
+            value = value.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+        encoded[name] = value
+    return json.dumps(encoded, sort_keys=True, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, values: dict) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(values)).hexdigest()
+
+
+def _head_for_update() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = AuditHead.objects.get_or_create(pk=1)
+    return head
+
+
+def append(**values) -> AuditEntry:
+    """Append one entry; returns it. Call inside or outside a transaction."""
+    with transaction.atomic():
+        head = _head_for_update()
+        values = {
+            "seq": head.seq + 1,
+            "at": _now(),
+            "rule": "",
+            "promise": "",
+            "rows": 0,
+            **values,
+            "categories": sorted(values.get("categories", ())),
+        }
+        digest = chain_hash(head.hash, values)
+        entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **values)
+        head.seq, head.hash = entry.seq, digest
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    entries: int
+    seq: int | None = None  # the first entry at fault
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.entries} entries"
+        return f"audit chain broken at entry #{self.seq}: {self.problem}"
+
+
+def verify() -> Verdict:
+    """Walk the chain; name the first entry that was edited, deleted, inserted or moved."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        count += 1
+        values = {name: getattr(entry, name) for name in HASHED_FIELDS}
+        if entry.seq != expected_seq:
+            kind = "missing (deleted)" if entry.seq > expected_seq else "out of sequence"
+            return Verdict(False, count, expected_seq, f"entry #{expected_seq} is {kind}")
+        if entry.prev_hash != prev_hash:
+            return Verdict(
+                False, count, entry.seq,
+                "does not follow its predecessor (inserted, reordered or a predecessor deleted)",
+            )  # fmt: skip
+        if chain_hash(prev_hash, values) != entry.hash:
+            return Verdict(False, count, entry.seq, "its content was edited")
+        prev_hash, expected_seq = entry.hash, expected_seq + 1
+    head = AuditHead.objects.filter(pk=1).first()
+    head_seq = head.seq if head else 0
+    if head_seq != expected_seq - 1 or (head and head.hash != prev_hash):
+        return Verdict(
+            False, count, expected_seq, f"the chain ends before the recorded head #{head_seq}"
+        )
+    return Verdict(True, count)
+
+
+# --- signed checkpoints --------------------------------------------------------------
+
+
+def _signing_key() -> Ed25519PrivateKey:
+    path = Path(settings.HIPPOCRATIC_AUDIT_KEY)
+    if not path.exists():
+        if not settings.DEBUG:
+            raise FileNotFoundError(
+                f"no audit signing key at {path}; create one with "
+                "`hippocratic audit keygen` and keep it outside the database"
+            )
+        generate_key(path)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def generate_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(pem)
+    path.chmod(0o600)
+
+
+def _statement(seq: int, digest: str) -> bytes:
+    return f"hippocratic-audit:{seq}:{digest}".encode()
+
+
+def checkpoint() -> AuditCheckpoint:
+    """Sign the current head and store the signature; print it to keep elsewhere too."""
+    key = _signing_key()
+    with transaction.atomic():
+        head = _head_for_update()
+        public = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return AuditCheckpoint.objects.create(
+            seq=head.seq,
+            hash=head.hash,
+            at=_now(),
+            signature=base64.b64encode(key.sign(_statement(head.seq, head.hash))).decode(),
+            public_key=base64.b64encode(public).decode(),
+        )
+
+
+def verify_checkpoint(data: dict) -> Verdict:
+    """Check a checkpoint kept outside: its signature, and that the chain still holds it."""
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"]))
+    try:
+        public.verify(base64.b64decode(data["signature"]), _statement(data["seq"], data["hash"]))
+    except InvalidSignature:
+        return Verdict(False, 0, data["seq"], "the checkpoint's signature is not valid")
+    verdict = verify()
+    if not verdict.ok:
+        return verdict
+    if data["seq"] == 0:
+        return verdict
+    entry = AuditEntry.objects.filter(seq=data["seq"]).first()
+    if entry is None:
+        return Verdict(False, verdict.entries, data["seq"], "the checkpointed entry is gone")
+    if entry.hash != data["hash"]:
+        return Verdict(False, verdict.entries, data["seq"], "differs from the checkpoint")
+    return verdict

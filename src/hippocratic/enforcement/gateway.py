@@ -1,0 +1,303 @@
+"""The one gateway to personal data (Zulip's rule: one approved way in).
+
+    Customer.objects.for_purpose(actor, "essential.service").filter(...)
+
+A personal-data model's default manager refuses unscoped access: `objects.all()`
+raises UnscopedAccess, so forgetting the purpose is a bug tests catch, not a
+silent leak. A scoped queryset, when it runs:
+
+  1. leaves out subjects who opted out of the purpose (their OptOut rows);
+  2. restricts a customer actor to their own rows;
+  3. asks the decision engine about the categories it reads or writes;
+  4. refuses (AccessDenied) when no category may be used, and withholds the
+     fields a purpose may not see (limited disclosure): they come back as None;
+  5. appends one audit entry per query, not one per row.
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.models import OptOut
+from hippocratic.policy.decision import Decision
+from hippocratic.provider import current_engine
+
+
+class UnscopedAccess(RuntimeError):
+    """Personal data was asked for without an actor and a purpose."""
+
+
+class AccessDenied(PermissionDenied):
+    """The policy refuses this access; `decision` says which rule refused it."""
+
+    def __init__(self, decision: Decision | None, message: str):
+        self.decision = decision
+        super().__init__(message)
+
+
+# Set while a gateway call that was decided and audited runs: Django's own
+# machinery (deletion cascades, related lookups inside it) may then fetch rows.
+_inside = contextvars.ContextVar("inside_gateway", default=False)
+
+
+@contextmanager
+def _gateway_call():
+    token = _inside.set(True)
+    try:
+        yield
+    finally:
+        _inside.reset(token)
+
+
+def _ancestors(use: str) -> list[str]:
+    """marketing.communications.email -> itself, marketing.communications, marketing."""
+    parts = use.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+class PersonalQuerySet(models.QuerySet):
+    """A queryset bound to an actor and a purpose."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._actor: Actor | None = None
+        self._purpose: str | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._actor, clone._purpose = self._actor, self._purpose
+        return clone
+
+    # --- scope ---------------------------------------------------------------------
+
+    def _scoped(self, actor: Actor, purpose: str) -> "PersonalQuerySet":
+        qs = self._clone()
+        qs._actor, qs._purpose = actor, purpose
+        model = self.model
+        subject_field = model.subject_field
+        refused = OptOut.objects.filter(
+            subject=model.data_subject, use__in=_ancestors(purpose)
+        ).values("subject_id")
+        qs = qs.exclude(**{f"{subject_field}__in": refused})
+        if actor.role == "customer":
+            qs = qs.filter(**{subject_field: actor.subject_id})
+        return qs
+
+    def _require_scope(self) -> tuple[Actor, str]:
+        if self._actor is None or self._purpose is None:
+            raise UnscopedAccess(
+                f"{self.model.__name__} holds personal data: use "
+                f"{self.model.__name__}.objects.for_purpose(actor, purpose)"
+            )
+        return self._actor, self._purpose
+
+    def _decide(self, action: str, fields: list[models.Field]) -> tuple[Decision, set[str]]:
+        """Decide for the categories of `fields`; deny (and audit it) if none may be used."""
+        actor, purpose = self._require_scope()
+        categories = {category_of(f) for f in fields} - {None}
+        engine = current_engine()
+        decision = engine.decide(actor.role, purpose, categories, self.model.data_subject)
+        if categories and decision.refused == categories:
+            self._audit(action, decision, categories, rows=0)
+            raise AccessDenied(
+                decision,
+                f"{actor.label} ({actor.role}) may not {action} {self.model.__name__} "
+                f"for {purpose}: {decision.reason.value} ({decision.rule})",
+            )
+        withheld = {f.attname for f in fields if category_of(f) in decision.refused}
+        return decision, withheld
+
+    def _audit(self, action: str, decision: Decision, categories, rows: int, ref: str = "*"):
+        actor, purpose = self._require_scope()
+        if actor.subject_id is not None:
+            ref = str(actor.subject_id)
+        disclosed = set(categories) - decision.refused
+        categories = disclosed or set(categories)
+        audit.append(
+            actor=actor.label,
+            role=actor.role,
+            purpose=purpose,
+            action=action,
+            subject=self.model.data_subject,
+            subject_ref=ref,
+            categories=categories,
+            allowed=bool(disclosed),
+            reason=decision.reason.value,
+            rule=decision.rule,
+            promise=decision.promise,
+            rows=rows,
+        )
+
+    # --- reads ---------------------------------------------------------------------
+
+    def _read_fields(self) -> list[models.Field]:
+        """The personal fields this query loads (values(), only() and defer() narrow it)."""
+        personal = self.model.personal_fields()
+        if self._fields:
+            names, loads = set(self._fields), True
+        else:
+            names, deferring = self.query.deferred_loading
+            loads = not deferring
+        if loads and names:
+            return [f for f in personal if f.name in names or f.attname in names]
+        return [f for f in personal if f.name not in names]
+
+    def _fetch_all(self):
+        if self._result_cache is not None:
+            return
+        fields = self._read_fields()
+        decision, withheld = self._decide("read", fields)
+        if withheld and self._fields:
+            # values() rows are plain tuples or dicts: ask for allowed fields only.
+            raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
+        with _gateway_call():
+            super()._fetch_all()
+        if withheld:
+            for obj in self._result_cache:
+                for attname in withheld:
+                    setattr(obj, attname, None)
+                obj._withheld = frozenset(withheld)
+        categories = {category_of(f) for f in fields}
+        self._audit("read", decision, categories, rows=len(self._result_cache))
+
+    def iterator(self, chunk_size=None):
+        fields = self._read_fields()
+        decision, withheld = self._decide("read", fields)
+        if withheld and self._fields:
+            raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
+        self._audit("read", decision, {category_of(f) for f in fields}, rows=-1)
+        for obj in super().iterator(chunk_size=chunk_size):
+            for attname in withheld:
+                setattr(obj, attname, None)
+            if withheld:
+                obj._withheld = frozenset(withheld)
+            yield obj
+
+    # --- writes --------------------------------------------------------------------
+
+    def _fields_named(self, names) -> list[models.Field]:
+        by_name = {f.name: f for f in self.model.personal_fields()}
+        by_name.update({f.attname: f for f in self.model.personal_fields()})
+        return [by_name[n] for n in names if n in by_name]
+
+    def _check_write(self, action: str, fields: list[models.Field]) -> Decision:
+        """A write needs every category it touches; a partial answer refuses it."""
+        decision, withheld = self._decide(action, fields)
+        if withheld:
+            self._audit(
+                action, decision, {category_of(f) for f in fields if f.attname in withheld}, rows=0
+            )
+            refused = sorted(category_of(f) for f in fields if f.attname in withheld)
+            raise AccessDenied(decision, f"may not {action} {', '.join(refused)}")
+        return decision
+
+    def create(self, **kwargs):
+        fields = self._fields_named(k for k, v in kwargs.items() if v not in (None, ""))
+        decision = self._check_write("create", fields)
+        obj = self.model(**kwargs)
+        with _gateway_call():
+            obj.save(force_insert=True, using=self.db)
+        self._audit("create", decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk))
+        return obj
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        names = {
+            f.name for obj in objs for f in self.model.personal_fields()
+            if getattr(obj, f.attname) not in (None, "")
+        }  # fmt: skip
+        fields = self._fields_named(names)
+        decision = self._check_write("create", fields)
+        with _gateway_call():
+            created = super().bulk_create(objs, *args, **kwargs)
+        self._audit("create", decision, {category_of(f) for f in fields}, rows=len(created))
+        return created
+
+    def update(self, **kwargs):
+        fields = self._fields_named(kwargs)
+        decision = self._check_write("update", fields)
+        with _gateway_call():
+            rows = super().update(**kwargs)
+        self._audit("update", decision, {category_of(f) for f in fields}, rows=rows)
+        return rows
+
+    def delete(self):
+        fields = self.model.personal_fields()
+        decision = self._check_write("delete", fields)
+        with _gateway_call():
+            deleted, counts = super().delete()
+        self._audit("delete", decision, {category_of(f) for f in fields}, rows=deleted)
+        return deleted, counts
+
+
+class PersonalDataManager(models.Manager.from_queryset(PersonalQuerySet)):
+    """Refuses unscoped access; `for_purpose` is the way in."""
+
+    def get_queryset(self):
+        raise UnscopedAccess(
+            f"{self.model.__name__} holds personal data: use "
+            f"{self.model.__name__}.objects.for_purpose(actor, purpose)"
+        )
+
+    def for_purpose(self, actor: Actor, purpose: str) -> PersonalQuerySet:
+        qs = PersonalQuerySet(model=self.model, using=self._db, hints=self._hints)
+        return qs._scoped(actor, purpose)
+
+
+class InternalQuerySet(models.QuerySet):
+    """What Django's machinery uses (the base manager): rows only inside a gateway call."""
+
+    def _fetch_all(self):
+        if self._result_cache is None and not _inside.get():
+            raise UnscopedAccess(
+                f"{self.model.__name__} rows were fetched outside the gateway (a related "
+                "lookup or a deferred field?): read them with objects.for_purpose(actor, purpose)"
+            )
+        super()._fetch_all()
+
+
+class InternalManager(models.Manager.from_queryset(InternalQuerySet)):
+    pass
+
+
+class PersonalDataModel(models.Model):
+    """Base of every model holding personal data.
+
+    Subclasses set `data_subject` (visitor, prospect or customer), `subject_field`
+    (the field naming the subject's id, "pk" for the subject's own row) and
+    `technical_fields` (fields that are not personal data, e.g. "id"); every
+    other field must be declared with `personal(field, category)`.
+    """
+
+    data_subject: str = ""
+    subject_field: str = "pk"
+    technical_fields: tuple[str, ...] = ("id",)
+
+    objects = PersonalDataManager()
+    internal = InternalManager()
+
+    class Meta:
+        abstract = True
+        # Subclasses' own Meta must subclass this one (class Meta(PersonalDataModel.Meta))
+        # to keep it; conformance checks that every personal model does.
+        base_manager_name = "internal"
+
+    def save(self, *args, **kwargs):
+        withheld = getattr(self, "_withheld", frozenset())
+        update_fields = kwargs.get("update_fields")
+        if withheld and (update_fields is None or withheld & set(update_fields)):
+            raise AccessDenied(
+                None,
+                f"{type(self).__name__} was read with withheld fields {sorted(withheld)}; "
+                "save it with update_fields naming only fields you could read",
+            )
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def personal_fields(cls) -> list[models.Field]:
+        return [f for f in cls._meta.concrete_fields if category_of(f)]

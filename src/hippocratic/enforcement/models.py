@@ -1,0 +1,84 @@
+"""The audit log (hash-chained, append-only) and subjects' opt-outs."""
+
+from django.db import models
+
+from hippocratic.policy.reasons import Reason
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(models.Model):
+    """One access decision: who, for what purpose, about whom, which categories, the answer.
+
+    `hash` is SHA-256 over `prev_hash` and the canonical encoding of the other
+    fields (see audit.canonical); each entry names its predecessor's hash, so an
+    edit, deletion, insertion or reordering breaks the chain at that entry.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    role = models.CharField(max_length=60)
+    purpose = models.CharField(max_length=200)
+    action = models.CharField(max_length=20)
+    subject = models.CharField(max_length=40, help_text="The kind of data subject")
+    subject_ref = models.CharField(max_length=200, help_text="Which subject, or * for many")
+    categories = models.JSONField(default=list)
+    allowed = models.BooleanField()
+    reason = models.CharField(max_length=40, choices=[(r.value, r.value) for r in Reason])
+    rule = models.CharField(max_length=200, blank=True)
+    promise = models.CharField(max_length=20, blank=True)
+    rows = models.IntegerField(default=0)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        verdict = "allowed" if self.allowed else "denied"
+        return (
+            f"#{self.seq} {self.actor} {self.action} {self.subject} for {self.purpose}: {verdict}"
+        )
+
+
+class AuditHead(models.Model):
+    """The chain's last entry: one row, locked by every append to serialise writers."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS)
+
+    def __str__(self):
+        return f"audit head #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain head, to keep outside the database as well."""
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    signature = models.CharField(max_length=200)
+    public_key = models.CharField(max_length=100)
+
+    def __str__(self):
+        return f"checkpoint #{self.seq} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class OptOut(models.Model):
+    """A subject's refusal of a data use (CH-1, MSG-2): the gateway leaves them out."""
+
+    subject = models.CharField(max_length=40)
+    subject_id = models.BigIntegerField()
+    use = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "subject_id", "use"], name="one_opt_out")
+        ]
+        indexes = [models.Index(fields=["subject", "use", "subject_id"])]
+
+    def __str__(self):
+        return f"{self.subject} #{self.subject_id} opted out of {self.use}"

@@ -1,0 +1,36 @@
+import pytest
+from django.test import override_settings
+from tests_paths import POLICIES
+
+from hippocratic.accounts.models import Customer
+from hippocratic.billing.models import PaymentMethod
+from hippocratic.enforcement.actors import Actor
+
+SYSTEM = Actor.system("tests")
+
+
+@pytest.fixture
+def ducallier():
+    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "ducallier.yaml")):
+        yield
+
+
+@pytest.fixture
+def dracon():
+    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "dracon.yaml")):
+        yield
+
+
+@pytest.fixture
+def customer(db, ducallier):
+    return Customer.objects.for_purpose(SYSTEM, "essential.service").create(
+        name="Ada Lovelace", email="ada@example.com", phone="+44 20 7946 0000",
+        address="12 St James's Square, London",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def card(customer):
+    return PaymentMethod.objects.for_purpose(SYSTEM, "essential.service.payment_processing").create(
+        customer=customer, processor_token="tok_sandbox_1", brand="visa", last4="4242"
+    )

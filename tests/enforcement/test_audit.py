@@ -1,0 +1,133 @@
+"""The audit log shows any tampering: each kind of edit is caught at the right entry."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.models import AuditEntry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.promise("SEC-5")]
+
+
+def _fill(n=5):
+    for i in range(n):
+        audit.append(
+            actor=f"user:{i}", role="system", purpose="essential.service", action="read",
+            subject="customer", subject_ref="*", categories=["user.name"], allowed=True,
+            reason="allowed",
+        )  # fmt: skip
+
+
+def _sql(statement, *params):
+    """Tamper as an attacker with database access would: behind the ORM's back."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_intact_chain_verifies():
+    _fill()
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.entries) == (True, 5)
+
+
+def test_edited_entry_is_named():
+    _fill()
+    _sql("UPDATE enforcement_auditentry SET purpose = 'marketing' WHERE seq = 3")
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq, verdict.problem) == (False, 3, "its content was edited")
+
+
+def test_deleted_entry_is_named():
+    _fill()
+    _sql("DELETE FROM enforcement_auditentry WHERE seq = 2")
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq) == (False, 2)
+    assert "deleted" in verdict.problem
+
+
+def test_deleted_last_entry_is_named():
+    _fill()
+    _sql("DELETE FROM enforcement_auditentry WHERE seq = 5")
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq) == (False, 5)
+
+
+def test_inserted_entry_is_named():
+    """A forged entry slipped in with renumbering still breaks the links after it."""
+    _fill()
+    _sql("UPDATE enforcement_auditentry SET seq = seq + 100 WHERE seq >= 3")
+    _sql("UPDATE enforcement_auditentry SET seq = seq - 99 WHERE seq >= 103")
+    third = AuditEntry.objects.get(seq=2)
+    values = {name: getattr(third, name) for name in audit.HASHED_FIELDS} | {"seq": 3}
+    forged_hash = audit.chain_hash(third.hash, values)
+    _sql(
+        "INSERT INTO enforcement_auditentry (seq, at, actor, role, purpose, action, subject, "
+        "subject_ref, categories, allowed, reason, rule, promise, rows, prev_hash, hash) "
+        "SELECT 3, at, 'forger', role, purpose, action, subject, subject_ref, categories, "
+        "allowed, reason, rule, promise, rows, %s, %s FROM enforcement_auditentry WHERE seq = 2",
+        third.hash, forged_hash,
+    )  # fmt: skip
+    verdict = audit.verify()
+    assert verdict.ok is False
+    assert verdict.seq == 3
+
+
+def test_reordered_entries_are_named():
+    _fill()
+    _sql("UPDATE enforcement_auditentry SET seq = -1 WHERE seq = 2")
+    _sql("UPDATE enforcement_auditentry SET seq = 2 WHERE seq = 3")
+    _sql("UPDATE enforcement_auditentry SET seq = 3 WHERE seq = -1")
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq) == (False, 2)
+    assert "does not follow its predecessor" in verdict.problem
+
+
+def test_verify_command_fails_on_tampering():
+    _fill()
+    call_command("audit", "verify")
+    _sql("UPDATE enforcement_auditentry SET allowed = NOT allowed WHERE seq = 4")
+    with pytest.raises(CommandError, match="broken at entry #4"):
+        call_command("audit", "verify")
+
+
+def test_signed_checkpoint_detects_a_rewritten_chain(tmp_path):
+    """An attacker who rewrites the whole chain consistently is caught by a kept checkpoint."""
+    _fill(3)
+    key = tmp_path / "audit.pem"
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key)):
+        audit.generate_key(key)
+        signed = audit.checkpoint()
+    kept = {"seq": signed.seq, "hash": signed.hash, "signature": signed.signature,
+            "public_key": signed.public_key}  # fmt: skip
+    assert audit.verify_checkpoint(kept).ok
+    # Rebuild the chain from scratch with different content: internally consistent.
+    _sql("DELETE FROM enforcement_auditentry")
+    _sql("UPDATE enforcement_audithead SET seq = 0, hash = %s", "0" * 64)
+    for _ in range(3):
+        audit.append(
+            actor="rewritten", role="system", purpose="essential.service", action="read",
+            subject="customer", subject_ref="*", categories=[], allowed=True, reason="allowed",
+        )  # fmt: skip
+    assert audit.verify().ok
+    verdict = audit.verify_checkpoint(kept)
+    assert (verdict.ok, verdict.seq) == (False, 3)
+    forged = kept | {"hash": "f" * 64}
+    assert "signature" in audit.verify_checkpoint(forged).problem
+
+
+def test_checkpoint_command_prints_a_signed_head(tmp_path, capsys):
+    _fill(2)
+    key = tmp_path / "k.pem"
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key), DEBUG=False):
+        with pytest.raises(CommandError, match="no audit signing key"):
+            call_command("audit", "checkpoint")
+        call_command("audit", "keygen")
+        out = tmp_path / "head.json"
+        call_command("audit", "checkpoint", "-o", str(out))
+    data = json.loads(out.read_text())
+    assert data["seq"] == 2
+    call_command("audit", "verify", "--checkpoint", str(out))

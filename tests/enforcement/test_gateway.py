@@ -1,0 +1,143 @@
+"""Personal data is read and written only within a declared purpose, and every access is audited."""
+
+import pytest
+
+from hippocratic.accounts.models import Customer
+from hippocratic.billing.models import PaymentMethod
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import AccessDenied, UnscopedAccess
+from hippocratic.enforcement.models import AuditEntry, OptOut
+from hippocratic.policy.reasons import Reason
+
+from .conftest import SYSTEM
+
+SUPPORT = Actor("staff.support", "user:7:sam")
+MARKETING = Actor("staff.marketing", "user:8:mo")
+ADMIN = Actor("staff.admin", "user:1:root")
+
+
+@pytest.mark.promise("SEC-5")
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "access",
+    [
+        lambda: list(Customer.objects.all()),
+        lambda: Customer.objects.filter(name="x").count(),
+        lambda: Customer.objects.get(pk=1),
+        lambda: Customer.objects.create(name="Eve"),
+    ],
+    ids=["all", "filter-count", "get", "create"],
+)
+def test_unscoped_access_is_an_error(ducallier, access):
+    with pytest.raises(UnscopedAccess, match=r"for_purpose\(actor, purpose\)"):
+        access()
+
+
+@pytest.mark.promise("SEC-5")
+def test_related_lookup_cannot_bypass_the_gateway(card):
+    """A payment method's customer is not fetched behind the gateway's back."""
+    method = PaymentMethod.objects.for_purpose(SYSTEM, "essential.service.payment_processing").get()
+    with pytest.raises(UnscopedAccess, match="outside the gateway"):
+        _ = method.customer
+
+
+@pytest.mark.promise("SEC-5")
+def test_each_query_writes_one_audit_entry_with_who_why_and_what(customer):
+    before = AuditEntry.objects.count()
+    rows = list(Customer.objects.for_purpose(SUPPORT, "essential.service"))
+    assert [c.name for c in rows] == ["Ada Lovelace"]
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert AuditEntry.objects.count() == before + 1
+    assert (entry.actor, entry.role, entry.purpose, entry.action) == (
+        "user:7:sam", "staff.support", "essential.service", "read",
+    )  # fmt: skip
+    assert (entry.subject, entry.allowed, entry.rows) == ("customer", True, 1)
+    assert "user.contact.email" in entry.categories
+
+
+@pytest.mark.promise("SEC-5")
+def test_bulk_read_writes_one_entry_not_one_per_row(ducallier, db):
+    Customer.objects.for_purpose(SYSTEM, "essential.service").bulk_create(
+        [Customer(name=f"c{i}") for i in range(50)]
+    )
+    before = AuditEntry.objects.count()
+    assert len(list(Customer.objects.for_purpose(SUPPORT, "essential.service"))) == 50
+    assert AuditEntry.objects.count() == before + 1
+    assert AuditEntry.objects.order_by("-seq").first().rows == 50
+
+
+@pytest.mark.promise("PAY-2")
+@pytest.mark.parametrize("actor", [ADMIN, MARKETING, SYSTEM], ids=lambda a: a.role)
+def test_billing_data_cannot_be_read_for_marketing_even_by_staff(card, actor):
+    qs = PaymentMethod.objects.for_purpose(actor, "marketing.communications.email")
+    with pytest.raises(AccessDenied) as info:
+        list(qs)
+    assert info.value.decision.reason is Reason.PROHIBITED_USE
+    assert info.value.decision.promise == "PAY-2"
+    denied = AuditEntry.objects.order_by("-seq").first()
+    assert (denied.allowed, denied.reason, denied.promise) == (False, "prohibited_use", "PAY-2")
+    assert (
+        PaymentMethod.objects.for_purpose(
+            Actor("staff.billing", "user:9:bo"), "essential.service.payment_processing"
+        )
+        .get()
+        .last4
+        == "4242"
+    )
+
+
+@pytest.mark.promise("ACC-4")
+def test_fields_a_purpose_may_not_see_are_withheld(customer):
+    """Marketing may use the e-mail address but not the phone number or postal address."""
+    seen = Customer.objects.for_purpose(MARKETING, "marketing.communications.email").get()
+    assert seen.email == "ada@example.com"
+    assert (seen.phone, seen.address) == (None, None)
+    with pytest.raises(AccessDenied, match="withheld"):
+        seen.save()
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert "user.contact.phone_number" not in entry.categories
+
+
+@pytest.mark.promise("ACC-4")
+def test_values_of_a_withheld_field_are_refused(customer):
+    qs = Customer.objects.for_purpose(MARKETING, "marketing.communications.email")
+    assert list(qs.values_list("email", flat=True)) == ["ada@example.com"]
+    with pytest.raises(AccessDenied):
+        list(qs.values_list("phone", flat=True))
+
+
+def test_writing_a_category_the_policy_does_not_collect_is_refused(dracon, db):
+    """Dracon collects no e-mail address, so none can be stored."""
+    gateway = Customer.objects.for_purpose(SYSTEM, "essential.service")
+    with pytest.raises(AccessDenied, match="may not create user.contact.email"):
+        gateway.create(name="Bob", email="bob@example.com")
+    assert gateway.create(name="Bob").pk is not None
+
+
+def test_a_subject_who_opted_out_is_left_out(customer):
+    other = Customer.objects.for_purpose(SYSTEM, "essential.service").create(
+        name="Grace", email="grace@example.com"
+    )
+    OptOut.objects.create(subject="customer", subject_id=customer.pk, use="marketing")
+    mailing = Customer.objects.for_purpose(MARKETING, "marketing.communications.email")
+    assert [c.pk for c in mailing] == [other.pk]
+    # Service use is untouched by a marketing opt-out (MSG-1).
+    service = Customer.objects.for_purpose(SUPPORT, "essential.service")
+    assert {c.pk for c in service} == {customer.pk, other.pk}
+
+
+def test_a_customer_actor_sees_only_their_own_rows(customer):
+    Customer.objects.for_purpose(SYSTEM, "essential.service").create(name="Grace")
+    me = Actor("customer", f"customer:{customer.pk}", subject_id=customer.pk)
+    assert [c.pk for c in Customer.objects.for_purpose(me, "essential.service")] == [customer.pk]
+
+
+def test_update_and_delete_are_decided_and_audited(customer):
+    gateway = Customer.objects.for_purpose(SUPPORT, "essential.service")
+    assert gateway.filter(pk=customer.pk).update(phone="+1 555 0100") == 1
+    assert AuditEntry.objects.order_by("-seq").first().action == "update"
+    with pytest.raises(AccessDenied):
+        Customer.objects.for_purpose(MARKETING, "marketing.communications.email").update(phone="x")
+    deleted, _ = Customer.objects.for_purpose(SYSTEM, "essential.service").delete()
+    assert deleted == 1
+    assert AuditEntry.objects.order_by("-seq").first().action == "delete"

@@ -16,6 +16,7 @@ class Customer(PersonalDataModel):
 
     data_subject = "customer"
     technical_fields = ("id", "created_at", "closed_at")
+    closure_clock = "closed_at"
 
     name = personal(models.CharField(max_length=200), "user.name")
     email = personal(models.EmailField(blank=True), "user.contact.email")

@@ -12,8 +12,10 @@ class PaymentMethod(PersonalDataModel):
     data_subject = "customer"
     subject_field = "customer_id"
     technical_fields = ("id", "customer", "created_at")
+    closure_clock = "customer__closed_at"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: a customer row is not deleted while a retained billing record names it.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payment_methods")
     processor_token = personal(models.CharField(max_length=200), "user.financial.credit_card")
     brand = personal(models.CharField(max_length=20), "user.financial.credit_card")
     last4 = personal(models.CharField(max_length=4), "user.financial.credit_card")

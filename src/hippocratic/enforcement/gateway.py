@@ -277,6 +277,10 @@ class PersonalDataModel(models.Model):
     data_subject: str = ""
     subject_field: str = "pk"
     technical_fields: tuple[str, ...] = ("id",)
+    # Where retention periods run from: collection, and (after: account_closure)
+    # the subject's account closing; None where a model has no such date.
+    retention_clock: str | None = "created_at"
+    closure_clock: str | None = None
 
     objects = PersonalDataManager()
     internal = InternalManager()

@@ -1,0 +1,118 @@
+"""Deleting personal data past the retention the policy sets for its category.
+
+For each personal-data model:
+  1. a field whose category's period has ended is blanked (the row may live on
+     for a longer-kept category, such as a legally retained billing record);
+  2. a row whose every field has expired, and on which no other personal row
+     depends, is deleted.
+The period runs from the row's `retention_clock` (after: collection) or its
+`closure_clock` (after: account_closure; open accounts never expire). Each
+batch is audited: what was removed, from which model, how many rows.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.registry import personal_models
+from hippocratic.policy.models import Policy, Retention
+from hippocratic.provider import current_policy
+
+ACTOR = "task:retention"
+
+
+@dataclass(frozen=True)
+class Removal:
+    model: str
+    action: str  # "erase" (one field blanked) or "delete" (whole rows)
+    field: str  # the field erased, or "*"
+    category: str
+    rows: int
+
+
+def _now():
+    """The clock, for mocking in tests."""
+    return timezone.now()
+
+
+def retention_for(policy: Policy, subject: str, category: str) -> Retention | None:
+    """The longest retention the policy gives this category for this subject."""
+    found = [
+        item.retention
+        for kind, item in policy.data_items()
+        if kind.value == subject and item.category == category and item.retention
+    ]
+    return max(found, key=lambda r: r.days) if found else None
+
+
+def _expired(model, retention: Retention, now: dt.datetime) -> models.Q | None:
+    clock = model.closure_clock if retention.after == "account_closure" else model.retention_clock
+    if clock is None:
+        return None
+    return models.Q(**{f"{clock}__lt": now - dt.timedelta(days=retention.days)})
+
+
+def _dependents(model) -> list[str]:
+    """Reverse relations from other personal models: rows they point at are kept."""
+    personal = set(personal_models())
+    return [
+        rel.get_accessor_name()
+        for rel in model._meta.related_objects
+        if rel.related_model in personal and not rel.many_to_many
+    ]
+
+
+def purge(*, for_real: bool = False) -> list[Removal]:
+    """What the policy's retention removes now; removes it only if `for_real`."""
+    policy, now, removals = current_policy(), _now(), []
+    for model in personal_models():
+        expiries: list[tuple[models.Field, models.Q]] = []
+        for field in model.personal_fields():
+            retention = retention_for(policy, model.data_subject, category_of(field))
+            expired = _expired(model, retention, now) if retention else None
+            if expired is not None:
+                expiries.append((field, expired))
+        with transaction.atomic(), _gateway_call():
+            rows = model.internal.all()
+            for field, expired in expiries:
+                empty = None if field.null else ""
+                stale = rows.filter(expired).exclude(**{field.attname: empty})
+                n = stale.update(**{field.attname: empty}) if for_real else stale.count()
+                if n:
+                    removals.append(
+                        Removal(model.__name__, "erase", field.name, category_of(field), n)
+                    )
+            if expiries and len(expiries) == len(model.personal_fields()):
+                doomed = rows
+                for _, expired in expiries:
+                    doomed = doomed.filter(expired)
+                for accessor in _dependents(model):
+                    doomed = doomed.filter(**{f"{accessor}__isnull": True})
+                n = doomed.count()
+                if n and for_real:
+                    n = doomed.delete()[0]
+                if n:
+                    removals.append(Removal(model.__name__, "delete", "*", "*", n))
+            if for_real:
+                for removal in removals:
+                    if removal.model == model.__name__:
+                        _audit(model, removal)
+    return removals
+
+
+def _audit(model, removal: Removal) -> None:
+    categories = (
+        [removal.category] if removal.category != "*"
+        else sorted({category_of(f) for f in model.personal_fields()})
+    )  # fmt: skip
+    audit.append(
+        actor=ACTOR, role="system", purpose="retention", action=removal.action,
+        subject=model.data_subject, subject_ref=f"{model._meta.label}:*",
+        categories=categories, allowed=True, reason="allowed", rule=f"retention:{removal.field}",
+        rows=removal.rows,
+    )  # fmt: skip

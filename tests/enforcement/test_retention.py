@@ -1,0 +1,75 @@
+"""A scheduled task deletes personal data past its retention, and audits what it removed."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from hippocratic.accounts.models import Customer
+from hippocratic.billing.models import PaymentMethod
+from hippocratic.enforcement import retention
+from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.tasks import purge_expired_personal_data
+
+from .conftest import SYSTEM
+
+DAYS = dt.timedelta(days=1)
+
+
+def _customer(closed_days_ago=None, **fields):
+    now = timezone.now()
+    closed = now - closed_days_ago * DAYS if closed_days_ago is not None else None
+    return Customer.objects.for_purpose(SYSTEM, "essential.service").create(
+        name="C", email="c@example.com", phone="1", closed_at=closed,
+        created_at=now - 4000 * DAYS, **fields,
+    )  # fmt: skip
+
+
+def _row(pk):
+    with _gateway_call():
+        return Customer.internal.filter(pk=pk).first()
+
+
+@pytest.mark.django_db
+def test_expired_rows_are_deleted_and_audited(ducallier):
+    gone = _customer(closed_days_ago=400)  # Ducallier keeps contact data 365 days after closure
+    kept = _customer(closed_days_ago=100)
+    still_open = _customer()
+    purge_expired_personal_data.call()
+    assert _row(gone.pk) is None
+    assert _row(kept.pk).email == "c@example.com"
+    assert _row(still_open.pk).email == "c@example.com"
+    entry = AuditEntry.objects.filter(actor=retention.ACTOR, action="delete").get()
+    assert (entry.rows, entry.subject, entry.purpose) == (1, "customer", "retention")
+    assert "user.contact.email" in entry.categories
+
+
+@pytest.mark.django_db
+def test_legally_retained_billing_record_outlives_the_contact_data(ducallier):
+    """Contact fields go after a year; the card record (kept 7 years by law) and its row stay."""
+    customer = _customer(closed_days_ago=400)
+    PaymentMethod.objects.for_purpose(SYSTEM, "essential.service.payment_processing").create(
+        customer=customer, processor_token="tok_1", brand="visa", last4="4242"
+    )
+    retention.purge(for_real=True)
+    row = _row(customer.pk)
+    assert row is not None
+    assert (row.name, row.email, row.phone) == ("", "", "")
+    with _gateway_call():
+        assert PaymentMethod.internal.get().last4 == "4242"
+    blanked = AuditEntry.objects.filter(actor=retention.ACTOR, rule="retention:email").get()
+    assert blanked.action == "erase"
+    assert blanked.categories == ["user.contact.email"]
+
+
+@pytest.mark.django_db
+def test_dry_run_changes_nothing(ducallier, capsys):
+    customer = _customer(closed_days_ago=400)
+    call_command("retention")
+    assert "would remove (dry run; add --for-real): " in capsys.readouterr().out
+    assert _row(customer.pk).email == "c@example.com"
+    assert not AuditEntry.objects.filter(actor=retention.ACTOR).exists()
+    call_command("retention", "--for-real")
+    assert _row(customer.pk) is None

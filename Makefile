@@ -8,7 +8,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 export HIPPOCRATIC_POLICY ?= policies/ducallier.yaml
 
-.PHONY: run test setup lint format check-policies bench clean
+.PHONY: run test setup lint format check-policies conformance bench clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ run: setup
 	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic demo --host $(HOST) --port $(PORT)
 	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic runserver $(HOST):$(PORT)
 
-test: setup lint check-policies
+test: setup lint check-policies conformance
 	$(BIN)/pytest
 
 lint: setup
@@ -37,6 +37,14 @@ format: setup
 
 check-policies: setup
 	$(BIN)/hippocratic policy check policies/*.yaml
+
+# Each profile against the code (models, purposes and cookies in the source).
+conformance: setup
+	@for policy in policies/*.yaml; do \
+	  echo "conformance: $$policy"; \
+	  HIPPOCRATIC_DEBUG=1 HIPPOCRATIC_POLICY=$$policy $(BIN)/hippocratic policy conformance \
+	    --no-data || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -10,7 +10,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(argv if argv is not None else sys.argv)
-    if len(argv) > 1 and argv[1] == "policy":
+    if argv[1:3] == ["policy", "conformance"]:
+        # Conformance reads models and data: it is the one policy command that needs Django.
+        argv = [argv[0], "conformance", *argv[3:]]
+    elif len(argv) > 1 and argv[1] == "policy":
         from hippocratic.policy.cli import main as policy_main
 
         raise SystemExit(policy_main(argv[2:]))

@@ -149,6 +149,8 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # Outbound links tell the linked site only our origin (VIS-8).
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Messages live in the session: the cookie storage would set an undeclared cookie (CK-6).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

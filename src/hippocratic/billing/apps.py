@@ -5,3 +5,5 @@ class BillingConfig(AppConfig):
     name = "hippocratic.billing"
     label = "billing"
     verbose_name = "Billing"
+    # Dormant where the policy collects no payment data (PAY-3).
+    policy_categories = ("user.financial", "user.payment")

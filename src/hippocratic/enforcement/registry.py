@@ -24,9 +24,9 @@ def personal_models() -> list[type[models.Model]]:
     ]
 
 
-def declarations() -> list[Declaration]:
+def declarations(models_: list | None = None) -> list[Declaration]:
     found = []
-    for model in personal_models():
+    for model in models_ if models_ is not None else personal_models():
         technical = set(model.technical_fields)
         fields = {f.name: category_of(f) for f in model._meta.concrete_fields if category_of(f)}
         undeclared = tuple(

@@ -1,0 +1,155 @@
+"""Does the code conform to the policy? `hippocratic policy conformance`.
+
+It fails when:
+  1. a field of a personal-data model has no declared category (and is not
+     listed as technical), or a model loses the gateway's base manager;
+  2. a declared category is not a taxonomy key;
+  3. code stores a category the policy does not collect (rows in the database
+     hold a value in such a field);
+  4. code uses a purpose the policy does not declare (a literal purpose given
+     to `for_purpose`, found by reading the source);
+  5. code, or Django, sets a cookie the policy does not declare (CK-6).
+
+An app that exists for some categories (billing for user.financial) names them
+in its AppConfig as `policy_categories`; where the policy collects none of them
+the app is dormant, and its source is not held to that policy: its models must
+then hold no data at all, which check 3 verifies.
+"""
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.db import DatabaseError
+
+from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.registry import declarations
+from hippocratic.policy.models import Policy
+from hippocratic.policy.references import known_categories
+from hippocratic.policy.taxonomy import is_within
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def active(app_config, policy: Policy) -> bool:
+    wanted = getattr(app_config, "policy_categories", ())
+    collected = policy.collected_categories()
+    return not wanted or any(is_within(c, w) for c in collected for w in wanted)
+
+
+def check(policy: Policy, *, with_data: bool = True) -> list[Finding]:
+    findings = [*_declarations(policy), *_source(policy), *_cookies(policy)]
+    if with_data:
+        findings += _stored(policy)
+    return sorted(findings)
+
+
+def _declarations(policy: Policy, models_: list | None = None):
+    known = known_categories(policy)
+    for d in declarations(models_):
+        name = d.model._meta.label
+        for field in d.undeclared:
+            yield Finding(
+                f"{name}.{field}",
+                "holds data with no declared category: wrap it in personal(field, "
+                "category) or list it in technical_fields",
+            )
+        if d.model._meta.base_manager_name != "internal":
+            yield Finding(name, "its Meta must subclass PersonalDataModel.Meta (base manager)")
+        for field, category in d.fields.items():
+            if category not in known:
+                yield Finding(f"{name}.{field}", f"'{category}' is not a taxonomy key")
+
+
+def _stored(policy: Policy):
+    """Rows holding a value in a field whose category the policy does not collect."""
+    for d in declarations():
+        collected = policy.collected_categories(_subject(policy, d.subject))
+        for field in d.model.personal_fields():
+            if category_of(field) in collected:
+                continue
+            empty = None if field.null else ""
+            try:
+                with _gateway_call():
+                    n = d.model.internal.exclude(**{field.attname: empty}).count()
+            except DatabaseError:
+                return  # no database yet: nothing is stored
+            if n:
+                yield Finding(
+                    f"{d.model._meta.label}.{field.name}",
+                    f"{n} row(s) store {category_of(field)}, which the policy does not collect",
+                )
+
+
+def _subject(policy: Policy, subject: str):
+    return next((k for k in policy.subjects if k.value == subject), None)
+
+
+def _source(policy: Policy):
+    declared = set(policy.purposes)
+    for app_config in apps.get_app_configs():
+        if not app_config.name.startswith("hippocratic.") or not active(app_config, policy):
+            continue
+        for path in sorted(Path(app_config.path).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for line, purpose in _literal_purposes(path):
+                if purpose not in declared:
+                    yield Finding(
+                        f"{path.relative_to(Path(app_config.path).parent)}:{line}",
+                        f"uses purpose '{purpose}', which the policy does not declare",
+                    )
+            for line, cookie in _literal_cookies(path):
+                if cookie not in {c.name for c in policy.cookies}:
+                    yield Finding(
+                        f"{path.relative_to(Path(app_config.path).parent)}:{line}",
+                        f"sets cookie '{cookie}', which the policy does not declare (CK-6)",
+                    )
+
+
+def _literal_purposes(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "for_purpose"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            yield node.lineno, node.args[1].value
+
+
+def _literal_cookies(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "set_cookie"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            yield node.lineno, node.args[0].value
+
+
+def _cookies(policy: Policy):
+    """The cookies Django itself sets, by configuration."""
+    declared = {c.name for c in policy.cookies}
+    django_cookies = {"SESSION_COOKIE_NAME": settings.SESSION_COOKIE_NAME}
+    if not settings.CSRF_USE_SESSIONS:
+        django_cookies["CSRF_COOKIE_NAME"] = settings.CSRF_COOKIE_NAME
+    if "Cookie" in settings.MESSAGE_STORAGE or "Fallback" in settings.MESSAGE_STORAGE:
+        django_cookies["MESSAGE_STORAGE"] = "messages"
+    for setting, name in django_cookies.items():
+        if name not in declared:
+            yield Finding(f"settings.{setting}", f"Django sets cookie '{name}', undeclared (CK-6)")

@@ -38,6 +38,10 @@ format: setup
 check-policies: setup
 	$(BIN)/hippocratic policy check policies/*.yaml
 
+# Speed against named baselines (see scripts/bench.py); prints a table.
+bench: setup
+	$(BIN)/python scripts/bench.py
+
 # Each profile against the code (models, purposes and cookies in the source).
 conformance: setup
 	@for policy in policies/*.yaml; do \

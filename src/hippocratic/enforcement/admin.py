@@ -1,0 +1,49 @@
+"""Django admin, through the gateway: staff see personal data only for a purpose, audited."""
+
+from django.contrib import admin
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.models import AuditEntry
+
+STAFF_ROLE_PREFIX = "staff."
+
+
+def staff_role(user) -> str:
+    """A staff member's role: a group named staff.<role>, or staff.admin for superusers.
+
+    Staff with neither get a role the engine does not know, and are refused.
+    """
+    if user.is_superuser:
+        return "staff.admin"
+    names = user.groups.filter(name__startswith=STAFF_ROLE_PREFIX).values_list("name", flat=True)
+    return min(names, default="staff.none")
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Base admin for personal-data models: every queryset names actor and purpose."""
+
+    admin_purpose = "essential.service"
+
+    def get_queryset(self, request):
+        actor = Actor.for_user(request.user, staff_role(request.user))
+        qs = self.model.objects.for_purpose(actor, self.admin_purpose)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is appended to by the gateway, never edited by hand."""
+
+    list_display = ("seq", "at", "actor", "role", "action", "subject", "purpose", "allowed")
+    list_filter = ("allowed", "action", "subject", "reason")
+    search_fields = ("actor", "purpose", "subject_ref")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

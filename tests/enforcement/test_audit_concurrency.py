@@ -1,0 +1,45 @@
+"""Concurrent writers each see the true predecessor: the chain stays whole."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.models import AuditEntry
+
+WRITERS, EACH = 4, 25
+
+
+@pytest.mark.promise("SEC-5")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_the_chain_whole():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite test database serialises threads by table locks")
+    errors = []
+    start = threading.Barrier(WRITERS)
+
+    def writer(n):
+        try:
+            start.wait()
+            for i in range(EACH):
+                audit.append(
+                    actor=f"writer:{n}", role="system", purpose="essential.service",
+                    action="read", subject="customer", subject_ref=str(i), categories=[],
+                    allowed=True, reason="allowed",
+                )  # fmt: skip
+        except Exception as exc:  # reported below, with the writer that failed
+            errors.append((n, exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(
+        range(1, WRITERS * EACH + 1)
+    )
+    assert audit.verify().ok

@@ -103,43 +103,42 @@ def _source(policy: Policy):
         for path in sorted(Path(app_config.path).rglob("*.py")):
             if "migrations" in path.parts:
                 continue
-            for line, purpose in _literal_purposes(path):
+            tree = ast.parse(path.read_text(), str(path))
+            where = path.relative_to(Path(app_config.path).parent)
+            for line, purpose in _literal_arguments(tree, "for_purpose", 1):
                 if purpose not in declared:
                     yield Finding(
-                        f"{path.relative_to(Path(app_config.path).parent)}:{line}",
+                        f"{where}:{line}",
                         f"uses purpose '{purpose}', which the policy does not declare",
                     )
-            for line, cookie in _literal_cookies(path):
+            for line, cookie in _literal_arguments(tree, "set_cookie", 0):
                 if cookie not in {c.name for c in policy.cookies}:
                     yield Finding(
-                        f"{path.relative_to(Path(app_config.path).parent)}:{line}",
+                        f"{where}:{line}",
                         f"sets cookie '{cookie}', which the policy does not declare (CK-6)",
                     )
 
 
-def _literal_purposes(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+def _literal_arguments(tree: ast.AST, method: str, position: int):
+    """(line, value) of each string literal passed at `position` to any `.method(...)`."""
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "for_purpose"
-            and len(node.args) >= 2
-            and isinstance(node.args[1], ast.Constant)
-            and isinstance(node.args[1].value, str)
+            and node.func.attr == method
+            and len(node.args) > position
+            and isinstance(node.args[position], ast.Constant)
+            and isinstance(node.args[position].value, str)
         ):
-            yield node.lineno, node.args[1].value
+            yield node.lineno, node.args[position].value
+
+
+def _literal_purposes(path: Path):
+    return _literal_arguments(ast.parse(path.read_text(), str(path)), "for_purpose", 1)
 
 
 def _literal_cookies(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "set_cookie"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            yield node.lineno, node.args[0].value
+    return _literal_arguments(ast.parse(path.read_text(), str(path)), "set_cookie", 0)
 
 
 def _cookies(policy: Policy):

@@ -103,6 +103,25 @@ def test_engine_error_denies(ducallier):
     assert (d.allowed, d.reason) == (False, Reason.ENGINE_ERROR)
 
 
+@pytest.mark.parametrize(
+    ("role", "purpose", "subject", "reason"),
+    [
+        ("intern", "essential.service", "customer", Reason.UNKNOWN_ACTOR),
+        ("system", "train_ai_system", "customer", Reason.PURPOSE_NOT_DECLARED),
+        ("system", "essential.service", "employee", Reason.SUBJECT_NOT_DECLARED),
+        ("staff.billing", "marketing.communications.email", "customer",
+         Reason.ROLE_NOT_PERMITTED),
+    ],
+)  # fmt: skip
+def test_asking_for_no_category_still_checks_who_why_and_whom(
+    ducallier, role, purpose, subject, reason
+):
+    """A query that reads only ids is not a way around deny-by-default."""
+    d = ducallier.decide(role, purpose, [], subject)
+    assert (d.allowed, d.reason) == (False, reason)
+    assert ducallier.decide("staff.support", "essential.service", [], "customer").allowed
+
+
 def test_limited_disclosure_names_the_refused_categories(ducallier):
     asked = ["user.name", "user.contact.email", "user.financial.credit_card"]
     d = ducallier.decide("staff.support", "essential.service", asked, "customer")

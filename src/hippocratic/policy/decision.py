@@ -11,6 +11,8 @@ Rules, in the order they are applied (the first that fails decides):
   7. The role may act for the purpose.              else ROLE_NOT_PERMITTED
   8. The subject has not opted out of the purpose.  else SUBJECT_OPTED_OUT
   Otherwise ALLOWED. Deny by default: an exception inside the engine is ENGINE_ERROR.
+A request that names no category (a query reading only ids) still passes 1, 2,
+3 and 7: an unknown actor or an undeclared purpose is refused whatever it reads.
 
 A purpose serves a category when the policy lists that purpose, or a broader use
 containing it (essential.service covers essential.service.operations), for a data
@@ -51,9 +53,6 @@ class Decision:
     # Categories refused, when only some of those asked for are (limited disclosure).
     refused: frozenset[str] = field(default_factory=frozenset)
 
-    def __bool__(self) -> bool:
-        return self.allowed
-
 
 ALLOW = Decision(True, Reason.ALLOWED, "policy")
 
@@ -89,6 +88,13 @@ class Engine:
         """
         try:
             subject_key = subject.value if isinstance(subject, SubjectKind) else subject
+            categories = list(categories)
+            if not categories:
+                scope = self._scope_rules(actor_role, purpose, subject_key)
+                if scope is None:
+                    scope = self._role_rule(actor_role, purpose)
+                if scope is not None:
+                    return scope
             refused: set[str] = set()
             first_refusal: Decision | None = None
             for category in categories:
@@ -117,7 +123,8 @@ class Engine:
         """The subset of `categories` this role may see for this purpose."""
         return {c for c in categories if self._one(actor_role, purpose, subject, c).allowed}
 
-    def _decide_one(self, role: str, purpose: str, subject: str, category: str) -> Decision:
+    def _scope_rules(self, role: str, purpose: str, subject: str) -> Decision | None:
+        """Rules 1 to 3: who asks, why, and about whom; None when they pass."""
         # 1. The actor's role is known.
         if role not in self.roles:
             return Decision(False, Reason.UNKNOWN_ACTOR, f"roles.{role}")
@@ -125,11 +132,23 @@ class Engine:
         if purpose not in self.policy.purposes:
             return Decision(False, Reason.PURPOSE_NOT_DECLARED, f"purposes.{purpose}")
         # 3. The subject is in the policy.
-        collected = self._collected.get(subject)
-        if collected is None:
+        if subject not in self._collected:
             return Decision(False, Reason.SUBJECT_NOT_DECLARED, f"subjects.{subject}")
+        return None
+
+    def _role_rule(self, role: str, purpose: str) -> Decision | None:
+        # 7. The role may act for the purpose.
+        scopes = self.roles[role]
+        if "*" not in scopes and not any(is_within(purpose, scope) for scope in scopes):
+            return Decision(False, Reason.ROLE_NOT_PERMITTED, f"roles.{role}")
+        return None
+
+    def _decide_one(self, role: str, purpose: str, subject: str, category: str) -> Decision:
+        refusal = self._scope_rules(role, purpose, subject)
+        if refusal is not None:
+            return refusal
         # 4. The category is collected from this subject.
-        uses = collected.get(category)
+        uses = self._collected[subject].get(category)
         if uses is None:
             return Decision(
                 False, Reason.CATEGORY_NOT_COLLECTED, f"subjects.{subject}.data[{category}]"
@@ -149,12 +168,5 @@ class Engine:
                 f"subjects.{subject}.data[{category}].purposes",
                 promise,
             )
-        # 7. The role may act for the purpose.
-        scopes = self.roles[role]
-        if "*" not in scopes and not any(is_within(purpose, scope) for scope in scopes):
-            return Decision(False, Reason.ROLE_NOT_PERMITTED, f"roles.{role}")
-        return ALLOW
-
-
-def compile_policy(policy: Policy) -> Engine:
-    return Engine(policy)
+        refusal = self._role_rule(role, purpose)
+        return ALLOW if refusal is None else refusal

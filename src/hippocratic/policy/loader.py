@@ -51,10 +51,6 @@ class LoadedPolicy:
     policy: Policy
     source: SourceMap
 
-    @property
-    def file(self) -> str:
-        return self.source.file
-
 
 def format_loc(loc: Loc) -> str:
     text = ""

@@ -1,12 +1,11 @@
 from pathlib import Path
 
 import pytest
+from tests_paths import POLICIES
 
 from hippocratic.policy import load_policy
 from hippocratic.policy.promises import CATALOGUE
 
-REPO = Path(__file__).resolve().parent.parent
-POLICIES = REPO / "policies"
 PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
 
 

@@ -141,3 +141,15 @@ def test_update_and_delete_are_decided_and_audited(customer):
     deleted, _ = Customer.objects.for_purpose(SYSTEM, "essential.service").delete()
     assert deleted == 1
     assert AuditEntry.objects.order_by("-seq").first().action == "delete"
+
+
+@pytest.mark.promise("ACC-4")
+def test_streamed_reads_are_decided_withheld_and_audited_too(customer):
+    before = AuditEntry.objects.count()
+    qs = Customer.objects.for_purpose(MARKETING, "marketing.communications.email")
+    (seen,) = list(qs.iterator(chunk_size=10))
+    assert (seen.email, seen.phone) == ("ada@example.com", None)
+    assert AuditEntry.objects.count() == before + 1
+    with pytest.raises(AccessDenied):
+        next(PaymentMethod.objects.for_purpose(MARKETING, "marketing.communications.email")
+             .iterator())  # fmt: skip

@@ -1,17 +1,16 @@
 """Each of the five profiles is faithful to its seed: what it promises, what it collects."""
 
 import re
-from pathlib import Path
 
 import pytest
+from tests_paths import POLICIES, REPO
 
 from hippocratic.policy import load_policy
 from hippocratic.policy.linter import errors, lint
 from hippocratic.policy.models import RecipientKind, SubjectKind, VisitorLogField
 from hippocratic.policy.taxonomy import is_within
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
-PROMISES_MD = Path(__file__).resolve().parents[3] / "shared" / "PROMISES.md"
+PROMISES_MD = REPO.parent / "shared" / "PROMISES.md"
 
 # The seed each profile models (the file names in shared/seeds/).
 SEEDS = {"000": "dracon", "001": "isp", "002": "japoon", "003": "quality", "004": "ducallier"}

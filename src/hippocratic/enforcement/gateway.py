@@ -147,36 +147,39 @@ class PersonalQuerySet(models.QuerySet):
             return [f for f in personal if f.name in names or f.attname in names]
         return [f for f in personal if f.name not in names]
 
-    def _fetch_all(self):
-        if self._result_cache is not None:
-            return
+    def _prepare_read(self) -> tuple[Decision, frozenset[str], set[str]]:
+        """Decide a read: (decision, fields to withhold, categories read)."""
         fields = self._read_fields()
         decision, withheld = self._decide("read", fields)
         if withheld and self._fields:
             # values() rows are plain tuples or dicts: ask for allowed fields only.
             raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
+        return decision, frozenset(withheld), {category_of(f) for f in fields}
+
+    @staticmethod
+    def _withhold(obj, withheld: frozenset[str]):
+        if withheld:
+            for attname in withheld:
+                setattr(obj, attname, None)
+            obj._withheld = withheld
+        return obj
+
+    def _fetch_all(self):
+        if self._result_cache is not None:
+            return
+        decision, withheld, categories = self._prepare_read()
         with _gateway_call():
             super()._fetch_all()
-        if withheld:
-            for obj in self._result_cache:
-                for attname in withheld:
-                    setattr(obj, attname, None)
-                obj._withheld = frozenset(withheld)
-        categories = {category_of(f) for f in fields}
+        for obj in self._result_cache:
+            self._withhold(obj, withheld)
         self._audit("read", decision, categories, rows=len(self._result_cache))
 
     def iterator(self, chunk_size=None):
-        fields = self._read_fields()
-        decision, withheld = self._decide("read", fields)
-        if withheld and self._fields:
-            raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
-        self._audit("read", decision, {category_of(f) for f in fields}, rows=-1)
+        decision, withheld, categories = self._prepare_read()
+        # Streamed: the row count is not known when the entry is written (-1).
+        self._audit("read", decision, categories, rows=-1)
         for obj in super().iterator(chunk_size=chunk_size):
-            for attname in withheld:
-                setattr(obj, attname, None)
-            if withheld:
-                obj._withheld = frozenset(withheld)
-            yield obj
+            yield self._withhold(obj, withheld)
 
     # --- writes --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hippocratic.policy.errors import PolicyError, PolicyIssue
-from hippocratic.policy.models import Policy
+from hippocratic.policy.models import PATTERN_WORDS, Policy
 from hippocratic.policy.references import check_references
 
 Loc = tuple[str | int, ...]
@@ -211,17 +211,9 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-_PATTERNS = {
-    r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$": "a taxonomy key of lower-case dotted words",
-    r"^[a-z][a-z0-9_]*$": "a lower-case name of letters, digits and underscores",
-    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address such as name@example.com",
-    r"^https?://[^\s/]+": "a web address starting with https://",
-}
-
-
 def _describe_pattern(error: dict) -> str:
     pattern = error.get("ctx", {}).get("pattern", "")
-    return _PATTERNS.get(pattern, f"text matching {pattern}")
+    return PATTERN_WORDS.get(pattern, f"text matching {pattern}")
 
 
 def _allowed_keys(loc: Loc) -> list[str]:

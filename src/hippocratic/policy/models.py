@@ -27,21 +27,32 @@ from hippocratic.policy.periods import BusinessDays, parse_business_days
 from hippocratic.policy.promises import CATALOGUE
 
 # --- constrained strings -------------------------------------------------------------
+# Each pattern with the words the loader uses when a value does not match it.
+FIDES_KEY = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+WEB_ADDRESS = r"^https?://[^\s/]+"
+PATTERN_WORDS = {
+    FIDES_KEY: "a taxonomy key of lower-case dotted words",
+    IDENTIFIER: "a lower-case name of letters, digits and underscores",
+    EMAIL: "an e-mail address such as name@example.com",
+    WEB_ADDRESS: "a web address starting with https://",
+}
 
 FidesKey = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"),
+    StringConstraints(pattern=FIDES_KEY),
     Field(description="A fideslang taxonomy key, dotted from the root: user.contact.email"),
 ]
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60),
+    StringConstraints(pattern=IDENTIFIER, max_length=60),
     Field(description="A lower-case name made of letters, digits and underscores"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 EmailAddress = Annotated[
     str,
-    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+    StringConstraints(pattern=EMAIL, max_length=254),
     Field(description="An e-mail address: name@example.com"),
 ]
 CookieName = Annotated[
@@ -173,7 +184,7 @@ class Contacts(Strict):
 class Provider(Strict):
     name: Text = Field(description="The provider's name as customers know it")
     kind: Text = Field(description="What the provider does, in a few words")
-    website: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+")] = Field(
+    website: Annotated[str, StringConstraints(pattern=WEB_ADDRESS)] = Field(
         description="The provider's web site address"
     )
     contacts: Contacts

@@ -13,10 +13,10 @@ from hippocratic.enforcement.models import AuditEntry
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("SEC-5")]
 
 
-def _fill(n=5):
+def _fill(n=5, actor="user"):
     for i in range(n):
         audit.append(
-            actor=f"user:{i}", role="system", purpose="essential.service", action="read",
+            actor=f"{actor}:{i}", role="system", purpose="essential.service", action="read",
             subject="customer", subject_ref="*", categories=["user.name"], allowed=True,
             reason="allowed",
         )  # fmt: skip
@@ -107,11 +107,7 @@ def test_signed_checkpoint_detects_a_rewritten_chain(tmp_path):
     # Rebuild the chain from scratch with different content: internally consistent.
     _sql("DELETE FROM enforcement_auditentry")
     _sql("UPDATE enforcement_audithead SET seq = 0, hash = %s", "0" * 64)
-    for _ in range(3):
-        audit.append(
-            actor="rewritten", role="system", purpose="essential.service", action="read",
-            subject="customer", subject_ref="*", categories=[], allowed=True, reason="allowed",
-        )  # fmt: skip
+    _fill(3, actor="rewritten")
     assert audit.verify().ok
     verdict = audit.verify_checkpoint(kept)
     assert (verdict.ok, verdict.seq) == (False, 3)

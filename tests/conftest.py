@@ -30,3 +30,14 @@ def policy_path():
         return POLICIES / f"{name}.yaml"
 
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tracking_state():
+    """Page views a test buffered but did not flush, and cached salts, end with it."""
+    yield
+    from hippocratic.tracking import visitors
+    from hippocratic.tracking.services import page_view_buffer
+
+    page_view_buffer().discard()
+    visitors.clear_cache()

@@ -22,3 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, as in production: WAL and IMMEDIATE transactions then behave as they
     # will there, and concurrent-writer tests run on SQLite too.
     DATABASES["default"]["TEST"] = {"NAME": str(REPO / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# No flush thread: a test writes its buffered page views with flush(), inside
+# its own transaction.
+HIPPOCRATIC_TRACKING = {**HIPPOCRATIC_TRACKING, "flush_seconds": None}  # noqa: F405

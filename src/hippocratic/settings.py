@@ -74,12 +74,15 @@ INSTALLED_APPS = [
     "hippocratic.enforcement",
     "hippocratic.accounts",
     "hippocratic.billing",
+    "hippocratic.tracking",
     "hippocratic.site",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hippocratic.enforcement.middleware.DeclaredCookiesMiddleware",
+    # Outermost after security: it sees the response the visitor gets.
+    "hippocratic.tracking.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,6 +147,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "/admin/login/"
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
@@ -177,6 +182,28 @@ MAILERS = {
             else "django.core.mail.backends.smtp.EmailBackend",
         ),
     }
+}
+
+# Django's cache: the process's memory by default, Redis (shared by every worker
+# process and machine) where REDIS_URL is set. It holds reverse-DNS answers.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if (REDIS_URL := os.environ.get("REDIS_URL"))
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    )
+}
+
+# Visitor logging (tracking app). The DNS resolver that answers reverse lookups
+# (host or host:port; default: the system's), and the page-view write buffer.
+HIPPOCRATIC_TRACKING = {
+    "dns_resolver": os.environ.get("HIPPOCRATIC_DNS_RESOLVER", ""),
+    "dns_timeout": float(os.environ.get("HIPPOCRATIC_DNS_TIMEOUT", "1.0")),
+    "buffer_size": 500,
+    "flush_seconds": 2.0,
 }
 
 LOGGING = {

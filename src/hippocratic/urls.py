@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/traffic/", include("hippocratic.tracking.urls")),
     path("", include("hippocratic.site.urls")),
 ]

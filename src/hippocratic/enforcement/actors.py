@@ -23,3 +23,19 @@ class Actor:
     @classmethod
     def for_user(cls, user, role: str) -> "Actor":
         return cls(role, f"user:{user.pk}:{user.get_username()}")
+
+
+STAFF_ROLE_PREFIX = "staff."
+
+
+def staff_role(user) -> str:
+    """A staff member's role: a group named staff.<role>, or staff.admin for superusers.
+
+    Staff with neither get a role the engine does not know, and are refused.
+    """
+    if user.is_superuser:
+        return "staff.admin"
+    if not user.is_staff:
+        return "staff.none"
+    names = user.groups.filter(name__startswith=STAFF_ROLE_PREFIX).values_list("name", flat=True)
+    return min(names, default="staff.none")

@@ -2,21 +2,8 @@
 
 from django.contrib import admin
 
-from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.models import AuditEntry
-
-STAFF_ROLE_PREFIX = "staff."
-
-
-def staff_role(user) -> str:
-    """A staff member's role: a group named staff.<role>, or staff.admin for superusers.
-
-    Staff with neither get a role the engine does not know, and are refused.
-    """
-    if user.is_superuser:
-        return "staff.admin"
-    names = user.groups.filter(name__startswith=STAFF_ROLE_PREFIX).values_list("name", flat=True)
-    return min(names, default="staff.none")
 
 
 class PersonalDataAdmin(admin.ModelAdmin):

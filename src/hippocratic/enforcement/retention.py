@@ -1,10 +1,11 @@
 """Deleting personal data past the retention the policy sets for its category.
 
 For each personal-data model:
-  1. a field whose category's period has ended is blanked (the row may live on
-     for a longer-kept category, such as a legally retained billing record);
-  2. a row whose every field has expired, and on which no other personal row
-     depends, is deleted.
+  1. a row whose every field has expired, and on which no other personal row
+     depends, is deleted;
+  2. in the rows left, a field whose category's period has ended is blanked
+     (the row may live on for a longer-kept category, such as a legally
+     retained billing record).
 The period runs from the row's `retention_clock` (after: collection) or its
 `closure_clock` (after: account_closure; open accounts never expire). Each
 batch is audited: what was removed, from which model, how many rows.
@@ -67,6 +68,10 @@ def _dependents(model) -> list[str]:
     ]
 
 
+def _blankable(field: models.Field) -> bool:
+    return field.null or isinstance(field, (models.CharField, models.TextField))
+
+
 def purge(*, for_real: bool = False) -> list[Removal]:
     """What the policy's retention removes now; removes it only if `for_real`."""
     policy, now, removals = current_policy(), _now(), []
@@ -79,14 +84,7 @@ def purge(*, for_real: bool = False) -> list[Removal]:
                 expiries.append((field, expired))
         with transaction.atomic(), _gateway_call():
             rows = model.internal.all()
-            for field, expired in expiries:
-                empty = None if field.null else ""
-                stale = rows.filter(expired).exclude(**{field.attname: empty})
-                n = stale.update(**{field.attname: empty}) if for_real else stale.count()
-                if n:
-                    removals.append(
-                        Removal(model.__name__, "erase", field.name, category_of(field), n)
-                    )
+            # Rows whose every field has expired go whole; then single fields.
             if expiries and len(expiries) == len(model.personal_fields()):
                 doomed = rows
                 for _, expired in expiries:
@@ -98,6 +96,16 @@ def purge(*, for_real: bool = False) -> list[Removal]:
                     n = doomed.delete()[0]
                 if n:
                     removals.append(Removal(model.__name__, "delete", "*", "*", n))
+            for field, expired in expiries:
+                if not _blankable(field):
+                    continue  # a non-null date or number goes only with its row
+                empty = None if field.null else ""
+                stale = rows.filter(expired).exclude(**{field.attname: empty})
+                n = stale.update(**{field.attname: empty}) if for_real else stale.count()
+                if n:
+                    removals.append(
+                        Removal(model.__name__, "erase", field.name, category_of(field), n)
+                    )
             if for_real:
                 for removal in removals:
                     if removal.model == model.__name__:

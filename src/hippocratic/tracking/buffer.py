@@ -6,11 +6,10 @@ one batch (one INSERT, one audit entry). Resolution therefore never blocks a
 response, and the address is never queued anywhere but this process's memory:
 a job in Django's task queue would have written it to the database (VIS-4).
 
-With `flush_seconds` set to None there is no thread and the owner calls
-`flush()` (the tests do).
+The owner flushes it at exit. With `flush_seconds` set to None there is no
+thread and the owner calls `flush()` (the tests do).
 """
 
-import atexit
 import logging
 import os
 import threading
@@ -29,7 +28,6 @@ class WriteBuffer:
         self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._thread_pid: int | None = None
-        atexit.register(self.flush)
 
     def add(self, item) -> None:
         with self._lock:

@@ -1,6 +1,7 @@
 """Writes of the tracking app: recording page views, rolling them up, and
 forgetting what the rules say must go."""
 
+import atexit
 import datetime as dt
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,11 +55,18 @@ def resolver() -> IspResolver:
 @cache
 def page_view_buffer() -> WriteBuffer:
     conf = _conf()
-    return WriteBuffer(
+    buffer = WriteBuffer(
         page_views_write,
         size=int(conf.get("buffer_size", 500)),
         flush_seconds=conf.get("flush_seconds", 2.0),
     )
+    atexit.register(_flush_at_exit, buffer)
+    return buffer
+
+
+def _flush_at_exit(buffer: WriteBuffer) -> None:
+    if page_view_buffer.cache_info().currsize and page_view_buffer() is buffer:
+        buffer.flush()
 
 
 @receiver(setting_changed)
@@ -66,6 +74,8 @@ def _reset(*, setting, **kwargs):
     if setting in ("HIPPOCRATIC_POLICY", "HIPPOCRATIC_TRACKING", "ALLOWED_HOSTS"):
         recording_rules.cache_clear()
         resolver.cache_clear()
+        if page_view_buffer.cache_info().currsize:
+            page_view_buffer().discard()  # recorded under the old settings (tests)
         page_view_buffer.cache_clear()
 
 

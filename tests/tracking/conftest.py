@@ -1,0 +1,100 @@
+"""Fixtures for the tracking tests: a real DNS server on loopback, profiles, a
+helper that scans every table for a value."""
+
+import threading
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+from dnslib import PTR, QTYPE, RR
+from dnslib.server import BaseResolver, DNSServer
+from tests_paths import POLICIES
+
+from hippocratic.tracking.services import page_view_buffer
+
+# Addresses in the documentation ranges (RFC 5737), with the PTR names our server gives.
+PTR_NAMES = {
+    "192.0.2.10": "dsl-192-0-2-10.pool.example-isp.co.uk.",
+    "198.51.100.7": "host7.cable.example.net.",
+}
+
+
+class PtrResolver(BaseResolver):
+    """Answers PTR queries from PTR_NAMES; NXDOMAIN otherwise. Counts queries, and
+    can be held (to show that nothing waits for it)."""
+
+    def __init__(self):
+        self.queries: list[str] = []
+        self.release = threading.Event()
+        self.release.set()
+
+    def resolve(self, request, handler):
+        self.release.wait(5)
+        name = str(request.q.qname)
+        self.queries.append(name)
+        reply = request.reply()
+        for address, target in PTR_NAMES.items():
+            if name == ".".join(reversed(address.split("."))) + ".in-addr.arpa.":
+                reply.add_answer(RR(name, QTYPE.PTR, rdata=PTR(target), ttl=3600))
+                return reply
+        reply.header.rcode = 3  # NXDOMAIN
+        return reply
+
+
+@pytest.fixture
+def dns_server():
+    """A DNS server on 127.0.0.1 (a free UDP port), used as the site's resolver."""
+    resolver = PtrResolver()
+    server = DNSServer(resolver, address="127.0.0.1", port=0)
+    server.start_thread()
+    host, port = server.server.server_address
+    cache.clear()
+    with override_settings(
+        HIPPOCRATIC_TRACKING={"dns_resolver": f"{host}:{port}", "dns_timeout": 2.0,
+                              "flush_seconds": None, "buffer_size": 500}
+    ):  # fmt: skip
+        yield resolver
+    resolver.release.set()
+    server.stop()
+    cache.clear()
+
+
+def use_profile(name: str):
+    return override_settings(HIPPOCRATIC_POLICY=str(POLICIES / f"{name}.yaml"))
+
+
+@pytest.fixture(params=["dracon", "isp", "japoon", "quality", "ducallier"])
+def any_profile(request):
+    with use_profile(request.param):
+        yield request.param
+
+
+def flush() -> int:
+    return page_view_buffer().flush()
+
+
+def tables_holding(text: str) -> list[str]:
+    """Every table (and column) whose text holds `text`: a scan of the whole database."""
+    found = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            table = model._meta.db_table
+            for field in model._meta.concrete_fields:
+                column = connection.ops.quote_name(field.column)
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} "  # noqa: S608
+                    f"WHERE CAST({column} AS TEXT) LIKE %s",
+                    [f"%{text}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append(f"{table}.{field.column}")
+    return found
+
+
+PAGE_HEADERS = {
+    "REMOTE_ADDR": "192.0.2.10",
+    "HTTP_USER_AGENT": ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+    "HTTP_REFERER": "https://news.example.org/story/42?who=ada@example.com",
+}

@@ -1,0 +1,159 @@
+"""Importing existing server logs under the same rules (VIS-12)."""
+
+import gzip
+import io
+import sys
+
+import pytest
+from django.core.management import call_command
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.tracking import logimport, services
+from hippocratic.tracking.models import DailyStat, LogImport, PageView
+from hippocratic.tracking.services import purpose_of
+from tracking.conftest import tables_holding, use_profile
+
+pytestmark = [pytest.mark.django_db, pytest.mark.promise("VIS-12")]
+SYSTEM = Actor.system("tests")
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def combined(n, host="192.0.2.10", path="/docs/{i}?token=s3cret", day="01/Nov/2026"):
+    return "".join(
+        f'{host} - - [{day}:10:{i // 60 % 60:02d}:{i % 60:02d} +0100] "GET {path.format(i=i)} '
+        f'HTTP/1.1" 200 512 "https://search.example.org/q?who=me" "{FIREFOX}"\n'
+        for i in range(n)
+    )
+
+
+def views():
+    return list(PageView.objects.for_purpose(SYSTEM, purpose_of("path")).order_by("time"))
+
+
+def run(*files, **options):
+    out = io.StringIO()
+    call_command("tracking", "import-log", *map(str, files), "--quiet", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_combined_log_goes_through_the_live_rules(tmp_path, dns_server):
+    with use_profile("japoon"):
+        log = tmp_path / "access.log"
+        log.write_text(
+            combined(3)
+            + '192.0.2.10 - - [01/Nov/2026:11:00:00 +0100] "GET /logo.png HTTP/1.1" 200 9 "-" "-"\n'
+            + '192.0.2.10 - - [01/Nov/2026:11:00:01 +0100] "GET /gone HTTP/1.1" 404 9 "-" "-"\n'
+        )
+        output = run(log)
+        assert "5 lines, 3 page views, 2 not pages, 0 malformed" in output
+        first = views()[0]
+        assert first.path == "/docs/0" and first.isp_domain == "example-isp.co.uk"
+        assert (first.browser_family, first.referrer_domain) == ("Firefox", "example.org")
+        assert first.time.isoformat() == "2026-11-01T09:00:00+00:00"
+        for never in ("s3cret", "192.0.2.10", "search.example.org", "who=me"):
+            assert tables_holding(never) == [], never
+        assert DailyStat.objects.get(dimension="total", day="2026-11-01").views == 3
+
+
+def test_dracon_import_keeps_no_browser_or_referrer(tmp_path, dns_server):
+    with use_profile("dracon"):
+        log = tmp_path / "access.log"
+        log.write_text(combined(2))
+        run(log)
+        assert {(v.browser_family, v.os_family, v.referrer_domain) for v in views()} == {
+            ("", "", "")
+        }
+        assert tables_holding("Firefox") == [] and tables_holding("example.org") == []
+
+
+def test_host_names_are_cut_without_dns(tmp_path, dns_server):
+    with use_profile("isp"):
+        log = tmp_path / "access.log"
+        log.write_text(combined(2, host="cpe-1-2-3.broadband.example.com.au"))
+        run(log)
+        assert {v.isp_domain for v in views()} == {"example.com.au"}
+        assert dns_server.queries == []
+        assert tables_holding("cpe-1-2-3") == []
+
+
+def test_common_format_gzip_and_stdin(tmp_path, dns_server, monkeypatch):
+    with use_profile("isp"):
+        common = (
+            '198.51.100.7 - frank [02/Nov/2026:13:55:36 -0700] "GET /a.html HTTP/1.0" 200 2326\n'
+        )
+        gz = tmp_path / "access.log.gz"
+        gz.write_bytes(gzip.compress(common.encode()))
+        run(gz)
+        assert [v.isp_domain for v in views()] == ["example.net"]
+        assert tables_holding("frank") == []
+        stdin = io.TextIOWrapper(io.BytesIO(combined(2).encode()))
+        monkeypatch.setattr(sys, "stdin", stdin)
+        run("-")
+        assert len(views()) == 3
+
+
+def test_malformed_lines_are_counted_and_the_first_20_reported(tmp_path, dns_server):
+    with use_profile("isp"):
+        good = combined(1).splitlines()[0]
+        lines = [good] + ["this is not a log line"] * 25 + [
+            good.replace("01/Nov/2026", "99/Foo/2026"), good.replace('"GET /docs', '"GET docs')
+        ] + [good]  # fmt: skip
+        log = tmp_path / "access.log"
+        log.write_text("\n".join(lines) + "\n")
+        output = run(log)
+        assert "29 lines, 2 page views, 0 not pages, 27 malformed" in output
+        assert "  line 2: not in combined or common log format" in output
+        assert "  line 21: not in combined" in output and "line 22:" not in output
+        assert "… and 7 more" in output
+        assert len(views()) == 2
+
+
+def test_importing_twice_counts_once(tmp_path, dns_server):
+    with use_profile("isp"):
+        log = tmp_path / "access.log"
+        log.write_text(combined(50))
+        run(log)
+        assert "already imported (50 lines), nothing added" in run(log)
+        assert len(views()) == 50
+        with open(log, "a") as more:  # a log that grew: only the new lines
+            more.write(combined(5, day="02/Nov/2026"))
+        assert "resumed after line 50" in run(log)
+        assert len(views()) == 55
+
+
+def test_a_killed_import_resumes_without_double_counting(tmp_path, dns_server, monkeypatch):
+    with use_profile("isp"):
+        log = tmp_path / "access.log"
+        log.write_text(combined(100))
+        real_write, calls = services.page_views_write, []
+
+        def dies_on_third_batch(events, **kwargs):
+            calls.append(len(events))
+            if len(calls) == 3:
+                raise KeyboardInterrupt  # the import is killed mid-batch
+            return real_write(events, **kwargs)
+
+        monkeypatch.setattr(logimport, "page_views_write", dies_on_third_batch)
+        with pytest.raises(KeyboardInterrupt):
+            run(log, batch=20)
+        assert len(views()) == 40 and LogImport.objects.get().lines_done == 40
+        monkeypatch.setattr(logimport, "page_views_write", real_write)
+        assert "60 lines, resumed after line 40, 60 page views" in run(log, batch=20)
+        assert len(views()) == 100
+        assert len({v.path for v in views()}) == 100
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path, dns_server):
+    from django.core.management.base import CommandError
+
+    with use_profile("isp"), pytest.raises(CommandError, match="No such file"):
+        run(tmp_path / "nope.log")
+
+
+def test_rollup_of_imported_days_uses_the_same_dimensions(tmp_path, dns_server):
+    with use_profile("dracon"):
+        log = tmp_path / "access.log"
+        log.write_text(combined(2))
+        run(log)
+        dims = set(DailyStat.objects.values_list("dimension", flat=True))
+        assert dims == {"total", "page", "isp_domain"}

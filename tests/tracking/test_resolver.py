@@ -1,0 +1,81 @@
+"""The real resolver code against a DNS server on loopback (dnslib)."""
+
+import socket
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from hippocratic.tracking.domains import referrer_domain, registrable_domain
+from hippocratic.tracking.resolver import IspResolver, ResolverSettings
+
+
+@pytest.mark.promise("VIS-2")
+def test_ptr_name_is_cut_to_the_registrable_domain(dns_server):
+    isp = IspResolver()
+    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
+    assert isp.resolve("198.51.100.7") == "example.net"
+    assert len(dns_server.queries) == 2
+
+
+def test_answers_are_cached_and_failures_cached_negatively(dns_server):
+    isp = IspResolver()
+    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
+    assert isp.resolve("203.0.113.99") is None  # NXDOMAIN
+    asked = len(dns_server.queries)
+    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
+    assert isp.resolve("203.0.113.99") is None
+    assert len(dns_server.queries) == asked
+
+
+@pytest.mark.promise("VIS-4")
+def test_the_cache_never_holds_the_address_in_clear(dns_server):
+    isp = IspResolver()
+    isp.resolve("192.0.2.10")
+    isp.resolve("203.0.113.99")
+    keys = list(cache._cache.keys())  # LocMemCache
+    assert keys and not any("192.0.2" in k or "203.0.113" in k for k in keys)
+    values = [str(v) for v in cache._cache.values()]
+    assert not any("192.0.2" in v for v in values)
+
+
+def test_a_silent_server_times_out_to_no_domain():
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    host, port = silent.getsockname()
+    try:
+        conf = ResolverSettings(nameserver=host, port=port, timeout=0.2)
+        assert IspResolver(conf).resolve("192.0.2.10") is None
+    finally:
+        silent.close()
+
+
+def test_resolver_address_comes_from_settings():
+    with override_settings(HIPPOCRATIC_TRACKING={"dns_resolver": "127.0.0.1:5353"}):
+        conf = ResolverSettings.from_settings()
+    assert (conf.nameserver, conf.port) == ("127.0.0.1", 5353)
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("dsl-1-2-3.pool.example.co.uk", "example.co.uk"),
+        ("HOST.Comcast.NET.", "comcast.net"),
+        ("a.b.blogspot.com", "b.blogspot.com"),  # a private suffix
+        ("co.uk", None),
+        ("localhost", None),
+        ("192.0.2.10", None),
+        ("2001:db8::1", None),
+    ],
+)
+def test_registrable_domain(host, domain):
+    assert registrable_domain(host) == domain
+
+
+@pytest.mark.promise("VIS-9")
+def test_referrer_keeps_only_another_sites_domain():
+    own = frozenset({"www.ducallier.com", "ducallier.com"})
+    assert referrer_domain("https://user:pw@news.example.org/a?b=c#d", own) == "example.org"
+    assert referrer_domain("https://shop.ducallier.com/cart", own) is None
+    assert referrer_domain("not a url", own) is None
+    assert referrer_domain("https://[::1/", own) is None

@@ -1,0 +1,219 @@
+"""Unique visitors without identifiers, rollups, reports, exports and retention."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from hippocratic.enforcement import retention
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.models import AuditEntry
+from hippocratic.tracking import services, visitors
+from hippocratic.tracking.models import DailySalt, DailyStat, PageView
+from hippocratic.tracking.services import purpose_of
+from tracking.conftest import PAGE_HEADERS, flush, tables_holding, use_profile
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system("tests")
+FIREFOX = PAGE_HEADERS["HTTP_USER_AGENT"]
+
+
+def visit(client, address="192.0.2.10", agent=FIREFOX, path="/", **extra):
+    client.get(path, REMOTE_ADDR=address, HTTP_USER_AGENT=agent, **extra)
+
+
+def total(day=None):
+    day = day or timezone.localdate()
+    return DailyStat.objects.get(day=day, dimension="total", value="")
+
+
+@pytest.mark.promise("VIS-6")
+def test_unique_visitors_are_counted_without_cookies(client, dns_server):
+    with use_profile("japoon"):
+        visit(client)
+        visit(client, path="/privacy/")  # the same visitor again
+        visit(client, address="198.51.100.7")  # another
+        flush()
+        services.rollup_day(timezone.localdate())
+        assert (total().views, total().visitors) == (3, 2)
+        assert client.cookies == {} or list(client.cookies) == []
+        assert DailyStat.objects.get(dimension="page", value="/").visitors == 2
+
+
+@pytest.mark.promise("VIS-6")
+def test_digests_differ_from_day_to_day():
+    today = dt.date(2026, 11, 20)
+    one = visitors.digest(day=today, address="192.0.2.1", user_agent="UA", site="s")
+    again = visitors.digest(day=today, address="192.0.2.1", user_agent="UA", site="s")
+    tomorrow = visitors.digest(
+        day=today + dt.timedelta(days=1), address="192.0.2.1", user_agent="UA", site="s"
+    )
+    assert one == again and one != tomorrow and "192.0.2.1" not in one
+
+
+@pytest.mark.promise("VIS-6")
+def test_salts_and_digests_are_gone_after_48_hours(client, dns_server):
+    with use_profile("japoon"):
+        visit(client)
+        visit(client, address="198.51.100.7")
+        flush()
+        day = timezone.localdate()
+        services.rollup_day(day)
+        assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=47)) == 0
+        assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=49)) == 1
+        assert not DailySalt.objects.exists()
+        rows = PageView.objects.for_purpose(SYSTEM, purpose_of("path"))
+        assert {r.visitor_digest for r in rows} == {""}
+        services.rollup_day(day)  # a later recount keeps the day's visitors
+        assert total(day).visitors == 2
+
+
+def test_visitors_are_not_counted_where_the_policy_does_not(client, dns_server):
+    with use_profile("dracon"):
+        visit(client)
+        flush()
+        services.rollup_day(timezone.localdate())
+        assert total().visitors is None
+        assert PageView.objects.for_purpose(SYSTEM, purpose_of("path")).get().visitor_digest == ""
+        assert not DailySalt.objects.exists()
+
+
+@pytest.mark.promise("VIS-10")
+def test_raw_views_are_purged_after_the_policy_period_and_rollups_stay(
+    client, dns_server, monkeypatch
+):
+    with use_profile("ducallier"):
+        visit(client)
+        flush()
+        services.rollup_day(timezone.localdate())
+        later = timezone.now() + dt.timedelta(days=91)
+        monkeypatch.setattr(retention, "_now", lambda: later)
+        removals = retention.purge(for_real=True)
+        assert {(r.model, r.action) for r in removals} >= {
+            ("PageView", "delete"), ("DiagnosticAddress", "delete"),
+        }  # fmt: skip
+        assert not PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
+        assert total().views == 1
+        assert tables_holding("192.0.2.10") == []
+
+
+@pytest.mark.promise("VIS-11")
+def test_diagnostic_addresses_have_their_own_short_retention(client, dns_server, monkeypatch):
+    with use_profile("ducallier"):
+        visit(client)
+        flush()
+        later = timezone.now() + dt.timedelta(days=8)
+        monkeypatch.setattr(retention, "_now", lambda: later)
+        retention.purge(for_real=True)
+        assert tables_holding("192.0.2.10") == []
+        assert PageView.objects.for_purpose(SYSTEM, purpose_of("path")).count() == 1
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+
+def staff(role=None, **flags):
+    user = User.objects.create_user(f"staff-{role}", password="x", is_staff=True, **flags)
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def test_dashboard_is_for_analytics_staff_only(client, dns_server):
+    with use_profile("japoon"):
+        assert client.get("/staff/traffic/").status_code == 302  # to the login
+        client.force_login(staff("staff.support"))
+        assert client.get("/staff/traffic/").status_code == 403
+        client.force_login(User.objects.create_user("customer", password="x"))
+        assert client.get("/staff/traffic/").status_code == 403
+        assert client.get("/staff/traffic/export.csv").status_code == 403
+        client.force_login(staff("staff.analytics"))
+        assert client.get("/staff/traffic/").status_code == 200
+
+
+def test_dashboard_shows_series_and_tops_and_exports(client, dns_server):
+    with use_profile("japoon"):
+        visit(client)
+        visit(client, address="198.51.100.7", path="/privacy/")
+        flush()
+        services.rollup_day(timezone.localdate())
+        client.force_login(staff("staff.analytics"))
+        page = client.get("/staff/traffic/").content.decode()
+        assert "<polyline" in page and "example-isp.co.uk" in page and "/privacy/" in page
+        assert "Firefox" in page
+        rows = list(csv.DictReader(io.StringIO(client.get("/staff/traffic/export.csv").text)))
+        assert {"day", "dimension", "value", "views", "visitors"} == set(rows[0])
+        assert any(r["dimension"] == "total" and r["views"] == "2" for r in rows)
+        data = json.loads(client.get("/staff/traffic/export.json").content)
+        assert any(r["value"] == "example.net" for r in data)
+        bad = client.get("/staff/traffic/?start=2026-12-01&end=2026-01-01")
+        assert "after the end date" in bad.content.decode()
+
+
+def test_dashboard_hides_what_the_policy_does_not_collect(client, dns_server):
+    with use_profile("dracon"):
+        visit(client)
+        flush()
+        services.rollup_day(timezone.localdate())
+        client.force_login(staff("staff.analytics"))
+        page = client.get("/staff/traffic/").content.decode()
+        assert "Browsers" not in page and "Referring sites" not in page
+        assert "Aggregates for third parties" not in page
+
+
+# --- aggregates for third parties (VIS-7) --------------------------------------------------
+
+
+def _many_visitors(client, n, path):
+    for i in range(n):
+        visit(client, address=f"203.0.113.{i + 1}", path=path)
+
+
+@pytest.mark.promise("VIS-7")
+@pytest.mark.parametrize("profile", ["japoon", "quality", "ducallier"])
+def test_aggregates_fold_small_groups_and_are_audited(client, dns_server, profile):
+    with use_profile(profile):
+        _many_visitors(client, 12, "/")  # 12 distinct visitors: over k = 10
+        _many_visitors(client, 3, "/privacy/")  # 3: would single people out
+        flush()
+        day = timezone.localdate()
+        services.rollup_day(day)
+        recipient = services.aggregate_recipients()[0]
+        client.force_login(staff("staff.analytics"))
+        response = client.post(
+            "/staff/traffic/disclose", {"recipient": recipient.key, "start": day, "end": day}
+        )
+        assert response.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        pages = {r["value"]: int(r["visitors"]) for r in rows if r["dimension"] == "page"}
+        assert pages == {"/": 12}  # /privacy/ (3) is under k, and so is an "other" of 3
+        assert all(int(r["visitors"]) >= 10 for r in rows)
+        entry = AuditEntry.objects.get(action="disclose")
+        assert entry.promise == "VIS-7" and entry.subject_ref == f"recipient:{recipient.key}"
+        assert entry.rows == len(rows)
+
+
+@pytest.mark.promise("VIS-7")
+def test_no_aggregate_recipient_no_disclosure(client, dns_server):
+    with use_profile("dracon"):
+        client.force_login(staff("staff.analytics"))
+        day = timezone.localdate()
+        response = client.post(
+            "/staff/traffic/disclose", {"recipient": "advertisers", "start": day, "end": day}
+        )
+        assert response.status_code == 400
+        assert not AuditEntry.objects.filter(action="disclose").exists()
+
+
+def test_disclosure_needs_csrf(dns_server):
+    from django.test import Client
+
+    with use_profile("japoon"):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(staff("staff.analytics"))
+        response = client.post("/staff/traffic/disclose", {"recipient": "advertisers"})
+        assert response.status_code == 403

@@ -5,7 +5,9 @@
      target: at least 10x pycasbin;
   2. reading 10,000 customer rows through the gateway (decision, opt-out
      filter, one audit entry) against the plain ORM; target: at most 1.3x;
-  3. audit appends per second on SQLite and, where it answers, PostgreSQL.
+  3. audit appends per second on SQLite and, where it answers, PostgreSQL;
+  4. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
+     recording overhead under wrk, dashboard time at 10k to 10M page views.
 
 Database measurements run in a child process per database, on a fresh test
 database that is dropped afterwards.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "scripts"))
 
 CASBIN_MODEL = """
 [request_definition]
@@ -200,11 +203,14 @@ def main() -> int:
     if sys.argv[1:] == ["--database"]:
         print(json.dumps(database_benchmarks()))
         return 0
+    import bench_tracking
+
     results = [*engine_against_casbin(), *child(None)]
     if postgres_answers():
         results += child(f"postgres://postgres@127.0.0.1:5432/hippocratic_bench_{os.getpid()}")
     else:
         print("PostgreSQL does not answer on 127.0.0.1:5432: SQLite only\n")
+    results += bench_tracking.all_benchmarks()
     header = ("benchmark", "ours", "baseline", "ratio", "target", "met")
     rows = [
         (

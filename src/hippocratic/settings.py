@@ -91,6 +91,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+if os.environ.get("HIPPOCRATIC_RECORDING", "1") == "0":  # visitor logging off
+    MIDDLEWARE.remove("hippocratic.tracking.middleware.PageViewMiddleware")
+
 ROOT_URLCONF = "hippocratic.urls"
 WSGI_APPLICATION = "hippocratic.wsgi.application"
 ASGI_APPLICATION = "hippocratic.asgi.application"

@@ -7,6 +7,7 @@ identifies a machine.
 """
 
 import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -18,7 +19,14 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+
+
 def is_address(text: str) -> bool:
+    if _IPV4.fullmatch(text):  # the common case, without ipaddress's cost (log imports)
+        return True
+    if ":" not in text:  # a host name never holds a colon; an IPv6 address always does
+        return False
     try:
         ipaddress.ip_address(text.strip("[]"))
     except ValueError:

@@ -37,6 +37,10 @@ FINGERPRINT_BYTES = 64 * 1024
 MAX_REPORTED = 20
 BATCH = 5000
 
+# The usual line first (no escaped quotes inside fields); LINE when it fails.
+SIMPLE_LINE = re.compile(
+    r'(\S+) \S+ \S+ \[([^\]]+)\] "([^"\\]*)" (\d{3}) (?:\d+|-)(?: "([^"\\]*)" "([^"\\]*)")?\s*$'
+)
 LINE = re.compile(
     r'(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
     r"(?P<status>\d{3}) (?:\d+|-)"
@@ -91,12 +95,16 @@ def parse_time(text: str) -> dt.datetime:
 
 
 def parse_line(line: str) -> PageRequest:
-    match = LINE.match(line)
-    if match is None:
-        raise Malformed("not in combined or common log format")
-    host, time, request, status, referrer, agent = match.group(
-        "host", "time", "request", "status", "referrer", "agent"
-    )
+    match = SIMPLE_LINE.match(line)
+    if match is not None:
+        host, time, request, status, referrer, agent = match.groups()
+    else:
+        match = LINE.match(line)
+        if match is None:
+            raise Malformed("not in combined or common log format")
+        host, time, request, status, referrer, agent = match.group(
+            "host", "time", "request", "status", "referrer", "agent"
+        )
     parts = request.split(" ")
     if len(parts) != 3 or not parts[1].startswith("/"):
         raise Malformed(f'bad request "{request[:80]}"')
@@ -185,7 +193,12 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
                 lines_done=number, updated_at=timezone.now(),
                 views=record.views + report.views, malformed=record.malformed + report.malformed,
             )  # fmt: skip
-        days.update(timezone.localdate(e.time) for e in pending)
+        if pending:  # every day the batch spans (cheaper than a date per line)
+            times = [e.time for e in pending]
+            day, last = timezone.localdate(min(times)), timezone.localdate(max(times))
+            while day <= last:
+                days.add(day)
+                day += dt.timedelta(days=1)
         pending.clear()
         report.position = raw.tell() if report.size else 0
         if progress:

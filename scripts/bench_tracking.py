@@ -273,6 +273,14 @@ def dashboard(sizes=(10_000, 1_000_000, 10_000_000)) -> list[dict]:
             "baseline_name": f"at {small['views']:,} views", "ratio": ratio,
             "target": "< 100 ms", "met": large["ms"] < 100,
         })  # fmt: skip
+    middle, largest = found[sizes[-2]], found[sizes[-1]]
+    flat = largest["ms"] / middle["ms"]
+    results.append({
+        "name": f"dashboard flatness, {largest['views']:,} against {middle['views']:,} views",
+        "ours": largest["ms"], "unit": "ms", "baseline": middle["ms"],
+        "baseline_name": f"at {middle['views']:,} views", "ratio": flat,
+        "target": "<= 1.5x", "met": flat <= 1.5,
+    })  # fmt: skip
     return results
 
 

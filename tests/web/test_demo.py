@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 
 @pytest.mark.django_db
@@ -18,7 +18,8 @@ def test_demo_prints_a_staff_login_that_works():
     text = out.getvalue()
     assert "http://127.0.0.1:8000/privacy/" in text
     username, password = re.search(r"Staff login:\s+(\S+) / (\S+)", text).groups()
-    user = authenticate(username=username, password=password)
+    request = RequestFactory().post("/account/login/")
+    user = authenticate(request, username=username, password=password)
     assert user is not None and user.is_staff
 
 

@@ -32,3 +32,28 @@ class Customer(PersonalDataModel):
 
     def __str__(self):
         return f"Customer #{self.pk}"
+
+
+class AccountSession(models.Model):
+    """A signed-in session of a user, so that "log out of all my sessions" can end
+    every one of them on the server (SEC-3). No address, no user agent."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=64, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"session of user #{self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RememberToken(models.Model):
+    """The server's half of a "remember me" cookie (CK-4): the cookie holds the
+    token's id and secret, encrypted; only a hash of the secret is kept here."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    selector = models.CharField(max_length=32, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"remember-me token of user #{self.user_id}"

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             f"  Home page:       {base}/\n"
             f"  Privacy policy:  {base}/privacy/\n"
             f"  Staff admin:     {base}/admin/\n"
+            f"  Traffic:         {base}/staff/traffic/\n"
+            f"  Log in:          {base}/account/login/\n"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
             "  (a new password each time; set HIPPOCRATIC_POLICY=policies/dracon.yaml "
             "for another profile)\n"

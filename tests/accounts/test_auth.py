@@ -6,16 +6,12 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError
 from django.test import Client, override_settings
-from tests_paths import POLICIES
+from tests_paths import use_profile
 
 from hippocratic.accounts.models import AccountSession, RememberToken
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
-
-
-def use_profile(name):
-    return override_settings(HIPPOCRATIC_POLICY=str(POLICIES / f"{name}.yaml"))
 
 
 @pytest.fixture

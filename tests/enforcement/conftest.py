@@ -1,6 +1,5 @@
 import pytest
-from django.test import override_settings
-from tests_paths import POLICIES
+from tests_paths import use_profile
 
 from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import PaymentMethod
@@ -11,13 +10,13 @@ SYSTEM = Actor.system("tests")
 
 @pytest.fixture
 def ducallier():
-    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "ducallier.yaml")):
+    with use_profile("ducallier"):
         yield
 
 
 @pytest.fixture
 def dracon():
-    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "dracon.yaml")):
+    with use_profile("dracon"):
         yield
 
 

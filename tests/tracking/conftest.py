@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import override_settings
 from dnslib import PTR, QTYPE, RR
 from dnslib.server import BaseResolver, DNSServer
-from tests_paths import POLICIES
+from tests_paths import use_profile
 
 from hippocratic.tracking.services import page_view_buffer
 
@@ -59,10 +59,6 @@ def dns_server():
     resolver.release.set()
     server.stop()
     cache.clear()
-
-
-def use_profile(name: str):
-    return override_settings(HIPPOCRATIC_POLICY=str(POLICIES / f"{name}.yaml"))
 
 
 @pytest.fixture(params=["dracon", "isp", "japoon", "quality", "ducallier"])

@@ -1,6 +1,7 @@
 """The secure area's doors: log in, log off, log out everywhere."""
 
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -81,8 +82,6 @@ def home(request):
 
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: a browser that refuses cookies is told so plainly (CK-3)."""
-    from django.middleware.csrf import REASON_NO_CSRF_COOKIE
-
     if reason == REASON_NO_CSRF_COOKIE:
         message = COOKIES_NEEDED
     else:

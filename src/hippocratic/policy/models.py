@@ -409,5 +409,11 @@ class Policy(Strict):
     def collected_categories(self, subject: SubjectKind | None = None) -> set[str]:
         return {item.category for kind, item in self.data_items() if subject in (None, kind)}
 
+    def visitor_aggregate_recipients(self) -> list[Recipient]:
+        """Third parties that may receive visitor statistics, as aggregates only (VIS-7)."""
+        return [
+            r for r in self.recipients if r.aggregates_only and SubjectKind.VISITOR in r.subjects
+        ]
+
     def recipients_of(self, kind: RecipientKind) -> list[Recipient]:
         return [r for r in self.recipients if r.kind is kind]

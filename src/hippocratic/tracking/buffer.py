@@ -39,9 +39,6 @@ class WriteBuffer:
         if full:
             self._wake.set()
 
-    def pending(self) -> int:
-        return len(self._items)
-
     def discard(self) -> int:
         """Drop what is buffered without writing it (tests; a test database going away)."""
         with self._lock:

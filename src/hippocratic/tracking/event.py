@@ -8,7 +8,7 @@ rules. The same pipeline serves live recording and imported logs (VIS-12).
 """
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
@@ -47,18 +47,16 @@ class RecordingRules:
     excluded_prefixes: tuple[str, ...] = ("/static/", "/admin/", "/staff/", "/favicon.ico")
 
     @classmethod
-    def from_policy(cls, policy: Policy, own_hosts=(), excluded=None) -> "RecordingRules":
+    def from_policy(cls, policy: Policy, own_hosts=()) -> "RecordingRules":
         log = policy.visitor_log
         fields = frozenset(log.fields) if log else frozenset()
-        shares = any(r.aggregates_only and "visitor" in r.subjects for r in policy.recipients)
+        shares = bool(policy.visitor_aggregate_recipients())
         keep = any(
             kind.value == "visitor" and item.category == "user.device.ip_address"
             for kind, item in policy.data_items()
         )
-        rules = cls(
-            fields, bool(log and (log.unique_visitors or shares)), keep, own_names(own_hosts)
-        )
-        return replace(rules, excluded_prefixes=tuple(excluded)) if excluded else rules
+        digests = bool(log and (log.unique_visitors or shares))
+        return cls(fields, digests, keep, own_names(own_hosts))
 
 
 @dataclass(slots=True)

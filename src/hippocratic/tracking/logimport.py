@@ -184,7 +184,6 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
     pending: list[events.PageEvent] = []
     days: set[dt.date] = set()
     number = 0
-    hosts: dict[str, str] = {}
 
     def commit():
         with transaction.atomic():
@@ -220,13 +219,9 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
         if isinstance(built, events.Drop):
             report.dropped += 1
             continue
-        host = req.address
-        if not is_address(host):
+        if not is_address(req.address):
             # HostnameLookups on: the log already names the host; no DNS.
-            domain = hosts.get(host)
-            if domain is None:
-                domain = hosts[host] = registrable_domain(host) or ""
-            built.isp_domain, built.address = domain, ""
+            built.isp_domain, built.address = registrable_domain(req.address) or "", ""
         pending.append(built)
         report.views += 1
         if len(pending) >= batch:

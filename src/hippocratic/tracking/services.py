@@ -225,7 +225,7 @@ def forget_expired_salts(now: dt.datetime | None = None) -> int:
 
 def aggregate_recipients():
     """Third parties the policy lets receive visitor aggregates, and only those."""
-    return [r for r in current_policy().recipients if r.aggregates_only and "visitor" in r.subjects]
+    return current_policy().visitor_aggregate_recipients()
 
 
 def _field_of(dimension: Dimension) -> str:

@@ -232,6 +232,14 @@ HIPPOCRATIC_TRACKING = {
     "flush_seconds": 2.0,
 }
 
+# Payments (billing app): the sandbox processor runs locally; Stripe needs its secret
+# key in the environment (never in the repository).
+HIPPOCRATIC_PAYMENTS = (
+    {"processor": "stripe", "api_key": os.environ["STRIPE_API_KEY"]}
+    if os.environ.get("HIPPOCRATIC_PAYMENTS") == "stripe"
+    else {"processor": "sandbox"}
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

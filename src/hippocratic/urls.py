@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hippocratic.api import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/traffic/", include("hippocratic.tracking.urls")),
+    path("account/billing/", include("hippocratic.billing.urls")),
     path("account/", include("hippocratic.accounts.urls")),
+    path("api/", api.urls),
     path("", include("hippocratic.site.urls")),
 ]

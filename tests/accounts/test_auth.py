@@ -8,7 +8,8 @@ from django.db import IntegrityError
 from django.test import Client, override_settings
 from tests_paths import use_profile
 
-from hippocratic.accounts.models import AccountSession, RememberToken
+from hippocratic.accounts.models import AccountSession, Customer, RememberToken
+from hippocratic.enforcement.actors import Actor
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
@@ -16,7 +17,12 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def ada():
-    return User.objects.create_user("ada", password=PASSWORD)
+    """A customer's login (the secure area is for customers)."""
+    user = User.objects.create_user("ada", password=PASSWORD)
+    Customer.objects.for_purpose(Actor.system("tests"), "essential.service").create(
+        user=user, name="Ada Lovelace"
+    )
+    return user
 
 
 def log_in(client, username="ada", password=PASSWORD, **extra):

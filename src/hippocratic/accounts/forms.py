@@ -1,5 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+
+from hippocratic.accounts.models import Customer
+from hippocratic.enforcement.fields import category_of
+from hippocratic.policy.models import DataItem
+from hippocratic.provider import current_policy
 
 
 class LoginForm(AuthenticationForm):
@@ -20,3 +25,87 @@ class LoginForm(AuthenticationForm):
                 f"Sets an encrypted cookie for {remember_days} days. "
                 "Leave it unticked on a shared computer."
             )
+
+
+# --- Forms built from the policy (ACC-1, ACC-2) ------------------------------------------
+
+
+def asked_at(model, points: set[str]) -> list[tuple[str, DataItem]]:
+    """(model field, policy item) for each field of `model` the policy asks its
+    subject for at one of `points`, matched by data category, in policy order."""
+    policy = current_policy()
+    subject = policy.subjects.get(model.data_subject)
+    if subject is None:
+        return []
+    by_category: dict[str, list[str]] = {}
+    for field in model.personal_fields():
+        if field.editable and not field.choices and not field.is_relation:
+            by_category.setdefault(category_of(field), []).append(field.name)
+    found, taken = [], set()
+    for item in subject.data:
+        if not points & {str(p) for p in item.collected_at}:
+            continue
+        names = [n for n in by_category.get(item.category, ()) if n not in taken]
+        # One field per item: prefer the one the policy names, else the first free.
+        name = item.field if item.field in names else (names[0] if names else None)
+        if name:
+            taken.add(name)
+            found.append((name, item))
+    return found
+
+
+def contact_fields(model, points: set[str]) -> dict[str, forms.Field]:
+    """Form fields for what the policy asks at `points`, required as it says."""
+    fields = {}
+    for name, item in asked_at(model, points):
+        field = model._meta.get_field(name).formfield(required=item.required, label=item.label)
+        if not item.required:
+            field.help_text = "Optional: you may leave it empty."
+        fields[name] = field
+    return fields
+
+
+class ContactForm(forms.Form):
+    """A customer's or prospect's contact details: the fields come from the policy."""
+
+    def __init__(self, *args, model, points: set[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(contact_fields(model, points))
+
+    @property
+    def contact_data(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+
+
+SIGN_UP = {"sign_up"}
+PROFILE = {"sign_up", "profile"}  # the customer may correct anything they gave us
+INQUIRY = {"inquiry"}
+
+
+class SignUpForm(UserCreationForm):
+    """A user name and password (hashed with Argon2, never shown again: SEC-1, SEC-2)
+    and the contact details the policy asks for at sign-up (ACC-1)."""
+
+    account = forms.ChoiceField(
+        label="This account is for",
+        choices=[("individual", "me alone"), ("organisation", "my organisation and its people")],
+        initial="individual", widget=forms.RadioSelect,
+    )  # fmt: skip
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
+
+    def __init__(self, *args, organisations: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not organisations:
+            del self.fields["account"]
+        contact = contact_fields(Customer, SIGN_UP)
+        for name, field in contact.items():
+            self.fields[name] = field
+        self.contact_names = tuple(contact)
+        for name in ("password1", "password2"):
+            self.fields[name].widget.attrs["autocomplete"] = "new-password"
+
+    @property
+    def contact_data(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.contact_names}

@@ -7,23 +7,63 @@ from hippocratic.enforcement.fields import personal
 from hippocratic.enforcement.gateway import PersonalDataModel
 
 
+class Organisation(models.Model):
+    """An organisation whose people share an account (ACC-5): each member is a
+    Customer with their own login and contact details. The organisation row
+    itself holds nothing personal; its members' rows say who they are."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Organisation #{self.pk}"
+
+
 class Customer(PersonalDataModel):
     """A customer's contact details and account status (ACC-1, ACC-3).
 
     A field whose category the provider's policy does not collect stays empty:
-    the gateway refuses to write it (Dracon collects no e-mail address).
+    the gateway refuses to write it (Dracon collects no e-mail address). The
+    sign-up and profile forms are built from the policy, field by category
+    (accounts.forms.contact_form).
     """
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        ERASED = "erased", "Erased (only records the law requires are kept)"
+
+    class Membership(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        OWNER = "owner", "Organisation owner"
+        MEMBER = "member", "Organisation member"
+
     data_subject = "customer"
-    technical_fields = ("id", "created_at", "closed_at")
+    technical_fields = ("id", "user", "organisation", "created_at", "closed_at")
     closure_clock = "closed_at"
 
+    user = models.OneToOneField(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
     name = personal(models.CharField(max_length=200), "user.name")
     email = personal(models.EmailField(blank=True), "user.contact.email")
     phone = personal(models.CharField(max_length=40, blank=True), "user.contact.phone_number")
     address = personal(models.TextField(blank=True), "user.contact.address")
     company = personal(models.CharField(max_length=200, blank=True), "user.contact.organization")
-    status = personal(models.CharField(max_length=20, default="active"), "user.account.settings")
+    domain_name = personal(models.CharField(max_length=253, blank=True), "user.contact.url")
+    title = personal(models.CharField(max_length=100, blank=True), "user.job_title")
+    department = personal(models.CharField(max_length=100, blank=True), "user.workplace")
+    fax = personal(models.CharField(max_length=40, blank=True), "user.contact.fax_number")
+    status = personal(
+        models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE),
+        "user.account.settings",
+    )
+    membership = personal(
+        models.CharField(max_length=20, choices=Membership.choices, default=Membership.INDIVIDUAL),
+        "user.account.settings",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -32,6 +72,109 @@ class Customer(PersonalDataModel):
 
     def __str__(self):
         return f"Customer #{self.pk}"
+
+
+class Prospect(PersonalDataModel):
+    """Someone who asked for information and is not a customer (ACC-6): a table of
+    its own, read only for the purposes the policy gives prospects' data, and
+    never linked to a customer row or a login."""
+
+    data_subject = "prospect"
+    technical_fields = ("id", "created_at")
+
+    name = personal(models.CharField(max_length=200), "user.name")
+    email = personal(models.EmailField(blank=True), "user.contact.email")
+    company = personal(models.CharField(max_length=200, blank=True), "user.contact.organization")
+    title = personal(models.CharField(max_length=100, blank=True), "user.job_title")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(PersonalDataModel.Meta):
+        pass
+
+    def __str__(self):
+        return f"Prospect #{self.pk}"
+
+
+class Service(models.Model):
+    """An entry in the provider's catalogue: not personal data."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    monthly_price_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Subscription(PersonalDataModel):
+    """A customer's choice of a service (ACC-3); discontinuing ends it (ACC-7)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISCONTINUED = "discontinued", "Discontinued"
+
+    data_subject = "customer"
+    subject_field = "customer_id"
+    technical_fields = ("id", "customer", "created_at")
+    closure_clock = "customer__closed_at"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    service = personal(
+        models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+"),
+        "user.behavior.purchase_history",
+    )
+    status = personal(
+        models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE),
+        "user.behavior.purchase_history",
+    )
+    ended_at = personal(
+        models.DateTimeField(null=True, blank=True), "user.behavior.purchase_history"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(PersonalDataModel.Meta):
+        indexes = [models.Index(fields=["customer", "created_at"])]
+
+    def __str__(self):
+        return f"Subscription #{self.pk}"
+
+
+class AccountEvent(PersonalDataModel):
+    """The customer log (ACC-3): what happened to the account, in the normal course
+    of service. It says what changed, never the values (no password, no card)."""
+
+    class Kind(models.TextChoices):
+        SIGNED_UP = "signed_up", "Signed up"
+        JOINED = "joined", "Joined an organisation"
+        PROFILE_CHANGED = "profile_changed", "Changed contact details"
+        SUBSCRIBED = "subscribed", "Chose a service"
+        DISCONTINUED = "discontinued", "Discontinued a service"
+        CARD_ADDED = "card_added", "Added a card"
+        CHARGED = "charged", "Was billed"
+        EXPORTED = "exported", "Downloaded their data"
+        CLOSED = "closed", "Closed the account"
+
+    data_subject = "customer"
+    subject_field = "customer_id"
+    technical_fields = ("id", "customer", "created_at")
+    closure_clock = "customer__closed_at"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = personal(models.CharField(max_length=20, choices=Kind.choices), "user.account")
+    detail = personal(models.CharField(max_length=300, blank=True), "user.account")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(PersonalDataModel.Meta):
+        indexes = [models.Index(fields=["customer", "created_at"])]
+
+    def __str__(self):
+        return f"Account event #{self.pk}"
 
 
 class AccountSession(models.Model):

@@ -3,10 +3,22 @@
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from hippocratic.accounts import remember
-from hippocratic.accounts.models import AccountSession
+from hippocratic.accounts.models import (
+    AccountEvent,
+    AccountSession,
+    Customer,
+    Organisation,
+    Service,
+    Subscription,
+)
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import purpose_for
 
 
 def _store(session_key: str) -> SessionBase:
@@ -49,3 +61,111 @@ def sessions_end_all(request) -> int:
     remember.forget_all(user)
     session_end(request)
     return count
+
+
+# --- Customers: sign-up, profile, services (ACC-1, ACC-3, ACC-5, ACC-7) -------------------
+
+SIGN_UP = Actor.system("sign-up")
+CUSTOMER_LOG = Actor.system("customer-log")
+SESSION_CUSTOMER = "hippocratic_customer"
+
+
+def customer_id(request) -> int | None:
+    """The signed-in user's customer id (None for staff without a customer row),
+    noted in the session so that it is looked up once per session."""
+    if not request.user.is_authenticated:
+        return None
+    if SESSION_CUSTOMER not in request.session:
+        ids = Customer.objects.for_purpose(SIGN_UP, "essential.service.authentication")
+        request.session[SESSION_CUSTOMER] = (
+            ids.filter(user=request.user).values_list("pk", flat=True).first()
+        )
+    return request.session[SESSION_CUSTOMER]
+
+
+def log_event(customer_id: int, kind: str, detail: str = "") -> None:
+    """Append to the customer log (ACC-3): what happened, never a password or a card."""
+    AccountEvent.objects.for_purpose(CUSTOMER_LOG, purpose_for(AccountEvent)).create(
+        customer_id=customer_id, kind=kind, detail=detail[:300]
+    )
+
+
+@transaction.atomic
+def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, int]:
+    """Create the login and the customer from a valid SignUpForm; returns both."""
+    user = form.save()
+    membership = Customer.Membership.INDIVIDUAL
+    if organisation is not None:
+        membership = Customer.Membership.MEMBER
+    elif form.cleaned_data.get("account") == "organisation":
+        organisation, membership = Organisation.objects.create(), Customer.Membership.OWNER
+    contact = {k: v for k, v in form.contact_data.items() if v not in (None, "")}
+    customer = Customer.objects.for_purpose(SIGN_UP, "essential.service").create(
+        user=user, organisation=organisation, membership=membership, **contact
+    )
+    joined = membership == Customer.Membership.MEMBER
+    log_event(customer.pk, AccountEvent.Kind.JOINED if joined else AccountEvent.Kind.SIGNED_UP)
+    return user, customer.pk
+
+
+INVITATION_SALT = "hippocratic.accounts.invitation"
+INVITATION_DAYS = 7
+
+
+def invitation_token(organisation_id: int) -> str:
+    """A signed link token that lets a colleague sign up into the organisation (ACC-5).
+    It carries only the organisation's number."""
+    return signing.dumps({"org": organisation_id}, salt=INVITATION_SALT)
+
+
+def organisation_of_invitation(token: str) -> Organisation | None:
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    return Organisation.objects.filter(pk=data.get("org")).first()
+
+
+def own_customer(customer_id: int, purpose: str = "essential.service"):
+    """The customer's own row, read by the customer (ACC-9)."""
+    return Customer.objects.for_purpose(Actor.for_customer(customer_id), purpose).get()
+
+
+@transaction.atomic
+def update_profile(customer_id: int, changes: dict[str, str]) -> list[str]:
+    """Correct the customer's details (ACC-7); returns the names of the fields changed."""
+    me = Actor.for_customer(customer_id)
+    rows = Customer.objects.for_purpose(me, "essential.service")
+    current = rows.values(*changes).get()
+    changed = {k: v for k, v in changes.items() if (current[k] or "") != (v or "")}
+    if changed:
+        rows.update(**changed)
+        labels = ", ".join(sorted(changed))
+        log_event(customer_id, AccountEvent.Kind.PROFILE_CHANGED, f"changed: {labels}")
+    return sorted(changed)
+
+
+@transaction.atomic
+def subscribe(customer_id: int, service: Service) -> Subscription:
+    me = Actor.for_customer(customer_id)
+    subscription = Subscription.objects.for_purpose(me, "essential.service").create(
+        customer_id=customer_id, service=service
+    )
+    log_event(customer_id, AccountEvent.Kind.SUBSCRIBED, service.name)
+    return subscription
+
+
+@transaction.atomic
+def discontinue(customer_id: int, subscription_id: int) -> bool:
+    """End one of the customer's services (ACC-7); False if it is not theirs or not active."""
+    me = Actor.for_customer(customer_id)
+    mine = Subscription.objects.for_purpose(me, "essential.service").filter(
+        pk=subscription_id, status=Subscription.Status.ACTIVE
+    )
+    service_id = mine.values_list("service_id", flat=True).first()
+    if service_id is None:
+        return False
+    mine.update(status=Subscription.Status.DISCONTINUED, ended_at=timezone.now())
+    name = Service.objects.filter(pk=service_id).values_list("name", flat=True).first() or ""
+    log_event(customer_id, AccountEvent.Kind.DISCONTINUED, name)
+    return True

@@ -1,17 +1,35 @@
-"""The secure area's doors: log in, log off, log out everywhere."""
+"""The secure area's doors (log in, log off, log out everywhere), sign-up, and the
+customer's own account: profile, services, organisation, their data (ACC-1…ACC-9)."""
 
+import json
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from hippocratic.accounts import remember, services
-from hippocratic.accounts.forms import LoginForm
-from hippocratic.accounts.models import AccountSession
+from hippocratic.accounts import own_data, remember, services
+from hippocratic.accounts.decorators import customer_required
+from hippocratic.accounts.forms import (
+    INQUIRY,
+    PROFILE,
+    ContactForm,
+    LoginForm,
+    SignUpForm,
+    asked_at,
+)
+from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, Prospect, Service
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import purpose_for
+from hippocratic.provider import current_policy
 
 COOKIES_NEEDED = (
     "Your browser did not send back our session cookie. The secure area needs it: it "
@@ -72,14 +90,6 @@ def logout_everywhere(request):
     return response
 
 
-@login_required
-@never_cache
-@require_safe
-def home(request):
-    sessions = AccountSession.objects.filter(user=request.user).count()
-    return render(request, "accounts/home.html", {"sessions": sessions})
-
-
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: a browser that refuses cookies is told so plainly (CK-3)."""
     if reason == REASON_NO_CSRF_COOKIE:
@@ -87,3 +97,200 @@ def csrf_failure(request, reason=""):
     else:
         message = "This form has expired or did not come from our site. Reload it and try again."
     return render(request, "accounts/cookies_needed.html", {"message": message}, status=403)
+
+
+# --- Sign-up and inquiries (ACC-1, ACC-2, ACC-5, ACC-6) --------------------------------------
+
+
+def _organisations() -> bool:
+    return current_policy().makes("ACC-5")
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_up(request, token: str | None = None):
+    organisation = None
+    if token is not None:
+        organisation = services.organisation_of_invitation(token) if _organisations() else None
+        if organisation is None:
+            raise Http404("This invitation is not valid, or has expired.")
+    offer_organisation = _organisations() and organisation is None
+    form = SignUpForm(request.POST or None, organisations=offer_organisation)
+    if request.method == "POST" and form.is_valid():
+        user, _ = services.sign_up(form, organisation=organisation)
+        services.session_start(request, user)
+        messages.success(request, "Welcome. Your account is ready.")
+        return redirect("accounts:home")
+    return render(request, "accounts/sign_up.html", {"form": form, "invited": organisation})
+
+
+@csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
+def inquiry(request):
+    """Ask for information: the asker becomes a prospect, kept apart (ACC-6)."""
+    if "prospect" not in current_policy().subjects:
+        raise Http404("This provider takes no inquiries here.")
+    form = ContactForm(request.POST or None, model=Prospect, points=INQUIRY)
+    if request.method == "POST" and form.is_valid():
+        actor = Actor.system("inquiry")
+        data = {k: v for k, v in form.contact_data.items() if v}
+        Prospect.objects.for_purpose(actor, purpose_for(Prospect)).create(**data)
+        return render(request, "accounts/inquiry_thanks.html")
+    return render(request, "accounts/inquiry.html", {"form": form})
+
+
+# --- The customer's own account (ACC-3, ACC-7, ACC-9) ---------------------------------------
+
+
+@customer_required
+@never_cache
+@require_safe
+def home(request, me: int):
+    sessions = AccountSession.objects.filter(user=request.user).count()
+    held = own_data.everything(me)
+    names = dict(Service.objects.values_list("pk", "name"))
+    subscriptions = [
+        {**s, "service": names.get(s["service_id"], "")}
+        for s in held["sections"].get("subscriptions", [])
+    ]
+    return render(request, "accounts/home.html", {
+        "sessions": sessions, "held": held, "profile": _labelled(held["customer"]),
+        "subscriptions": subscriptions,
+        "owner": held["customer"].get("membership") == Customer.Membership.OWNER,
+        "billing_url": _billing_url(),
+    })  # fmt: skip
+
+
+def _billing_url() -> str | None:
+    from hippocratic.billing.services import payments_enabled
+
+    return reverse("billing:home") if payments_enabled() else None
+
+
+def _labelled(profile: dict) -> list[tuple[str, object]]:
+    """(label, value) for the profile fields the policy collects, labelled as it says."""
+    labels = {name: item.label for name, item in asked_at(Customer, PROFILE)}
+    return [(labels[k], profile[k]) for k in labels if k in profile]
+
+
+@customer_required
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request, me: int):
+    """See and correct every contact detail (ACC-7); optional ones may be emptied (ACC-2)."""
+    blank = ContactForm(model=Customer, points=PROFILE)
+    current = services.own_customer(me)
+    initial = {name: getattr(current, name) for name in blank.fields}
+    form = ContactForm(request.POST or None, initial=initial, model=Customer, points=PROFILE)
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_profile(me, form.contact_data)
+        messages.success(request, "Saved." if changed else "Nothing changed.")
+        return redirect("accounts:home")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@customer_required
+@require_POST
+def subscribe(request, me: int):
+    service = get_object_or_404(Service, pk=request.POST.get("service"), available=True)
+    services.subscribe(me, service)
+    messages.success(request, f"You now have {service.name}.")
+    return redirect("accounts:home")
+
+
+@customer_required
+@require_POST
+def discontinue(request, me: int, subscription_id: int):
+    """End one of your services (ACC-7); another customer's is not found (ACC-9)."""
+    if not services.discontinue(me, subscription_id):
+        raise Http404("No such service of yours is running.")
+    messages.success(request, "The service is discontinued.")
+    return redirect("accounts:home")
+
+
+@customer_required
+@never_cache
+@require_safe
+def catalogue(request, me: int):
+    return render(request, "accounts/services.html", {
+        "services": Service.objects.filter(available=True)
+    })  # fmt: skip
+
+
+@customer_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
+def organisation(request, me: int):
+    """The owner invites colleagues with a signed link (ACC-5)."""
+    if not _organisations():
+        raise Http404("No organisations here.")
+    mine = services.own_customer(me)
+    if mine.membership != Customer.Membership.OWNER:
+        raise Http404("Only the organisation's owner invites people.")
+    link = None
+    if request.method == "POST":
+        token = services.invitation_token(mine.organisation_id)
+        link = request.build_absolute_uri(reverse("accounts:join", args=[token]))
+    everyone = Customer.objects.for_purpose(Actor.system("organisation"), "essential.service")
+    members = everyone.filter(organisation_id=mine.organisation_id).count()
+    return render(request, "accounts/organisation.html", {
+        "link": link, "members": members, "days": services.INVITATION_DAYS,
+    })  # fmt: skip
+
+
+# --- Their data: see it, take it, erase it (ACC-7, ACC-8) ------------------------------------
+
+
+@customer_required
+@never_cache
+@require_safe
+def my_data(request, me: int):
+    held = own_data.everything(me)
+    return render(request, "accounts/my_data.html", {
+        "held": held, "profile": held["customer"], "sections": held["sections"],
+        "erasable": current_policy().makes("ACC-8"),
+    })  # fmt: skip
+
+
+@customer_required
+@never_cache
+@require_safe
+def export(request, me: int):
+    held = own_data.everything(me)
+    services.log_event(me, AccountEvent.Kind.EXPORTED, "JSON")
+    body = json.dumps(held, cls=DjangoJSONEncoder, indent=1)
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+ERASE_WORD = "ERASE"
+
+
+@customer_required
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request, me: int):
+    """Erase the account (ACC-8): typed confirmation, then everything goes except
+    the billing records the law makes us keep, which are marked as such."""
+    if not current_policy().makes("ACC-8"):
+        raise Http404("Ask support to close your account.")
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != ERASE_WORD:
+            error = f"Type {ERASE_WORD} to confirm."
+        else:
+            services.sessions_end_all(request)
+            own_data.erase(me, by=f"customer:{me}")
+            response = render(request, "accounts/erased.html")
+            response.delete_cookie("remember_me", samesite="Lax")
+            return response
+    kept = own_data.legally_retained()
+    return render(
+        request, "accounts/erase.html", {"word": ERASE_WORD, "error": error, "kept": kept}
+    )

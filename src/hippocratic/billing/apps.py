@@ -7,3 +7,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
     # Dormant where the policy collects no payment data (PAY-3).
     policy_categories = ("user.financial", "user.payment")
+
+    def ready(self):
+        from hippocratic.billing import logs
+
+        logs.install()

@@ -1,4 +1,5 @@
-"""What is kept of a customer's card: the processor's token and display hints (PAY-1)."""
+"""What billing keeps: the processor's token and display hints of a card (PAY-1),
+and invoices, which the law requires to be kept (ACC-8)."""
 
 from django.db import models
 from django.utils import timezone
@@ -7,22 +8,67 @@ from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.fields import personal
 from hippocratic.enforcement.gateway import PersonalDataModel
 
+CARD = "user.financial.credit_card"
+BILLING = "user.financial.billing_details"
 
-class PaymentMethod(PersonalDataModel):
+
+class RetainedRecord(PersonalDataModel):
+    """A billing record: kept, and marked, when its customer's data is erased."""
+
     data_subject = "customer"
     subject_field = "customer_id"
-    technical_fields = ("id", "customer", "created_at")
     closure_clock = "customer__closed_at"
 
     # PROTECT: a customer row is not deleted while a retained billing record names it.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payment_methods")
-    processor_token = personal(models.CharField(max_length=200), "user.financial.credit_card")
-    brand = personal(models.CharField(max_length=20), "user.financial.credit_card")
-    last4 = personal(models.CharField(max_length=4), "user.financial.credit_card")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="%(class)s_set")
     created_at = models.DateTimeField(default=timezone.now)
+    retained_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Set when the customer's other data was erased: kept only because the law "
+                  "requires it, until the policy's retention period ends.",
+    )  # fmt: skip
 
     class Meta(PersonalDataModel.Meta):
-        pass
+        abstract = True
+
+
+class PaymentMethod(RetainedRecord):
+    processor = models.CharField(max_length=20, default="sandbox")
+    processor_token = personal(models.CharField(max_length=200), CARD)
+    brand = personal(models.CharField(max_length=20), CARD)
+    last4 = personal(models.CharField(max_length=4), CARD)
+    # Asked with the card where the policy collects billing details at checkout.
+    billing_name = personal(models.CharField(max_length=200, blank=True), BILLING)
+    billing_address = personal(models.TextField(blank=True), BILLING)
+
+    technical_fields = ("id", "customer", "created_at", "retained_since", "processor")
+
+    class Meta(RetainedRecord.Meta):
+        abstract = False
 
     def __str__(self):
         return f"Payment method #{self.pk}"
+
+
+class Invoice(RetainedRecord):
+    """One charge made through the processor. Where the policy collects billing
+    details the invoice carries the name and address it is made out to."""
+
+    technical_fields = ("id", "customer", "created_at", "retained_since", "payment_method")
+
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    description = personal(models.CharField(max_length=200), BILLING)
+    amount_cents = personal(models.PositiveIntegerField(), BILLING)
+    currency = personal(models.CharField(max_length=3), BILLING)
+    billing_name = personal(models.CharField(max_length=200, blank=True), BILLING)
+    billing_address = personal(models.TextField(blank=True), BILLING)
+    processor_charge = personal(models.CharField(max_length=200), CARD)
+
+    class Meta(RetainedRecord.Meta):
+        abstract = False
+        indexes = [models.Index(fields=["customer", "created_at"])]
+
+    def __str__(self):
+        return f"Invoice #{self.pk}"

@@ -24,6 +24,12 @@ class Actor:
     def for_user(cls, user, role: str) -> "Actor":
         return cls(role, f"user:{user.pk}:{user.get_username()}")
 
+    @classmethod
+    def for_customer(cls, customer_id: int) -> "Actor":
+        """A customer acting on their own data. The label names no user name: the
+        audit log outlives an erased account, and must not keep who they were."""
+        return cls("customer", f"customer:{customer_id}", subject_id=customer_id)
+
 
 STAFF_ROLE_PREFIX = "staff."
 

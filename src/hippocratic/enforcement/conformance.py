@@ -22,7 +22,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, models
 
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import _gateway_call
@@ -57,6 +57,8 @@ def check(policy: Policy, *, with_data: bool = True) -> list[Finding]:
 def _declarations(policy: Policy, models_: list | None = None):
     known = known_categories(policy)
     for d in declarations(models_):
+        if not active(d.model._meta.app_config, policy):
+            continue  # a dormant app's categories need not be in this policy's taxonomy
         name = d.model._meta.label
         for field in d.undeclared:
             yield Finding(
@@ -78,10 +80,13 @@ def _stored(policy: Policy):
         for field in d.model.personal_fields():
             if category_of(field) in collected:
                 continue
-            empty = None if field.null else ""
+            rows = d.model.internal.all()
+            if field.null or isinstance(field, (models.CharField, models.TextField)):
+                rows = rows.exclude(**{field.attname: None if field.null else ""})
+            # else: a number or a relation that cannot be empty; every row stores one
             try:
                 with _gateway_call():
-                    n = d.model.internal.exclude(**{field.attname: empty}).count()
+                    n = rows.count()
             except DatabaseError:
                 return  # no database yet: nothing is stored
             if n:

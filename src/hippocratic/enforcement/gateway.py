@@ -26,7 +26,7 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.models import OptOut
 from hippocratic.policy.decision import Decision
-from hippocratic.provider import current_engine
+from hippocratic.provider import current_engine, current_policy
 
 
 class UnscopedAccess(RuntimeError):
@@ -86,6 +86,8 @@ class PersonalQuerySet(models.QuerySet):
         ).values("subject_id")
         qs = qs.exclude(**{f"{subject_field}__in": refused})
         if actor.role == "customer":
+            if model.data_subject != "customer":
+                return qs.none()  # a customer is never a prospect's or a visitor's subject
             qs = qs.filter(**{subject_field: actor.subject_id})
         return qs
 
@@ -264,7 +266,10 @@ class PersonalQuerySet(models.QuerySet):
         return rows
 
     def delete(self):
-        fields = self.model.personal_fields()
+        # Deleting a row removes what it holds: the categories the policy collects
+        # (the others are empty; conformance checks that they stay so).
+        collected = current_policy().collected_categories(self.model.data_subject)
+        fields = [f for f in self.model.personal_fields() if category_of(f) in collected]
         decision = self._check_write("delete", fields)
         with _gateway_call():
             deleted, counts = super().delete()
@@ -350,3 +355,17 @@ class PersonalDataModel(models.Model):
     @classmethod
     def personal_fields(cls) -> list[models.Field]:
         return [f for f in cls._meta.concrete_fields if category_of(f)]
+
+
+def purpose_for(model: type[PersonalDataModel]) -> str:
+    """The first purpose the policy gives every category `model` holds (that it
+    collects): what the service reads a whole row for, e.g. to show a customer
+    their own data. Raises LookupError where no one purpose serves them all."""
+    categories = {category_of(f) for f in model.personal_fields()}
+    purposes = current_policy().purposes_serving(model.data_subject, categories)
+    if not purposes:
+        raise LookupError(
+            f"no purpose in the policy serves every category of {model.__name__}: "
+            f"{sorted(categories)}"
+        )
+    return purposes[0]

@@ -59,12 +59,14 @@ def _expired(model, retention: Retention, now: dt.datetime) -> models.Q | None:
 
 
 def _dependents(model) -> list[str]:
-    """Reverse relations from other personal models: rows they point at are kept."""
+    """Reverse relations that protect a row (on_delete=PROTECT, e.g. billing records
+    naming a customer): rows they point at are kept. Rows of CASCADE relations go
+    with the row they belong to."""
     personal = set(personal_models())
     return [
         rel.get_accessor_name()
         for rel in model._meta.related_objects
-        if rel.related_model in personal and not rel.many_to_many
+        if rel.related_model in personal and rel.on_delete is models.PROTECT
     ]
 
 
@@ -77,7 +79,10 @@ def purge(*, for_real: bool = False) -> list[Removal]:
     policy, now, removals = current_policy(), _now(), []
     for model in personal_models():
         expiries: list[tuple[models.Field, models.Q]] = []
-        for field in model.personal_fields():
+        collected = policy.collected_categories(model.data_subject)
+        # Fields of categories the policy does not collect are empty: they never block.
+        fields = [f for f in model.personal_fields() if category_of(f) in collected]
+        for field in fields:
             retention = retention_for(policy, model.data_subject, category_of(field))
             expired = _expired(model, retention, now) if retention else None
             if expired is not None:
@@ -85,7 +90,7 @@ def purge(*, for_real: bool = False) -> list[Removal]:
         with transaction.atomic(), _gateway_call():
             rows = model.internal.all()
             # Rows whose every field has expired go whole; then single fields.
-            if expiries and len(expiries) == len(model.personal_fields()):
+            if expiries and len(expiries) == len(fields):
                 doomed = rows
                 for _, expired in expiries:
                     doomed = doomed.filter(expired)

@@ -25,6 +25,7 @@ from pydantic import (
 
 from hippocratic.policy.periods import BusinessDays, parse_business_days
 from hippocratic.policy.promises import CATALOGUE
+from hippocratic.policy.taxonomy import is_within
 
 # --- constrained strings -------------------------------------------------------------
 # Each pattern with the words the loader uses when a value does not match it.
@@ -409,6 +410,17 @@ class Policy(Strict):
     def collected_categories(self, subject: SubjectKind | None = None) -> set[str]:
         return {item.category for kind, item in self.data_items() if subject in (None, kind)}
 
+    def purposes_serving(self, subject: SubjectKind | str, categories) -> list[str]:
+        """The declared purposes that may use every one of `categories` this policy
+        collects from `subject` (those it does not collect are left out), in file order."""
+        items = [
+            item for kind, item in self.data_items()
+            if kind == subject and item.category in set(categories)
+        ]  # fmt: skip
+        candidates = dict.fromkeys(p for item in items for p in item.purposes)
+        collected = {item.category for item in items}
+        return [p for p in candidates if all(_serving(items, c, p) for c in collected)]
+
     def visitor_aggregate_recipients(self) -> list[Recipient]:
         """Third parties that may receive visitor statistics, as aggregates only (VIS-7)."""
         return [
@@ -417,3 +429,15 @@ class Policy(Strict):
 
     def recipients_of(self, kind: RecipientKind) -> list[Recipient]:
         return [r for r in self.recipients if r.kind is kind]
+
+
+def _serving(items, category: str, purpose: str):
+    """The first item of `category` whose purposes contain `purpose`, or None."""
+    return next(
+        (
+            i
+            for i in items
+            if i.category == category and any(is_within(purpose, u) for u in i.purposes)
+        ),
+        None,
+    )

@@ -1,0 +1,121 @@
+"""JSON API for a customer's own data (ACC-7, ACC-9): the same services as the pages,
+behind the same session login and CSRF check (django-ninja's SessionAuth)."""
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.security import SessionAuth
+
+from hippocratic.accounts import own_data, services
+from hippocratic.accounts.forms import PROFILE, ContactForm
+from hippocratic.accounts.models import AccountEvent, Customer, Service
+
+
+class CustomerAuth(SessionAuth):
+    """A signed-in customer; `request.auth` is their customer id. Staff logins,
+    which have no customer row, are refused (they use the admin)."""
+
+    def authenticate(self, request: HttpRequest, key):
+        if request.user.is_authenticated:
+            return services.customer_id(request)
+        return None
+
+
+router = Router(auth=CustomerAuth(), tags=["your data"])
+
+
+class ServiceOut(Schema):
+    code: str
+    name: str
+    description: str
+    monthly_price_cents: int
+    currency: str
+
+
+class SubscriptionOut(Schema):
+    id: int
+    service: str
+    status: str
+    created_at: str
+    ended_at: str | None = None
+
+
+class Changed(Schema):
+    changed: list[str]
+
+
+class ChooseService(Schema):
+    service: str  # a service's code
+
+
+def _profile(me: int) -> dict:
+    fields = ContactForm(model=Customer, points=PROFILE).fields
+    row = services.own_customer(me)
+    return {name: getattr(row, name) for name in fields} | {"status": row.status}
+
+
+@router.get("/me", response=dict[str, str | None], summary="Your contact details")
+def me(request):
+    return _profile(request.auth)
+
+
+@router.patch("/me", response=Changed, summary="Correct your contact details")
+def correct(request, changes: dict[str, str]):
+    """Send only the fields to change; an optional field may be set to ""."""
+    current = _profile(request.auth)
+    unknown = set(changes) - set(current) | ({"status"} & set(changes))
+    if unknown:
+        raise HttpError(422, f"not a field you can change: {', '.join(sorted(unknown))}")
+    form = ContactForm(current | changes, model=Customer, points=PROFILE)
+    if not form.is_valid():
+        raise HttpError(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return {"changed": services.update_profile(request.auth, form.contact_data)}
+
+
+@router.get("/me/data", summary="Everything we hold about you")
+def everything(request):
+    held = own_data.everything(request.auth)
+    services.log_event(request.auth, AccountEvent.Kind.EXPORTED, "API")
+    return held
+
+
+@router.get("/me/subscriptions", response=list[SubscriptionOut], summary="Your services")
+def subscriptions(request):
+    names = dict(Service.objects.values_list("pk", "name"))
+    rows = own_data.everything(request.auth)["sections"].get("subscriptions", [])
+    return [
+        {
+            "id": r["id"], "service": names.get(r["service_id"], ""), "status": r["status"],
+            "created_at": r["created_at"].isoformat(),
+            "ended_at": r["ended_at"].isoformat() if r["ended_at"] else None,
+        }
+        for r in rows
+    ]  # fmt: skip
+
+
+@router.post("/me/subscriptions", response={201: SubscriptionOut}, summary="Choose a service")
+def choose(request, body: ChooseService):
+    service = Service.objects.filter(code=body.service, available=True).first()
+    if service is None:
+        raise HttpError(404, "no such service")
+    s = services.subscribe(request.auth, service)
+    return 201, {
+        "id": s.pk, "service": service.name, "status": s.status,
+        "created_at": s.created_at.isoformat(),
+    }  # fmt: skip
+
+
+@router.post("/me/subscriptions/{subscription_id}/discontinue", response=Changed,
+             summary="Discontinue a service")  # fmt: skip
+def discontinue(request, subscription_id: int):
+    if not services.discontinue(request.auth, subscription_id):
+        raise HttpError(404, "no such service of yours is running")
+    return {"changed": ["status"]}
+
+
+catalogue = Router(tags=["services"])
+
+
+@catalogue.get("/", response=list[ServiceOut], auth=None, summary="The services on offer")
+def offered(request):
+    return list(Service.objects.filter(available=True))

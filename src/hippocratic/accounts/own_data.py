@@ -1,0 +1,157 @@
+"""A customer's own data: everything held about them (ACC-7), and its erasure (ACC-8).
+
+`everything(customer_id)` reads each personal model as the customer (the gateway
+scopes the rows to them and audits each read) for the purpose the policy gives
+the model's data, and adds their consents and the disclosures made of their data
+from the audit log. `erase(customer_id)` removes all of it except what the policy
+marks as legally retained, which it keeps and marks (`retained_since`).
+"""
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from hippocratic.accounts.models import Customer
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gateway import _gateway_call, purpose_for
+from hippocratic.enforcement.models import AuditEntry, OptOut
+from hippocratic.enforcement.registry import personal_models
+from hippocratic.enforcement.retention import _blankable
+from hippocratic.provider import current_policy
+
+
+def customer_models() -> list:
+    """Personal models about customers, other than the Customer row itself."""
+    return [m for m in personal_models() if m.data_subject == "customer" and m is not Customer]
+
+
+def _section(model) -> str:
+    return {"AccountEvent": "customer_log"}.get(model.__name__, model._meta.verbose_name_plural)
+
+
+def _collected_fields(model) -> list[str]:
+    collected = current_policy().collected_categories("customer")
+    return [f.attname for f in model.personal_fields() if category_of(f) in collected]
+
+
+def everything(customer_id: int) -> dict:
+    """All we hold about one customer, as plain data (the page and the JSON export)."""
+    me = Actor.for_customer(customer_id)
+    profile_fields = _collected_fields(Customer)
+    profile = (
+        Customer.objects.for_purpose(me, purpose_for(Customer))
+        .values("created_at", "closed_at", "organisation_id", *profile_fields)
+        .get()
+    )
+    held = {"customer": profile, "sections": {}}
+    for model in customer_models():
+        fields = _collected_fields(model)
+        if not fields:
+            continue  # the policy collects none of it: the model holds nothing here
+        rows = (
+            model.objects.for_purpose(me, purpose_for(model))
+            .order_by("created_at")
+            .values("id", "created_at", *fields)
+        )
+        held["sections"][_section(model)] = list(rows)
+    user = get_user_model().objects.filter(customer__pk=customer_id).values("username").first()
+    held["customer"]["username"] = user["username"] if user else ""
+    held["consents"] = _consents(customer_id)
+    held["disclosures"] = _disclosures(customer_id)
+    return held
+
+
+def _consents(customer_id: int) -> list[dict]:
+    """The uses the customer has refused (opt-outs), with when."""
+    rows = OptOut.objects.filter(subject="customer", subject_id=customer_id).order_by("at")
+    return list(rows.values("use", "at"))
+
+
+def _disclosures(customer_id: int) -> list[dict]:
+    """Each disclosure of the customer's data to someone outside, from the audit log."""
+    rows = AuditEntry.objects.filter(
+        subject="customer", subject_ref=str(customer_id), action="disclose", allowed=True
+    )
+    return list(rows.values("at", "actor", "purpose", "categories", "rule"))
+
+
+# --- Erasure (ACC-8) -----------------------------------------------------------------------
+
+
+def legally_retained() -> set[str]:
+    """Customer categories the policy marks as kept because the law requires it."""
+    policy = current_policy()
+    return {
+        item.category for kind, item in policy.data_items()
+        if kind == "customer" and item.retention and item.retention.legally_required
+    }  # fmt: skip
+
+
+@transaction.atomic
+def erase(customer_id: int, *, by: str) -> dict[str, int]:
+    """Erase a customer: every row about them goes, except rows whose personal data is
+    all legally retained, which stay marked `retained_since`. The customer row stays
+    (blank, status "erased") only while such records name it. The login, sessions,
+    remember-me tokens, throttling records and opt-outs go too. Returns counts."""
+    now, kept = timezone.now(), legally_retained()
+    counts: dict[str, int] = {}
+    with _gateway_call():  # decided here, audited below: erasure is the subject's right
+        for model in customer_models():
+            rows = model.internal.filter(**{model.subject_field: customer_id})
+            categories = {category_of(f) for f in model.personal_fields()}
+            if categories & kept and hasattr(model, "retained_since"):
+                counts[f"{model.__name__} kept"] = rows.update(
+                    retained_since=now, **_blanks(model, kept)
+                )
+            else:
+                counts[model.__name__] = rows.delete()[0]
+        retained = any(counts.get(f"{m.__name__} kept") for m in customer_models())
+        customer = Customer.internal.filter(pk=customer_id)
+        user_id = customer.values_list("user_id", flat=True).get()
+        if retained:
+            customer.update(
+                **_blanks(Customer, kept), status=Customer.Status.ERASED, user=None,
+                organisation=None, closed_at=now,
+            )  # fmt: skip
+        else:
+            customer.delete()
+    _forget_login(user_id)
+    OptOut.objects.filter(subject="customer", subject_id=customer_id).delete()
+    audit.append(
+        actor=by, role="customer" if by.startswith("customer:") else "system",
+        purpose="erasure", action="erase", subject="customer", subject_ref=str(customer_id),
+        categories=sorted({category_of(f) for m in [*customer_models(), Customer]
+                           for f in m.personal_fields()} - kept),
+        allowed=True, reason="allowed", rule="subject request", promise="ACC-8",
+        rows=sum(v for k, v in counts.items() if not k.endswith(" kept")),
+    )  # fmt: skip
+    return counts
+
+
+def _blanks(model, kept: set[str]) -> dict:
+    """Empty values for the fields of `model` that are not legally retained."""
+    return {
+        f.attname: None if f.null else "" for f in model.personal_fields()
+        if category_of(f) not in kept and _blankable(f)
+    }  # fmt: skip
+
+
+def _forget_login(user_id: int | None) -> None:
+    """The login and everything keyed by it: sessions, tokens, failed attempts."""
+    if user_id is None:
+        return
+    from hippocratic.accounts.services import _store
+
+    User = get_user_model()
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    AccountSession = apps.get_model("accounts", "AccountSession")
+    for key in AccountSession.objects.filter(user=user).values_list("session_key", flat=True):
+        _store(key).delete()
+    for name in ("AccessAttempt", "AccessFailureLog", "AccessLog"):
+        apps.get_model("axes", name).objects.filter(username=user.get_username()).delete()
+    user.delete()  # cascades to AccountSession and RememberToken

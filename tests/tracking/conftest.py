@@ -4,9 +4,7 @@ helper that scans every table for a value."""
 import threading
 
 import pytest
-from django.apps import apps
 from django.core.cache import cache
-from django.db import connection
 from django.test import override_settings
 from dnslib import PTR, QTYPE, RR
 from dnslib.server import BaseResolver, DNSServer
@@ -69,24 +67,6 @@ def any_profile(request):
 
 def flush() -> int:
     return page_view_buffer().flush()
-
-
-def tables_holding(text: str) -> list[str]:
-    """Every table (and column) whose text holds `text`: a scan of the whole database."""
-    found = []
-    with connection.cursor() as cursor:
-        for model in apps.get_models(include_auto_created=True):
-            table = model._meta.db_table
-            for field in model._meta.concrete_fields:
-                column = connection.ops.quote_name(field.column)
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} "  # noqa: S608
-                    f"WHERE CAST({column} AS TEXT) LIKE %s",
-                    [f"%{text}%"],
-                )
-                if cursor.fetchone()[0]:
-                    found.append(f"{table}.{field.column}")
-    return found
 
 
 PAGE_HEADERS = {

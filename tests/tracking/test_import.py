@@ -6,12 +6,13 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from scan import tables_holding
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.tracking import logimport, services
 from hippocratic.tracking.models import DailyStat, LogImport, PageView
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import tables_holding, use_profile
+from tracking.conftest import use_profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("VIS-12")]
 SYSTEM = Actor.system("tests")

@@ -1,6 +1,7 @@
 """Live page-view recording: only what the policy lists, no address, no cookie."""
 
 import pytest
+from scan import tables_holding
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
@@ -10,7 +11,7 @@ from hippocratic.tracking.event import DropReason, RecordingRules
 from hippocratic.tracking.models import DiagnosticAddress, PageView
 from hippocratic.tracking.request import PageRequest
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import PAGE_HEADERS, flush, tables_holding, use_profile
+from tracking.conftest import PAGE_HEADERS, flush, use_profile
 
 ANALYST = Actor.system("tests")
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
+from scan import tables_holding
 
 from hippocratic.enforcement import retention
 from hippocratic.enforcement.actors import Actor
@@ -15,7 +16,7 @@ from hippocratic.enforcement.models import AuditEntry
 from hippocratic.tracking import services, visitors
 from hippocratic.tracking.models import DailySalt, DailyStat, PageView
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import PAGE_HEADERS, flush, tables_holding, use_profile
+from tracking.conftest import PAGE_HEADERS, flush, use_profile
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")

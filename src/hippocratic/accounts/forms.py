@@ -30,15 +30,18 @@ class LoginForm(AuthenticationForm):
 # --- Forms built from the policy (ACC-1, ACC-2) ------------------------------------------
 
 
-def asked_at(model, points: set[str]) -> list[tuple[str, DataItem]]:
-    """(model field, policy item) for each field of `model` the policy asks its
-    subject for at one of `points`, matched by data category, in policy order."""
+def asked_at(model, points: set[str], only=None) -> list[tuple[str, DataItem]]:
+    """(model field, policy item) for each field of `model` (or of `only` among them)
+    the policy asks its subject for at one of `points`, matched by data category,
+    in policy order."""
     policy = current_policy()
     subject = policy.subjects.get(model.data_subject)
     if subject is None:
         return []
     by_category: dict[str, list[str]] = {}
     for field in model.personal_fields():
+        if only is not None and field.name not in only:
+            continue
         if field.editable and not field.choices and not field.is_relation:
             by_category.setdefault(category_of(field), []).append(field.name)
     found, taken = [], set()
@@ -54,10 +57,10 @@ def asked_at(model, points: set[str]) -> list[tuple[str, DataItem]]:
     return found
 
 
-def contact_fields(model, points: set[str]) -> dict[str, forms.Field]:
+def contact_fields(model, points: set[str], only=None) -> dict[str, forms.Field]:
     """Form fields for what the policy asks at `points`, required as it says."""
     fields = {}
-    for name, item in asked_at(model, points):
+    for name, item in asked_at(model, points, only):
         field = model._meta.get_field(name).formfield(required=item.required, label=item.label)
         if not item.required:
             field.help_text = "Optional: you may leave it empty."
@@ -68,9 +71,9 @@ def contact_fields(model, points: set[str]) -> dict[str, forms.Field]:
 class ContactForm(forms.Form):
     """A customer's or prospect's contact details: the fields come from the policy."""
 
-    def __init__(self, *args, model, points: set[str], **kwargs):
+    def __init__(self, *args, model, points: set[str], only=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields.update(contact_fields(model, points))
+        self.fields.update(contact_fields(model, points, only))
 
     @property
     def contact_data(self) -> dict[str, str]:
@@ -89,7 +92,7 @@ class SignUpForm(UserCreationForm):
     account = forms.ChoiceField(
         label="This account is for",
         choices=[("individual", "me alone"), ("organisation", "my organisation and its people")],
-        initial="individual", widget=forms.RadioSelect,
+        initial="individual", widget=forms.RadioSelect, required=False,
     )  # fmt: skip
 
     class Meta(UserCreationForm.Meta):

@@ -29,7 +29,8 @@ def customer_models() -> list:
 
 
 def _section(model) -> str:
-    return {"AccountEvent": "customer_log"}.get(model.__name__, model._meta.verbose_name_plural)
+    plural = str(model._meta.verbose_name_plural).replace(" ", "_")
+    return {"AccountEvent": "customer_log"}.get(model.__name__, plural)
 
 
 def _collected_fields(model) -> list[str]:
@@ -112,10 +113,10 @@ def erase(customer_id: int, *, by: str) -> dict[str, int]:
         customer = Customer.internal.filter(pk=customer_id)
         user_id = customer.values_list("user_id", flat=True).get()
         if retained:
+            erased = {"status": Customer.Status.ERASED, "membership": ""}
             customer.update(
-                **_blanks(Customer, kept), status=Customer.Status.ERASED, user=None,
-                organisation=None, closed_at=now,
-            )  # fmt: skip
+                **(_blanks(Customer, kept) | erased), user=None, organisation=None, closed_at=now
+            )
         else:
             customer.delete()
     _forget_login(user_id)

@@ -18,6 +18,7 @@ from hippocratic.billing.processors import CardDetails, PaymentError
 from hippocratic.enforcement.actors import Actor
 
 CHECKOUT = {"checkout"}
+BILLING_FIELDS = ("billing_name", "billing_address")  # the rest comes from the processor
 
 
 def _payments_or_404():
@@ -49,7 +50,9 @@ def add_card(request, me: int):
     """The number goes to the processor; we keep its token, brand and last four."""
     _payments_or_404()
     form = CardForm(request.POST or None)
-    billing = ContactForm(request.POST or None, model=PaymentMethod, points=CHECKOUT)
+    billing = ContactForm(
+        request.POST or None, model=PaymentMethod, points=CHECKOUT, only=BILLING_FIELDS
+    )
     if request.method == "POST" and form.is_valid() and billing.is_valid():
         card = CardDetails(
             form.cleaned_data["number"], form.cleaned_data["exp_month"],

@@ -154,7 +154,7 @@ class PersonalQuerySet(models.QuerySet):
         """Decide a read: (decision, fields to withhold, categories read)."""
         fields = self._read_fields()
         decision, withheld = self._decide("read", fields)
-        if withheld and self._fields:
+        if withheld and not issubclass(self._iterable_class, models.query.ModelIterable):
             # values() rows are plain tuples or dicts: ask for allowed fields only.
             raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
         return decision, frozenset(withheld), {category_of(f) for f in fields}

@@ -1,0 +1,198 @@
+"""Payments through a processor (PAY-1, PAY-2, PAY-3)."""
+
+import logging
+
+import pytest
+from accounts.conftest import SYSTEM
+from django.test import Client, RequestFactory, override_settings
+from django.views.debug import ExceptionReporter
+from scan import tables_holding
+from tests_paths import use_profile
+
+from billing.fake_stripe import FakeStripe
+from hippocratic.billing import services as billing
+from hippocratic.billing.logs import mask
+from hippocratic.billing.models import Invoice, PaymentMethod
+from hippocratic.billing.processors import (
+    CardDeclined,
+    CardDetails,
+    PaymentError,
+    SandboxProcessor,
+    StripeProcessor,
+    luhn_valid,
+)
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import AccessDenied
+from hippocratic.enforcement.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+NUMBER = "4242424242424242"
+DECLINED = "4000000000000002"
+PAYING = ("isp", "japoon", "quality", "ducallier")
+
+
+def card_form(number=NUMBER, **extra):
+    return {"number": " ".join(number[i:i + 4] for i in range(0, len(number), 4)),
+            "exp_month": 12, "exp_year": 2031, "cvc": "123",
+            "billing_name": "A. Lovelace", "billing_address": "12 St James's Square", **extra}  # fmt: skip
+
+
+def assert_card_number_nowhere(number: str, logs: str, *pages: bytes):
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    for text in (number, spaced):
+        assert tables_holding(text) == [], text  # every table, the audit log included
+        assert text not in logs
+        for page in pages:
+            assert text.encode() not in page
+    assert number not in str(list(AuditEntry.objects.values()))
+
+
+@pytest.mark.promise("PAY-1")
+@pytest.mark.parametrize("name", PAYING)
+def test_the_card_goes_to_the_processor_and_only_its_token_is_kept(name, signed_up, caplog):
+    caplog.set_level(logging.DEBUG)
+    with use_profile(name):
+        client, me = signed_up()
+        page = client.get("/account/billing/card/")
+        assert b'name="number"' in page.content
+        response = client.post("/account/billing/card/", card_form())
+        assert response.status_code == 302
+        kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).values().get()
+        assert kept["processor_token"].startswith("tok_sandbox_ok_")
+        assert (kept["brand"], kept["last4"]) == ("visa", "4242")
+        listing = client.get("/account/billing/")
+        invoice = billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
+        assert invoice.processor_charge.startswith("ch_sandbox_")
+        assert_card_number_nowhere(NUMBER, caplog.text, page.content, listing.content)
+
+
+@pytest.mark.promise("PAY-1")
+def test_a_bad_number_is_refused_and_not_written_back_into_the_page(signed_up):
+    with use_profile("ducallier"):
+        client, _ = signed_up()
+        bad = "4242424242424241"  # fails the Luhn check
+        response = client.post("/account/billing/card/", card_form(bad))
+        assert response.status_code == 200
+        assert b"not valid" in response.content and bad.encode() not in response.content
+        assert not PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+
+
+@pytest.mark.promise("PAY-1")
+def test_the_sandbox_honours_test_cards_and_can_be_told_to_decline(signed_up):
+    assert luhn_valid(NUMBER) and not luhn_valid("4242424242424241")
+    sandbox = SandboxProcessor()
+    token = sandbox.tokenize(CardDetails(DECLINED, 1, 2030, "123"))  # tokenised, as with Stripe
+    with pytest.raises(CardDeclined) as refused:
+        sandbox.charge(token.token, 100, "usd", "x")
+    assert refused.value.code == "card_declined"
+    good = sandbox.tokenize(CardDetails(NUMBER, 1, 2030, "123"))
+    assert sandbox.charge(good.token, 100, "USD", "x").currency == "usd"
+    with pytest.raises(CardDeclined):
+        SandboxProcessor(decline=True).charge(good.token, 100, "usd", "x")
+    with (
+        use_profile("ducallier"),
+        override_settings(HIPPOCRATIC_PAYMENTS={"processor": "sandbox", "decline": True}),
+    ):
+        client, me = signed_up()
+        client.post("/account/billing/card/", card_form())
+        with pytest.raises(CardDeclined):
+            billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
+        assert not Invoice.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+
+
+@pytest.mark.promise("PAY-1")
+def test_the_stripe_adapter_against_a_fake_of_stripes_api(signed_up, caplog):
+    caplog.set_level(logging.DEBUG)  # Stripe's client logs request bodies at DEBUG
+    with FakeStripe("sk_test_fake") as stripe_api, use_profile("ducallier"):
+        config = {"processor": "stripe", "api_key": "sk_test_fake", "api_base": stripe_api.url}
+        with override_settings(HIPPOCRATIC_PAYMENTS=config):
+            client, me = signed_up()
+            assert client.post("/account/billing/card/", card_form()).status_code == 302
+            kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).get()
+            assert kept.processor_token in stripe_api.cards and kept.processor == "stripe"
+            assert (kept.brand, kept.last4) == ("visa", "4242")
+            invoice = billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Hosting")
+            assert invoice.processor_charge.startswith("pi_") and invoice.amount_cents == 1500
+            # A declining card: tokenised, then refused at the charge, with Stripe's code.
+            client.post("/account/billing/card/", card_form(DECLINED))
+            with pytest.raises(CardDeclined) as refused:
+                billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Hosting")
+            assert refused.value.code == "card_declined"
+        with pytest.raises(PaymentError):  # a wrong key is a processor error, not a crash
+            StripeProcessor(api_key="sk_wrong", api_base=stripe_api.url).tokenize(
+                CardDetails(NUMBER, 1, 2030, "123")
+            )
+    assert stripe_api.requests[0][1]["card[number]"] == NUMBER  # it did reach "Stripe"
+    assert "Post details" in caplog.text  # and Stripe's client logged the body, masked:
+    assert_card_number_nowhere(NUMBER, caplog.text)
+    assert_card_number_nowhere(DECLINED, caplog.text)
+
+
+@pytest.mark.promise("PAY-1")
+def test_error_reports_do_not_show_the_card(signed_up, monkeypatch):
+    class Broken:
+        name = "broken"
+
+        def tokenize(self, card):
+            raise RuntimeError("processor exploded")
+
+    with use_profile("ducallier"):
+        client, _ = signed_up()
+        monkeypatch.setattr(billing, "current_processor", Broken)
+        request = RequestFactory().post("/account/billing/card/", card_form())
+        request.user, request.session = _user(), client.session
+        request._dont_enforce_csrf_checks = True  # the view is called directly
+        from hippocratic.billing.views import add_card
+
+        with pytest.raises(RuntimeError) as crash:
+            add_card(request)
+        report = ExceptionReporter(request, crash.type, crash.value, crash.tb).get_traceback_text()
+        assert "processor exploded" in report and "number = '*****" in report  # masked
+        assert NUMBER not in report and "4242 4242" not in report
+
+
+def _user():
+    from django.contrib.auth.models import User
+
+    return User.objects.get(username="ada")
+
+
+def test_masking_leaves_other_numbers_alone():
+    assert mask("card[number]=4242424242424242&amount=1500") == (
+        "card[number]=[card number withheld]&amount=1500"
+    )
+    assert mask("order 123456789012 paid") == "order 123456789012 paid"  # not a card (Luhn)
+    assert "4242" not in mask("paid with 4242 4242 4242 4242 today")
+
+
+@pytest.mark.promise("PAY-2")
+@pytest.mark.parametrize("name", PAYING)
+def test_billing_records_are_read_only_for_billing(name, signed_up):
+    with use_profile(name):
+        client, me = signed_up()
+        client.post("/account/billing/card/", card_form())
+        billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
+        for model in (PaymentMethod, Invoice):
+            assert model.objects.for_purpose(Actor("staff.billing", "t"), billing.BILLING).count()
+            for actor, purpose in [
+                (Actor("staff.marketing", "t"), "marketing.communications.email"),
+                (SYSTEM, "marketing.communications.email"),
+                (Actor("staff.support", "t"), "essential.service"),
+            ]:
+                with pytest.raises(AccessDenied):
+                    list(model.objects.for_purpose(actor, purpose))
+
+
+@pytest.mark.promise("PAY-3")
+def test_a_contact_only_provider_has_no_payment_forms(signed_up):
+    with use_profile("dracon"):
+        client, _ = signed_up()
+        assert client.get("/account/billing/").status_code == 404
+        assert client.get("/account/billing/card/").status_code == 404
+        assert client.post("/account/billing/card/", card_form()).status_code == 404
+        home = client.get("/account/").content.decode()
+        assert "/account/billing/" not in home and "cc-number" not in home
+        assert not billing.payments_enabled()
+    with use_profile("quality"):
+        assert billing.payments_enabled()
+        assert Client().get("/account/billing/").status_code == 302  # exists: log in first

@@ -1,0 +1,24 @@
+"""Whole-database scans: where does a piece of text still live?"""
+
+from django.apps import apps
+from django.db import connection
+
+
+def tables_holding(text: str, *, skip=lambda table, column: False) -> list[str]:
+    """Every table.column whose text holds `text`, but those `skip(table, column)` passes."""
+    found = []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            table = model._meta.db_table
+            for field in model._meta.concrete_fields:
+                if skip(table, field.column):
+                    continue
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM {quote(table)} "  # noqa: S608
+                    f"WHERE CAST({quote(field.column)} AS TEXT) LIKE %s",
+                    [f"%{text}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append(f"{table}.{field.column}")
+    return found

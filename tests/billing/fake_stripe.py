@@ -66,8 +66,10 @@ class FakeStripe:
             return 402, _error("card_error", "incorrect_number", "Your card number is incorrect.")
         pm = "pm_" + secrets.token_hex(12)
         self.cards[pm] = number
-        card = {"brand": brand_of(number), "last4": number[-4:],
-                "exp_month": int(form["card[exp_month]"]), "exp_year": int(form["card[exp_year]"])}  # fmt: skip
+        card = {
+            "brand": brand_of(number), "last4": number[-4:],
+            "exp_month": int(form["card[exp_month]"]), "exp_year": int(form["card[exp_year]"]),
+        }  # fmt: skip
         return 200, {"id": pm, "object": "payment_method", "type": "card", "card": card}
 
     def payment_intent(self, form):

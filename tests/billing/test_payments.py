@@ -32,9 +32,11 @@ PAYING = ("isp", "japoon", "quality", "ducallier")
 
 
 def card_form(number=NUMBER, **extra):
-    return {"number": " ".join(number[i:i + 4] for i in range(0, len(number), 4)),
-            "exp_month": 12, "exp_year": 2031, "cvc": "123",
-            "billing_name": "A. Lovelace", "billing_address": "12 St James's Square", **extra}  # fmt: skip
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    return {
+        "number": spaced, "exp_month": 12, "exp_year": 2031, "cvc": "123",
+        "billing_name": "A. Lovelace", "billing_address": "12 St James's Square", **extra,
+    }  # fmt: skip
 
 
 def assert_card_number_nowhere(number: str, logs: str, *pages: bytes):

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from accounts.conftest import hosting, signed_up  # noqa: F401  (for every test package)
 from tests_paths import POLICIES
 
 from hippocratic.policy import load_policy

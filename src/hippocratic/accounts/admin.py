@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.urls import URLPattern
 
-from hippocratic.accounts.models import Customer
+from hippocratic.accounts.models import Customer, Prospect, Service
 from hippocratic.enforcement.admin import PersonalDataAdmin
 
 
@@ -8,3 +11,46 @@ from hippocratic.enforcement.admin import PersonalDataAdmin
 class CustomerAdmin(PersonalDataAdmin):
     list_display = ("id", "name", "email", "status", "created_at")
     ordering = ("-created_at",)
+    exclude = ("user",)
+
+
+@admin.register(Prospect)
+class ProspectAdmin(PersonalDataAdmin):
+    """Prospects apart from customers (ACC-6), read for the purpose their data serves."""
+
+    admin_purpose = "marketing.communications.email"
+    list_display = ("id", "name", "email", "created_at")
+    ordering = ("-created_at",)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "monthly_price_cents", "currency", "available")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retire a service by unticking "available": customers' history names it
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class LoginAdmin(UserAdmin):
+    """Logins, with no way for staff to set, ask for or see a password (SEC-2):
+    customers choose theirs at sign-up; staff logins come from `hippocratic
+    createsuperuser`, and a forgotten password is reset by its owner, never by staff."""
+
+    fieldsets = tuple(
+        (title, {**options, "fields": tuple(f for f in options["fields"] if f != "password")})
+        for title, options in UserAdmin.fieldsets
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    def has_add_permission(self, request):
+        return False  # adding a login here would mean staff choosing its password
+
+    def get_urls(self):
+        return [
+            url for url in super().get_urls()
+            if not (isinstance(url, URLPattern) and url.name and "password_change" in url.name)
+        ]  # fmt: skip

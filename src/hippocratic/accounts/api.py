@@ -2,7 +2,7 @@
 behind the same session login and CSRF check (django-ninja's SessionAuth)."""
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Body, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -60,7 +60,7 @@ def me(request):
 
 
 @router.patch("/me", response=Changed, summary="Correct your contact details")
-def correct(request, changes: dict[str, str]):
+def correct(request, changes: Body[dict[str, str]]):
     """Send only the fields to change; an optional field may be set to ""."""
     current = _profile(request.auth)
     unknown = set(changes) - set(current) | ({"status"} & set(changes))
@@ -99,10 +99,10 @@ def choose(request, body: ChooseService):
     if service is None:
         raise HttpError(404, "no such service")
     s = services.subscribe(request.auth, service)
-    return 201, {
+    return Status(201, {
         "id": s.pk, "service": service.name, "status": s.status,
         "created_at": s.created_at.isoformat(),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 @router.post("/me/subscriptions/{subscription_id}/discontinue", response=Changed,

@@ -23,7 +23,7 @@ class CardForm(forms.Form):
     cvc = forms.CharField(
         label="Security code",
         max_length=4,
-        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc"}),
+        widget=NeverEchoed(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 
     def clean_number(self):

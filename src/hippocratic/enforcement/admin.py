@@ -11,6 +11,11 @@ class PersonalDataAdmin(admin.ModelAdmin):
 
     admin_purpose = "essential.service"
 
+    def has_delete_permission(self, request, obj=None):
+        # Personal data goes by erasure (ACC-8) or retention, which keep what the law
+        # requires and audit what they remove; never by a staff delete button.
+        return False
+
     def get_queryset(self, request):
         actor = Actor.for_user(request.user, staff_role(request.user))
         qs = self.model.objects.for_purpose(actor, self.admin_purpose)

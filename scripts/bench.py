@@ -6,7 +6,9 @@
   2. reading 10,000 customer rows through the gateway (decision, opt-out
      filter, one audit entry) against the plain ORM; target: at most 1.3x;
   3. audit appends per second on SQLite and, where it answers, PostgreSQL;
-  4. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
+  4. a customer's export and erasure with 100,000 log entries and 1,000
+     subscriptions (scripts/bench_accounts.py), on each database; target: < 2 s;
+  5. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
      recording overhead under wrk, dashboard time at 10k to 10M page views.
 
 Database measurements run in a child process per database, on a fresh test
@@ -168,6 +170,9 @@ def _measure(vendor: str) -> list[dict]:
             "ours": n / elapsed, "baseline": None, "baseline_name": "-", "ratio": None,
             "target": "reported", "met": audit.verify().ok,
         })  # fmt: skip
+        import bench_accounts
+
+        results += bench_accounts.measure(vendor)
     return results
 
 
@@ -180,7 +185,7 @@ def postgres_answers() -> bool:
 
 
 def child(database_url: str | None) -> list[dict]:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="settings_for_tests", PYTHONPATH="tests")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="settings_for_tests", PYTHONPATH="tests:scripts")
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url

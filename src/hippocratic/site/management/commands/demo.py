@@ -7,9 +7,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from hippocratic.accounts.models import Service
 from hippocratic.provider import current_policy
 
 DEMO_STAFF = "staff"
+DEMO_SERVICES = [
+    ("hosting", "Web hosting", "A web site of your own, with e-mail.", 1500),
+    ("domains", "Domain names", "Register and renew your domain names.", 200),
+    ("backup", "Off-site backup", "Nightly copies of your data, kept 30 days.", 500),
+]
 
 
 class Command(BaseCommand):
@@ -28,6 +34,11 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.set_password(password)
             user.save()
+            for code, name, description, cents in DEMO_SERVICES:
+                Service.objects.get_or_create(
+                    code=code, defaults={"name": name, "description": description,
+                                         "monthly_price_cents": cents},
+                )  # fmt: skip
         policy = current_policy()
         base = f"http://{host}:{port}"
         self.stdout.write(
@@ -36,7 +47,9 @@ class Command(BaseCommand):
             f"  Privacy policy:  {base}/privacy/\n"
             f"  Staff admin:     {base}/admin/\n"
             f"  Traffic:         {base}/staff/traffic/\n"
+            f"  Sign up:         {base}/account/sign-up/\n"
             f"  Log in:          {base}/account/login/\n"
+            f"  API docs:        {base}/api/docs\n"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
             "  (a new password each time; set HIPPOCRATIC_POLICY=policies/dracon.yaml "
             "for another profile)\n"

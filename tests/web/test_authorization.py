@@ -32,7 +32,7 @@ def snapshot(customer: int) -> dict:
         for table, column in TABLES.items():
             cursor.execute(f"SELECT * FROM {table} WHERE {column} = %s ORDER BY id", [customer])  # noqa: S608
             held[table] = cursor.fetchall()
-        cursor.execute("SELECT password, is_active FROM auth_user WHERE username = 'grace'")
+        cursor.execute("SELECT password, is_active FROM auth_user WHERE username = 'grace_hopper'")
         held["auth_user"] = cursor.fetchall()
     return held
 
@@ -40,25 +40,36 @@ def snapshot(customer: int) -> dict:
 @pytest.fixture
 def grace(signed_up, hosting):
     """A customer with a bit of everything, and the values that would betray a leak."""
-    client, me = signed_up("grace", GRACE)
+    client, me = signed_up("grace_hopper", GRACE)
     client.post("/account/services/subscribe/", {"service": hosting.pk})
     client.post("/account/billing/card/", card_form("5555555555554444"))
     from hippocratic.billing import services as billing
 
     billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
     subscription = Subscription.objects.for_purpose(SYSTEM, "essential.service").get().pk
-    secrets_ = [GRACE["name"], GRACE["email"], GRACE["phone"], GRACE["address"], "4444"]
+    secrets_ = [GRACE["name"], GRACE["email"], GRACE["phone"], GRACE["address"], "4444",
+                "grace_hopper"]  # fmt: skip
     return client, me, subscription, secrets_
 
 
 def intruders(signed_up):
-    ada, _ = signed_up()
+    """Who tries, each as a fresh client per request: a request that logs its client
+    out (/account/logout/) must not turn the rest of the walk into a stranger's."""
+    signed_up()
     staff = User.objects.create_user("stafford", is_staff=True)
     staff.user_permissions.set(Permission.objects.all())  # every Django permission, no role
-    nobody = Client()
-    as_staff = Client()
-    as_staff.force_login(staff)
-    return {"another customer": ada, "staff with no role": as_staff, "a stranger": nobody}
+
+    def as_(username):
+        def client():
+            c = Client()
+            if username:
+                c.force_login(User.objects.get(username=username))
+            return c
+
+        return client
+
+    return {"another customer": as_("ada"), "staff with no role": as_("stafford"),
+            "a stranger": as_(None)}  # fmt: skip
 
 
 BODY = {
@@ -73,14 +84,20 @@ def test_no_one_but_the_customer_reads_or_changes_their_data(grace, signed_up):
         grace_client, me, subscription, secrets_ = grace
         values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
                   "app_label": "accounts", "id": str(me)}  # fmt: skip
+        login = str(User.objects.get(username="grace_hopper").pk)
         before = snapshot(me)
         everyone = intruders(signed_up)
         tried = 0
-        for who, client in everyone.items():
-            for path in paths(values):
+        for who, fresh in everyone.items():
+            walk = paths(values) + [p for p in paths(values | {"object_id": login})
+                                    if p.startswith("/admin/auth/user/")]  # fmt: skip
+            for path in walk:
                 if path in ("/account/erase/",):
-                    continue  # their own erasure, tried below
+                    continue  # their own erasure
                 for method in METHODS:
+                    client = fresh()
+                    if who != "a stranger":
+                        assert "_auth_user_id" in client.session
                     data = json.dumps({"name": "Mallory"}) if path.startswith("/api/") else BODY
                     kind = "application/json" if path.startswith("/api/") else None
                     response = getattr(client, method)(
@@ -120,7 +137,7 @@ def test_every_post_without_a_csrf_token_is_refused(grace, signed_up):
         values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
                   "app_label": "accounts"}  # fmt: skip
         grace_csrf = Client(enforce_csrf_checks=True)
-        grace_csrf.force_login(User.objects.get(username="grace"))
+        grace_csrf.force_login(User.objects.get(username="grace_hopper"))
         superuser = Client(enforce_csrf_checks=True)
         superuser.force_login(User.objects.create_superuser("root"))
         for client in (grace_csrf, superuser):

@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern
 
 from hippocratic.accounts.models import Customer, Prospect, Service
+from hippocratic.enforcement.actors import staff_role
 from hippocratic.enforcement.admin import PersonalDataAdmin
 
 
@@ -32,6 +33,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 admin.site.unregister(User)
+LOGIN_ROLES = ("staff.admin", "staff.support")
 
 
 @admin.register(User)
@@ -48,6 +50,23 @@ class LoginAdmin(UserAdmin):
 
     def has_add_permission(self, request):
         return False  # adding a login here would mean staff choosing its password
+
+    # A user name is personal data (user.account.username): only staff whose role
+    # serves the customer relationship see logins, whatever Django permissions say.
+    def _serves_customers(self, request) -> bool:
+        return staff_role(request.user) in LOGIN_ROLES
+
+    def has_module_permission(self, request):
+        return self._serves_customers(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._serves_customers(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._serves_customers(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._serves_customers(request) and super().has_delete_permission(request, obj)
 
     def get_urls(self):
         return [

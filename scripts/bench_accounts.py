@@ -48,6 +48,7 @@ def measure(vendor: str) -> list[dict]:
 
     from hippocratic.accounts import own_data
     from hippocratic.accounts.models import AccountEvent, Customer, Subscription
+    from hippocratic.enforcement.actors import Actor
     from hippocratic.enforcement.gateway import _gateway_call
 
     first, second = _customer_with_history(1), _customer_with_history(2)
@@ -76,7 +77,7 @@ def measure(vendor: str) -> list[dict]:
     }]  # fmt: skip
 
     start = time.perf_counter()
-    own_data.erase(first, by="task:bench")
+    own_data.erase(first, by=Actor.system("bench"))
     ours = time.perf_counter() - start
     with _gateway_call():
         if AccountEvent.internal.filter(customer_id=first).exists():

@@ -243,6 +243,8 @@ HIPPOCRATIC_PAYMENTS = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Card numbers are masked in every line that reaches the console (PAY-1).
+    "filters": {"cards": {"()": "hippocratic.billing.logs.MaskCardNumbers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["cards"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -145,7 +145,7 @@ def test_erasure_leaves_nothing_but_the_marked_billing_records(signed_up, hostin
 def test_erasure_without_billing_records_deletes_the_customer_row(signed_up):
     with use_profile("japoon"):
         _, me = signed_up()
-        counts = own_data.erase(me, by=f"customer:{me}")
+        counts = own_data.erase(me, by=Actor.for_customer(me))
         assert counts["AccountEvent"] == 1
         assert not Customer.objects.for_purpose(SYSTEM, "essential.service").filter(pk=me).exists()
 

@@ -198,3 +198,24 @@ def test_a_contact_only_provider_has_no_payment_forms(signed_up):
     with use_profile("quality"):
         assert billing.payments_enabled()
         assert Client().get("/account/billing/").status_code == 302  # exists: log in first
+
+
+@pytest.mark.promise("PAY-1")
+def test_the_console_log_masks_card_numbers_from_any_logger():
+    import io
+
+    from hippocratic.billing.logs import MaskCardNumbers
+
+    console = next(
+        h for h in logging.getLogger().handlers
+        if any(isinstance(f, MaskCardNumbers) for f in h.filters)
+    )  # fmt: skip
+    stream = io.StringIO()
+    old = console.setStream(stream)
+    try:
+        logging.getLogger("hippocratic.billing.somewhere").error("paid with %s", NUMBER)
+    finally:
+        console.setStream(old)
+    assert (
+        "paid with [card number withheld]" in stream.getvalue() and NUMBER not in stream.getvalue()
+    )

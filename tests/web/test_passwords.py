@@ -28,8 +28,6 @@ def test_no_template_outputs_a_password():
     for template in templates:
         text = template.read_text()
         assert not re.search(r"\{\{[^}]*password[^}]*\}\}", text, re.IGNORECASE), template
-        if template.suffix == ".txt" or "email" in template.parts:  # e-mails never ask for it
-            assert "password" not in text.lower() or "never ask" in text.lower(), template
 
 
 @pytest.mark.promise("SEC-2")

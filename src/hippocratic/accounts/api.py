@@ -48,22 +48,17 @@ class ChooseService(Schema):
     service: str  # a service's code
 
 
-def _profile(me: int) -> dict:
-    fields = ContactForm(model=Customer, points=PROFILE).fields
-    row = services.own_customer(me)
-    return {name: getattr(row, name) for name in fields} | {"status": row.status}
-
-
 @router.get("/me", response=dict[str, str | None], summary="Your contact details")
 def me(request):
-    return _profile(request.auth)
+    status = services.own_customer(request.auth).status
+    return services.contact_details(request.auth) | {"status": status}
 
 
 @router.patch("/me", response=Changed, summary="Correct your contact details")
 def correct(request, changes: Body[dict[str, str]]):
     """Send only the fields to change; an optional field may be set to ""."""
-    current = _profile(request.auth)
-    unknown = set(changes) - set(current) | ({"status"} & set(changes))
+    current = services.contact_details(request.auth)
+    unknown = set(changes) - set(current)
     if unknown:
         raise HttpError(422, f"not a field you can change: {', '.join(sorted(unknown))}")
     form = ContactForm(current | changes, model=Customer, points=PROFILE)
@@ -81,15 +76,13 @@ def everything(request):
 
 @router.get("/me/subscriptions", response=list[SubscriptionOut], summary="Your services")
 def subscriptions(request):
-    names = dict(Service.objects.values_list("pk", "name"))
-    rows = own_data.everything(request.auth)["sections"].get("subscriptions", [])
     return [
         {
-            "id": r["id"], "service": names.get(r["service_id"], ""), "status": r["status"],
+            "id": r["id"], "service": r["service"], "status": r["status"],
             "created_at": r["created_at"].isoformat(),
             "ended_at": r["ended_at"].isoformat() if r["ended_at"] else None,
         }
-        for r in rows
+        for r in services.subscriptions(request.auth)
     ]  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import _gateway_call, purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.enforcement.registry import personal_models
-from hippocratic.enforcement.retention import _blankable
+from hippocratic.enforcement.retention import blankable
 from hippocratic.provider import current_policy
 
 
@@ -38,26 +38,31 @@ def _collected_fields(model) -> list[str]:
     return [f.attname for f in model.personal_fields() if category_of(f) in collected]
 
 
+def profile(customer_id: int) -> dict:
+    """The customer's own row: the fields the policy collects, read as the customer."""
+    rows = Customer.objects.for_purpose(Actor.for_customer(customer_id), purpose_for(Customer))
+    fields = _collected_fields(Customer)
+    return rows.values("created_at", "closed_at", "organisation_id", *fields).get()
+
+
+def rows(customer_id: int, model) -> list[dict]:
+    """The customer's rows of one model, oldest first ([] where the policy collects
+    none of its categories: the model holds nothing here)."""
+    fields = _collected_fields(model)
+    if not fields:
+        return []
+    mine = model.objects.for_purpose(Actor.for_customer(customer_id), purpose_for(model))
+    return list(mine.order_by("created_at").values("id", "created_at", *fields))
+
+
 def everything(customer_id: int) -> dict:
     """All we hold about one customer, as plain data (the page and the JSON export)."""
-    me = Actor.for_customer(customer_id)
-    profile_fields = _collected_fields(Customer)
-    profile = (
-        Customer.objects.for_purpose(me, purpose_for(Customer))
-        .values("created_at", "closed_at", "organisation_id", *profile_fields)
-        .get()
-    )
-    held = {"customer": profile, "sections": {}}
-    for model in customer_models():
-        fields = _collected_fields(model)
-        if not fields:
-            continue  # the policy collects none of it: the model holds nothing here
-        rows = (
-            model.objects.for_purpose(me, purpose_for(model))
-            .order_by("created_at")
-            .values("id", "created_at", *fields)
-        )
-        held["sections"][_section(model)] = list(rows)
+    held = {
+        "customer": profile(customer_id),
+        "sections": {
+            _section(m): rows(customer_id, m) for m in customer_models() if _collected_fields(m)
+        },
+    }
     user = get_user_model().objects.filter(customer__pk=customer_id).values("username").first()
     held["customer"]["username"] = user["username"] if user else ""
     held["consents"] = _consents(customer_id)
@@ -92,7 +97,7 @@ def legally_retained() -> set[str]:
 
 
 @transaction.atomic
-def erase(customer_id: int, *, by: str) -> dict[str, int]:
+def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
     """Erase a customer: every row about them goes, except rows whose personal data is
     all legally retained, which stay marked `retained_since`. The customer row stays
     (blank, status "erased") only while such records name it. The login, sessions,
@@ -122,7 +127,7 @@ def erase(customer_id: int, *, by: str) -> dict[str, int]:
     _forget_login(user_id)
     OptOut.objects.filter(subject="customer", subject_id=customer_id).delete()
     audit.append(
-        actor=by, role="customer" if by.startswith("customer:") else "system",
+        actor=by.label, role=by.role,
         purpose="erasure", action="erase", subject="customer", subject_ref=str(customer_id),
         categories=sorted({category_of(f) for m in [*customer_models(), Customer]
                            for f in m.personal_fields()} - kept),
@@ -136,7 +141,7 @@ def _blanks(model, kept: set[str]) -> dict:
     """Empty values for the fields of `model` that are not legally retained."""
     return {
         f.attname: None if f.null else "" for f in model.personal_fields()
-        if category_of(f) not in kept and _blankable(f)
+        if category_of(f) not in kept and blankable(f)
     }  # fmt: skip
 
 

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from hippocratic.accounts import remember
+from hippocratic.accounts import own_data, remember
+from hippocratic.accounts.forms import PROFILE, contact_fields
 from hippocratic.accounts.models import (
     AccountEvent,
     AccountSession,
@@ -129,6 +130,21 @@ def organisation_of_invitation(token: str) -> Organisation | None:
 def own_customer(customer_id: int, purpose: str = "essential.service"):
     """The customer's own row, read by the customer (ACC-9)."""
     return Customer.objects.for_purpose(Actor.for_customer(customer_id), purpose).get()
+
+
+def contact_details(customer_id: int) -> dict[str, str]:
+    """The contact details the customer may see and correct: the profile form's fields."""
+    row = own_customer(customer_id)
+    return {name: getattr(row, name) for name in contact_fields(Customer, PROFILE)}
+
+
+def subscriptions(customer_id: int) -> list[dict]:
+    """The customer's services, oldest first, each with the service's name."""
+    names = dict(Service.objects.values_list("pk", "name"))
+    return [
+        {**row, "service": names.get(row["service_id"], "")}
+        for row in own_data.rows(customer_id, Subscription)
+    ]
 
 
 @transaction.atomic

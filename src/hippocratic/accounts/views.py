@@ -149,16 +149,11 @@ def inquiry(request):
 @require_safe
 def home(request, me: int):
     sessions = AccountSession.objects.filter(user=request.user).count()
-    held = own_data.everything(me)
-    names = dict(Service.objects.values_list("pk", "name"))
-    subscriptions = [
-        {**s, "service": names.get(s["service_id"], "")}
-        for s in held["sections"].get("subscriptions", [])
-    ]
+    mine = own_data.profile(me)
     return render(request, "accounts/home.html", {
-        "sessions": sessions, "held": held, "profile": _labelled(held["customer"]),
-        "subscriptions": subscriptions,
-        "owner": held["customer"].get("membership") == Customer.Membership.OWNER,
+        "sessions": sessions, "status": mine["status"], "profile": _labelled(mine),
+        "subscriptions": services.subscriptions(me),
+        "owner": mine.get("membership") == Customer.Membership.OWNER,
         "billing_url": _billing_url(),
     })  # fmt: skip
 
@@ -181,9 +176,7 @@ def _labelled(profile: dict) -> list[tuple[str, object]]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request, me: int):
     """See and correct every contact detail (ACC-7); optional ones may be emptied (ACC-2)."""
-    blank = ContactForm(model=Customer, points=PROFILE)
-    current = services.own_customer(me)
-    initial = {name: getattr(current, name) for name in blank.fields}
+    initial = services.contact_details(me)
     form = ContactForm(request.POST or None, initial=initial, model=Customer, points=PROFILE)
     if request.method == "POST" and form.is_valid():
         changed = services.update_profile(me, form.contact_data)
@@ -285,8 +278,8 @@ def erase(request, me: int):
         if request.POST.get("confirm", "").strip() != ERASE_WORD:
             error = f"Type {ERASE_WORD} to confirm."
         else:
-            services.sessions_end_all(request)
-            own_data.erase(me, by=f"customer:{me}")
+            own_data.erase(me, by=Actor.for_customer(me))  # its login and sessions too
+            services.session_end(request)
             response = render(request, "accounts/erased.html")
             response.delete_cookie("remember_me", samesite="Lax")
             return response

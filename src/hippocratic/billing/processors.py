@@ -9,7 +9,6 @@ token and display hints (brand, last four digits) come back to be kept.
 talks to Stripe through its official client. settings.HIPPOCRATIC_PAYMENTS picks one.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from functools import cache
@@ -132,8 +131,7 @@ class SandboxProcessor:
             code = outcome
             message = next(m for c, m in SANDBOX_DECLINES.values() if c == code)
             raise CardDeclined(message, code)
-        reference = "ch_sandbox_" + hashlib.sha256(secrets.token_bytes(16)).hexdigest()[:24]
-        return Charge(reference, amount_cents, currency.lower())
+        return Charge(f"ch_sandbox_{secrets.token_hex(12)}", amount_cents, currency.lower())
 
 
 class StripeProcessor:

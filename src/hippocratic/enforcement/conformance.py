@@ -22,11 +22,12 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, models
+from django.db import DatabaseError
 
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import _gateway_call
 from hippocratic.enforcement.registry import declarations
+from hippocratic.enforcement.retention import blankable
 from hippocratic.policy.models import Policy
 from hippocratic.policy.references import known_categories
 from hippocratic.policy.taxonomy import is_within
@@ -81,7 +82,7 @@ def _stored(policy: Policy):
             if category_of(field) in collected:
                 continue
             rows = d.model.internal.all()
-            if field.null or isinstance(field, (models.CharField, models.TextField)):
+            if blankable(field):
                 rows = rows.exclude(**{field.attname: None if field.null else ""})
             # else: a number or a relation that cannot be empty; every row stores one
             try:

@@ -361,8 +361,8 @@ def purpose_for(model: type[PersonalDataModel]) -> str:
     """The first purpose the policy gives every category `model` holds (that it
     collects): what the service reads a whole row for, e.g. to show a customer
     their own data. Raises LookupError where no one purpose serves them all."""
-    categories = {category_of(f) for f in model.personal_fields()}
-    purposes = current_policy().purposes_serving(model.data_subject, categories)
+    categories = frozenset(category_of(f) for f in model.personal_fields())
+    purposes = current_engine().purposes_serving(model.data_subject, categories)
     if not purposes:
         raise LookupError(
             f"no purpose in the policy serves every category of {model.__name__}: "

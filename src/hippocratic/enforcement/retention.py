@@ -70,7 +70,7 @@ def _dependents(model) -> list[str]:
     ]
 
 
-def _blankable(field: models.Field) -> bool:
+def blankable(field: models.Field) -> bool:
     return field.null or isinstance(field, (models.CharField, models.TextField))
 
 
@@ -102,7 +102,7 @@ def purge(*, for_real: bool = False) -> list[Removal]:
                 if n:
                     removals.append(Removal(model.__name__, "delete", "*", "*", n))
             for field, expired in expiries:
-                if not _blankable(field):
+                if not blankable(field):
                     continue  # a non-null date or number goes only with its row
                 empty = None if field.null else ""
                 stale = rows.filter(expired).exclude(**{field.attname: empty})

@@ -72,6 +72,7 @@ class Engine:
             for i, rule in enumerate(policy.prohibitions)
         ]
         self._one = lru_cache(maxsize=65536)(self._decide_one)
+        self._serving = lru_cache(maxsize=256)(policy.purposes_serving)
 
     def decide(
         self,
@@ -116,6 +117,10 @@ class Engine:
             return ALLOW
         except Exception:  # deny by default: an engine fault never fails open
             return Decision(False, Reason.ENGINE_ERROR, "engine")
+
+    def purposes_serving(self, subject: str, categories: frozenset[str]) -> list[str]:
+        """Policy.purposes_serving, cached with the compiled policy."""
+        return self._serving(subject, categories)
 
     def allowed_categories(
         self, actor_role: str, purpose: str, categories: Iterable[str], subject: str

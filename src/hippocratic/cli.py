@@ -14,9 +14,10 @@ def main(argv: list[str] | None = None) -> None:
         # Conformance reads models and data: it is the one policy command that needs Django.
         argv = [argv[0], "conformance", *argv[3:]]
     elif len(argv) > 1 and argv[1] == "policy":
+        from hippocratic.capabilities import enforced
         from hippocratic.policy.cli import main as policy_main
 
-        raise SystemExit(policy_main(argv[2:]))
+        raise SystemExit(policy_main(argv[2:], enforced=enforced()))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hippocratic.settings")
     from django.core.management import execute_from_command_line
 

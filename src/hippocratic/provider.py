@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from hippocratic.capabilities import enforced
 from hippocratic.policy import LoadedPolicy, Policy, load_policy
 from hippocratic.policy.decision import Engine
 from hippocratic.policy.render import to_html
@@ -33,7 +34,8 @@ def current_engine() -> Engine:
 
 @cache
 def policy_html() -> str:
-    return to_html(current_policy())
+    """The published page: the promises this build enforces, and no others."""
+    return to_html(current_policy(), enforced=enforced())
 
 
 @receiver(setting_changed)

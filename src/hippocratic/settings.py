@@ -31,6 +31,12 @@ HIPPOCRATIC_POLICY = str(
 )
 
 
+# A promise the policy makes that this build does not enforce stops the site in
+# production (a system check error); the demo and the tests start with a warning.
+HIPPOCRATIC_STRICT_PROMISES = os.environ.get(
+    "HIPPOCRATIC_STRICT_PROMISES", "0" if DEBUG else "1"
+).lower() in ("1", "true", "yes", "on")
+
 # The Ed25519 key that signs audit checkpoints; keep it outside the database
 # (development generates one under var/ on first use).
 HIPPOCRATIC_AUDIT_KEY = os.environ.get("HIPPOCRATIC_AUDIT_KEY", str(VAR_DIR / "audit-ed25519.pem"))
@@ -182,6 +188,10 @@ STATIC_ROOT = VAR_DIR / "static"
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Messages live in the session: the cookie storage would set an undeclared cookie (CK-6).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Sessions last as long as the policy declares the session cookie (accounts.sessions),
+# and the CSRF cookie gets its declared lifetime from the cookie middleware (CK-6).
+SESSION_ENGINE = "hippocratic.accounts.sessions"
+CSRF_COOKIE_AGE = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

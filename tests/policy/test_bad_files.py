@@ -24,7 +24,8 @@ EXPECTED = {
     "missing_provider": "1:1: provider: required key is missing, expected a value for 'provider'",
     "unknown_key": "10:1: introdution: unknown key 'introdution', expected 'introduction'? "
     "Allowed here: format, provider, revision, introduction, promises, taxonomy, purposes, "
-    "subjects, visitor_log, cookies, recipients, prohibitions, communications, choices, changes",
+    "subjects, visitor_log, cookies, recipients, prohibitions, communications, choices, changes, "
+    "notices",
     "wrong_format": "1:9: format: 'hippocratic/2' is not allowed here, "
     "expected one of 'hippocratic/1'",
     "unknown_category": "36:19: subjects.customer.data[0].category: 'user.contact.mail' is not "
@@ -69,21 +70,28 @@ EXPECTED = {
     # Valid files whose sections contradict each other: the linter's errors.
     "recipient_uncollected": "47:18: recipients[0].categories[0]: 'Partners' is given "
     "'user.contact.email', which is never collected from customer, "
-    "expected a category listed under subjects.*.data",
+    "expected a category listed under subjects.*.data "
+    "[recipient-gets-uncollected-category]",
     "billing_for_marketing": "47:39: subjects.customer.data[1].purposes[1]: 'card' "
     "(user.financial.credit_card) may not serve 'marketing.communications.email': the policy "
-    'says "Billing data is used only to bill.", expected a purpose the prohibitions allow',
+    'says "Billing data is used only to bill.", expected a purpose the prohibitions allow '
+    "[use-forbidden-elsewhere]",
     "optional_but_required": "40:19: subjects.customer.data[0].required: 'name' is optional "
     "but purpose 'essential.service' requires user.name, expected required: true, or a "
-    "purpose that can do without it",
+    "purpose that can do without it "
+    "[optional-field-required-by-purpose]",
     "retention_before_deadline": "42:27: subjects.customer.data[0].retention.days: 'name' is "
-    "kept 3 day(s) but 'stop promotions' may take 14, expected at least 14 days",
+    "kept 3 day(s) but 'stop promotions' may take 14, expected at least 14 days "
+    "[retention-shorter-than-deadline]",
     "advertiser_gets_data": "43:5: recipients[0].aggregates_only: advertiser 'Advertisers' "
-    "would receive more than aggregates, expected aggregates_only: true",
+    "would receive more than aggregates, expected aggregates_only: true "
+    "[advertisers-get-aggregates]",
     "promise_unbacked": "11:26: promises[2]: PAY-1 is promised but the policy does not "
-    "provide for it, expected payment data collected and a payment processor",
+    "provide for it, expected payment data collected and a payment processor "
+    "[promises-backed-by-structure]",
     "browser_without_promise": "11:11: promises: the visitor log records the browser, OS or "
-    "referrer, but VIS-3 is not promised, expected VIS-3 in promises",
+    "referrer, but VIS-3 is not promised, expected VIS-3 in promises "
+    "[promises-backed-by-structure]",
 }
 
 

@@ -5,9 +5,14 @@ import sys
 
 import yaml
 
-from hippocratic.policy.cli import main
+from hippocratic.capabilities import enforced
+from hippocratic.policy.cli import main as policy_main
 
 ALL = ["dracon", "isp", "japoon", "quality", "ducallier"]
+
+
+def main(argv):
+    return policy_main(argv, enforced=enforced())
 
 
 def test_check_passes_all_five_profiles(policy_path, capsys):

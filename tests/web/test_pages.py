@@ -6,6 +6,7 @@ from django.test import override_settings
 from django.urls import reverse
 from tests_paths import POLICIES
 
+from hippocratic.capabilities import enforced
 from hippocratic.policy import load_policy
 from hippocratic.policy.render import to_html
 
@@ -34,7 +35,7 @@ def test_privacy_page_is_the_configured_policy_file_rendered(client, name):
     with override_settings(HIPPOCRATIC_POLICY=str(path)):
         response = client.get(reverse("site:privacy"))
     assert response.status_code == 200
-    assert to_html(load_policy(path).policy) in response.content.decode()
+    assert to_html(load_policy(path).policy, enforced=enforced()) in response.content.decode()
 
 
 @pytest.mark.promise("POL-1")

@@ -5,3 +5,9 @@ class AccountsConfig(AppConfig):
     name = "hippocratic.accounts"
     label = "accounts"
     verbose_name = "Customer accounts"
+    # What this app's code keeps (hippocratic.capabilities).
+    promises = (
+        "ACC-1", "ACC-2", "ACC-3", "ACC-5", "ACC-6", "ACC-7", "ACC-8", "ACC-9",
+        "CK-3", "CK-4", "SEC-1", "SEC-2", "SEC-3", "SEC-4",
+    )  # fmt: skip
+    cookies = ("sessionid", "remember_me")

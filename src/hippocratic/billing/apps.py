@@ -5,6 +5,7 @@ class BillingConfig(AppConfig):
     name = "hippocratic.billing"
     label = "billing"
     verbose_name = "Billing"
+    promises = ("PAY-1", "PAY-2", "PAY-3")
     # Dormant where the policy collects no payment data (PAY-3).
     policy_categories = ("user.financial", "user.payment")
 

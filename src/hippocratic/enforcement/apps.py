@@ -5,3 +5,5 @@ class EnforcementConfig(AppConfig):
     name = "hippocratic.enforcement"
     label = "enforcement"
     verbose_name = "Policy enforcement and audit"
+    # The gateway (purposes, ACC-4), the audit chain (SEC-5), the cookie guard (CK-6).
+    promises = ("ACC-4", "SEC-5", "CK-6")

@@ -1,7 +1,9 @@
 """`hippocratic policy check|render|export-fides FILE`: the policy core's commands.
 
 They need no database and no Django settings, so a provider can check a policy
-file on any machine before deploying it.
+file on any machine before deploying it. What the build enforces is passed in
+(`hippocratic.cli` reads it from the apps): `check` names the promises the file
+makes that this build does not keep, and `render` states only those it keeps.
 """
 
 import argparse
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.errors import PolicyError, Severity
 from hippocratic.policy.fides import export_manifest
 from hippocratic.policy.linter import lint
@@ -17,13 +20,16 @@ from hippocratic.policy.loader import load_policy
 from hippocratic.policy.render import to_html, to_markdown
 
 
-def check(files: list[str], out=None) -> int:
-    """Print every issue of every file; 1 if any file has an error."""
+def check(
+    files: list[str], out=None, *, enforced: Enforced | None = None, strict: bool = False
+) -> int:
+    """Print every issue of every file; 1 if any file has an error. Promises the
+    build does not enforce are warnings, or errors when `strict`."""
     out = out or sys.stdout
     failed = False
     for file in files:
         try:
-            issues = lint(load_policy(file))
+            issues = lint(load_policy(file), enforced, strict=strict)
         except PolicyError as exc:
             issues = exc.issues
         for issue in issues:
@@ -51,11 +57,14 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, enforced: Enforced) -> int:
     parser = argparse.ArgumentParser(prog="hippocratic policy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser("check", help="validate and lint policy files")
     check_cmd.add_argument("files", nargs="+", metavar="FILE")
+    check_cmd.add_argument(
+        "--strict", action="store_true", help="promises this build does not enforce are errors"
+    )
     render_cmd = commands.add_parser("render", help="the human-readable privacy policy")
     render_cmd.add_argument("file", metavar="FILE")
     render_cmd.add_argument("--format", choices=["html", "md"], default="html")
@@ -67,13 +76,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "check":
-        return check(args.files)
+        return check(args.files, enforced=enforced, strict=args.strict)
     policy = _load_or_exit(args.file)
     if args.command == "render":
         text = (
-            to_markdown(policy)
+            to_markdown(policy, enforced=enforced)
             if args.format == "md"
-            else to_html(policy, standalone=args.standalone)
+            else to_html(policy, enforced=enforced, standalone=args.standalone)
         )
         _write(text, args.output)
     else:

@@ -25,6 +25,9 @@ class PolicyIssue:
     severity: Severity = Severity.ERROR
     # The promise ID the problem concerns, where there is one (e.g. "PAY-2").
     promise: str = ""
+    # The linter rule that found it (e.g. "unenforced-promise"); "" for a file that
+    # cannot be read as a policy at all.
+    rule: str = ""
 
     def __str__(self) -> str:
         text = f"{self.file}:{self.line}:{self.column}: {self.path}: {self.problem}"
@@ -32,6 +35,8 @@ class PolicyIssue:
             text += f", expected {self.expected}"
         if self.severity is Severity.WARNING:
             text = f"{text} (warning)"
+        if self.rule:
+            text = f"{text} [{self.rule}]"
         return text
 
 

@@ -5,8 +5,10 @@ stop `hippocratic policy check` (exit 1); warnings are listed. The rules are
 listed in RULES, in the order they run, so the list reads as the rule book.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
+from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.errors import PolicyIssue, Severity
 from hippocratic.policy.loader import LoadedPolicy
 from hippocratic.policy.models import (
@@ -26,10 +28,36 @@ BUSINESS_DATA = "user.content"
 MARKETING = "marketing"
 
 
-def lint(loaded: LoadedPolicy) -> list[PolicyIssue]:
-    """Every issue the rules find, errors first, each group in file order."""
-    issues = [issue for rule in RULES for issue in rule(loaded)]
+def lint(
+    loaded: LoadedPolicy, enforced: Enforced | None = None, *, strict: bool = False
+) -> list[PolicyIssue]:
+    """Every issue the rules find, errors first, each group in file order.
+
+    With `enforced` (what this build keeps), promises the build does not keep are
+    reported too, as warnings, or as errors when `strict`; and declared cookies the
+    build never sets, as warnings (the page leaves them out).
+    """
+    issues = [_coded(issue, rule) for rule in RULES for issue in rule(loaded)]
+    if enforced is not None:
+        severity = Severity.ERROR if strict else Severity.WARNING
+        issues += [
+            dataclasses.replace(_coded(issue, unenforced_promise), severity=severity)
+            for issue in unenforced_promise(loaded, enforced)
+        ]
+        issues += [
+            dataclasses.replace(_coded(issue, cookie_never_set), severity=Severity.WARNING)
+            for issue in cookie_never_set(loaded, enforced)
+        ]
     return sorted(issues, key=lambda i: (i.severity is Severity.WARNING, i.line, i.column))
+
+
+def rule_code(rule: Callable) -> str:
+    """A rule's code, as issues carry it: its function's name, with dashes."""
+    return rule.__name__.replace("_", "-")
+
+
+def _coded(issue: PolicyIssue, rule: Callable) -> PolicyIssue:
+    return dataclasses.replace(issue, rule=rule_code(rule))
 
 
 def errors(issues: list[PolicyIssue]) -> list[PolicyIssue]:
@@ -384,3 +412,28 @@ RULES: tuple[Rule, ...] = (
     unused_purpose,
     notice_contradiction,
 )
+
+
+# --- promises against this build -----------------------------------------------------
+# A policy file may promise more than this version of Hippocratic enforces. The
+# page never states such a promise; these rules say which they are.
+
+
+def unenforced_promise(loaded: LoadedPolicy, enforced: Enforced) -> Iterator[PolicyIssue]:
+    for i, promise_id in enumerate(loaded.policy.promises):
+        if not enforced.keeps(promise_id):
+            yield loaded.source.issue(
+                ("promises", i),
+                f"{promise_id} is promised but not enforced by this version of Hippocratic",
+                promise=promise_id,
+            )
+
+
+def cookie_never_set(loaded: LoadedPolicy, enforced: Enforced) -> Iterator[PolicyIssue]:
+    for i, cookie in enumerate(loaded.policy.cookies):
+        if not enforced.sets(cookie.name):
+            yield loaded.source.issue(
+                ("cookies", i, "name"),
+                f"cookie '{cookie.name}' is declared but this version of Hippocratic never "
+                "sets it, so the page leaves it out",
+            )

@@ -370,6 +370,15 @@ class Changes(Strict):
     how_to_respond: str = ""
 
 
+class Notice(Strict):
+    """Something readers should know that no software can keep: a disclaimer, advice,
+    the limits of the provider's responsibility. The page sets notices apart from
+    promises, under a heading of their own."""
+
+    title: Text = Field(description="A short heading: Third party sites")
+    text: Text = Field(description="What the page says, as the provider words it")
+
+
 class Revision(Strict):
     date: dt.date = Field(description="When the policy was last revised (POL-2)")
     version: Text | None = None
@@ -396,6 +405,9 @@ class Policy(Strict):
     communications: Communications | None = None
     choices: tuple[Choice, ...] = ()
     changes: Changes = Changes()
+    notices: tuple[Notice, ...] = Field(
+        (), description="What no software can promise, set apart from the promises"
+    )
 
     def makes(self, promise_id: str) -> bool:
         """Whether this policy switches the promise on."""

@@ -58,6 +58,7 @@ CATALOGUE = MappingProxyType(
         "DIS-6": "The payment processor receives only what it needs and keeps nothing",
         "DIS-7": "Content providers collect and receive nothing",
         "DIS-8": "A customer can see the disclosures of their data",
+        "DIS-9": "Provided information leaves only as stated when asked, by the terms or by law",
         # Messages from the provider
         "MSG-1": "Service bulletins reach customers regardless of marketing choices",
         "MSG-2": "Promotions go only to mailing-list members who have not opted out",
@@ -88,3 +89,65 @@ CATALOGUE = MappingProxyType(
 def promise_area(promise_id: str) -> str:
     """The area prefix of a promise ID: "VIS" for "VIS-2"."""
     return promise_id.partition("-")[0]
+
+
+# The public statement of each promise that needs no facts from the policy file, by
+# its literal ID. The renderer prints one only where the policy makes the promise
+# and this build enforces it.
+STATEMENTS = {
+    "VIS-1": "You can visit our web site without identifying yourself or revealing any personal "
+    "information: no public page asks you to sign in or to accept a cookie.",
+    "VIS-4": "Our web server does not collect your e-mail address, your full Internet address, or "
+    "any information on what other pages on the Web you have visited.",
+    "VIS-6": "We compile aggregated, anonymous statistics such as the number of page views, the "
+    "number of unique visitors (counted without cookies or any stored identifier) and the"
+    " domains visitors come from.",
+    "VIS-8": "Our site links to products and services of other companies. A site you follow a link"
+    " to learns only that you came from our site, not which page.",
+    "CK-1": "Preference cookies remember your choices; they hold no identity.",
+    "CK-2": "On the landing page of a product sold online, a cookie keeps what you type into "
+    "the order form until you place the order, which then goes to our internal sales records.",
+    "CK-3": "The session cookie for our secure area carries only signed authentication for one "
+    "session. If you refuse it, you cannot use the secure area, and we tell you so.",
+    "CK-4": "A persistent, encrypted cookie that keeps you signed in is set only if you ask for "
+    "it.",
+    "CK-5": "When you follow a link from an affiliate or promotion, a session cookie names that "
+    "affiliate. Accepting it is optional.",
+    "ACC-3": "While you are a customer, we keep your account status, your choice of services and "
+    "customer logs in the normal course of providing service.",
+    "ACC-5": "We set up the Services for individuals and their organisations; an organisation may "
+    "have several users.",
+    "PAY-1": "Card numbers are passed on to our payment processor and never kept: we keep only "
+    "the processor's reference to your card, its brand and its last four digits, and we never "
+    "store or log a full card number.",
+    "PAY-3": "We collect contact information only: we take no payment information on our web site.",
+    "COM-2": "We do not censor, edit, or engage in ongoing review or surveillance of "
+    "communications; our staff have no means to browse or search them in bulk.",
+    "DIS-2": "We do not distribute or share customer e-mail addresses, except as our Terms of "
+    "Service provide or the law requires.",
+    "DIS-8": "You can see every disclosure of your data that the law allows.",
+    "DIS-9": "Except as we explicitly state at the time we ask for information, or as our "
+    "Terms of Service provide, or as the law requires, we do not disclose the information you "
+    "provide to any third party. Every disclosure records its ground, who approved it and "
+    "exactly what left.",
+    "MSG-1": "We send bulletins and other important information about our services to every "
+    "customer, whatever your marketing choices.",
+    "MSG-6": "Your e-mail address may be used to tell you about new products; your billing "
+    "information never is.",
+    "CH-3": "Every request is tracked with its due date and what was done about it.",
+    "VIS-10": "Records of individual visits are deleted when their period ends; only aggregate "
+    "statistics remain.",
+    "POL-4": "Every earlier version of this policy stays readable.",
+    "SEC-1": "Your account is protected by a password. User names are unique, and passwords "
+    "are stored only as slow, salted hashes.",
+    "SEC-2": "No page, form or staff tool of ours asks for your password or shows it: no one "
+    "here can see it.",
+    "SEC-3": "Logging off ends your session on our servers, and you can end all of your "
+    "sessions at once.",
+    "SEC-4": "Our secure area is served only over encrypted connections, and session "
+    "identifiers are random and replaced each time you log in.",
+    "SEC-5": "Every access to personal data is checked against this policy and written to an "
+    "audit log that shows any tampering.",
+    "ACC-9": "Other than our authorised staff, you are the only person who can see your "
+    "personal information.",
+}

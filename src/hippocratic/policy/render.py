@@ -4,15 +4,25 @@ The text is built once, as a small document model (sections of paragraphs,
 lists and tables), from the same Policy the software enforces; `to_markdown`
 and `to_html` only change the notation. A paragraph that states a promise
 carries its ID, which becomes the anchor on the public page.
+
+The page never says what the software does not do: a sentence that states a
+promise is printed only where the policy makes the promise *and* this build
+enforces it (`Enforced`), and the cookie table lists only the cookies the build
+sets. Sentences printed without a promise state facts of the file (what is
+collected, for what, for how long) that the gateway and retention enforce.
+What no software can keep (disclaimers, advice) comes from the file's
+`notices`, in a section of its own.
 """
 
 import html
 from dataclasses import dataclass, field
 
+from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.models import (
     ChannelKind,
     Choice,
     ChoiceKind,
+    CollectionPoint,
     Communications,
     Ground,
     Policy,
@@ -20,6 +30,7 @@ from hippocratic.policy.models import (
     SubjectKind,
     VisitorLogField,
 )
+from hippocratic.policy.promises import STATEMENTS
 from hippocratic.policy.taxonomy import category_names, is_within
 
 
@@ -27,6 +38,11 @@ from hippocratic.policy.taxonomy import category_names, is_within
 class Paragraph:
     text: str
     promise: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
 
 
 @dataclass(frozen=True)
@@ -40,23 +56,41 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-Block = Paragraph | Bullets | Table
+Block = Paragraph | Heading | Bullets | Table
+
+
+@dataclass(frozen=True)
+class Page:
+    """The policy, and which of its promises the page may state."""
+
+    policy: Policy
+    stated: frozenset[str]  # made by the policy and enforced by this build
+    enforced: Enforced
+
+    def states(self, *promise_ids: str) -> bool:
+        return all(p in self.stated for p in promise_ids)
 
 
 @dataclass
 class Section:
+    page: Page
     anchor: str
     title: str
     blocks: list[Block] = field(default_factory=list)
 
-    def say(self, text: str, promise: str = "") -> None:
-        self.blocks.append(Paragraph(text, promise))
+    def say(self, text: str, promise: str = "", *, needs: tuple[str, ...] = ()) -> None:
+        """Add a paragraph; one that states a promise (or `needs` others) only where
+        the page may state them."""
+        if self.page.states(*filter(None, (promise, *needs))):
+            self.blocks.append(Paragraph(text, promise))
 
-    def state(self, policy: Policy, *promise_ids: str) -> None:
-        """Add the public statement of each promise the policy makes."""
+    def state(self, *promise_ids: str) -> None:
+        """Add the public statement of each promise the page may state."""
         for promise_id in promise_ids:
-            if policy.makes(promise_id):
-                self.say(STATEMENTS[promise_id], promise_id)
+            self.say(STATEMENTS[promise_id], promise_id)
+
+    def add(self, block: Block) -> None:
+        self.blocks.append(block)
 
 
 @dataclass
@@ -66,59 +100,6 @@ class Document:
     sections: list[Section]
 
 
-# The public statement of each promise, by its literal ID.
-STATEMENTS = {
-    "VIS-1": "You can visit our web site without identifying yourself or revealing any personal "
-    "information: no public page asks you to sign in or to accept a cookie.",
-    "VIS-4": "Our web server does not collect your e-mail address, your full Internet address, or "
-    "any information on what other pages on the Web you have visited.",
-    "VIS-6": "We compile aggregated, anonymous statistics such as the number of page views, the "
-    "number of unique visitors (counted without cookies or any stored identifier) and the"
-    " domains visitors come from.",
-    "VIS-8": "Our site links to products and services of other companies. A site you follow a link"
-    " to learns only that you came from our site, not which page.",
-    "CK-1": "Preference cookies remember your choices; they hold no identity.",
-    "CK-3": "The session cookie for our secure area carries only signed authentication for one "
-    "session. If you refuse it, you cannot use the secure area, and we tell you so.",
-    "CK-4": "A persistent, encrypted cookie that keeps you signed in is set only if you ask for "
-    "it.",
-    "CK-5": "When you follow a link from an affiliate or promotion, a session cookie names that "
-    "affiliate. Accepting it is optional.",
-    "ACC-3": "While you are a customer, we keep your account status, your choice of services and "
-    "customer logs in the normal course of providing service.",
-    "ACC-5": "We set up the Services for individuals and their organisations; an organisation may "
-    "have several users.",
-    "PAY-1": "Card numbers go straight to our payment processor. We keep only the processor's "
-    "reference to your card, its brand and its last four digits; we never store or log a "
-    "full card number.",
-    "PAY-3": "We collect contact information only: we take no payment information on our web site.",
-    "COM-2": "We do not censor, edit, or engage in ongoing review or surveillance of "
-    "communications; our staff have no means to browse or search them in bulk.",
-    "DIS-2": "We do not distribute or share customer e-mail addresses, except as our Terms of "
-    "Service provide or the law requires.",
-    "DIS-8": "You can see every disclosure of your data that the law allows.",
-    "MSG-1": "We send bulletins and other important information about our services to every "
-    "customer, whatever your marketing choices.",
-    "MSG-6": "Your e-mail address may be used to tell you about new products; your billing "
-    "information never is.",
-    "CH-3": "Every request is tracked with its due date and what was done about it.",
-    "VIS-10": "Records of individual visits are deleted when their period ends; only aggregate "
-    "statistics remain.",
-    "POL-4": "Every earlier version of this policy stays readable.",
-    "SEC-1": "Your account is protected by a password. User names are unique, and passwords "
-    "are stored only as slow, salted hashes.",
-    "SEC-2": "We will never ask you for your password, by phone, by e-mail or otherwise, and "
-    "no one here can see it.",
-    "SEC-3": "Logging off ends your session on our servers, and you can end all of your "
-    "sessions at once.",
-    "SEC-4": "Our secure area is served only over encrypted connections, and session "
-    "identifiers are random and replaced each time you log in.",
-    "SEC-5": "Every access to personal data is checked against this policy and written to an "
-    "audit log that shows any tampering.",
-    "ACC-9": "Other than our authorised staff, you are the only person who can see your "
-    "personal information.",
-}
-
 LOG_FIELDS = {
     VisitorLogField.ISP_DOMAIN: "your Internet service provider's domain (not your address)",
     VisitorLogField.TIME: "the time you accessed our web site",
@@ -127,6 +108,13 @@ LOG_FIELDS = {
     VisitorLogField.OS_FAMILY: "the kind of operating system you use",
     VisitorLogField.REFERRER_DOMAIN: "the site you came from, as its domain name only",
 }
+
+# What a visitor log without these fields does not record (VIS-3), in words.
+NOT_LOGGED = (
+    (VisitorLogField.BROWSER_FAMILY, "the kind of web browser you use"),
+    (VisitorLogField.OS_FAMILY, "your operating system"),
+    (VisitorLogField.REFERRER_DOMAIN, "the page you came from"),
+)
 
 GROUNDS = {
     Ground.SERVICE_TO_CUSTOMER: "it is necessary in order to provide service to the customer",
@@ -158,167 +146,207 @@ CHOICE_VERBS = {
 }
 
 
-def build_document(policy: Policy) -> Document:
-    name = policy.provider.name
-    sections = [_introduction(policy)]
-    if SubjectKind.VISITOR in policy.subjects:
-        sections.append(_visitors(policy))
-    if policy.cookies:
-        sections.append(_cookies(policy))
-    if SubjectKind.PROSPECT in policy.subjects:
-        sections.append(_subject_section(policy, SubjectKind.PROSPECT, "prospects"))
-    if SubjectKind.CUSTOMER in policy.subjects:
-        sections.append(_customers(policy))
-    if policy.communications is not None:
-        sections.append(_communications(policy, policy.communications))
-    sections.append(_disclosure(policy))
-    sections.append(_choices(policy))
-    sections.append(_security(policy))
-    sections.append(_retention(policy))
-    sections.append(_changes(policy))
-    sections.append(_contact(policy))
-    # A paragraph anchors a promise only where this policy makes that promise.
-    for section in sections:
-        section.blocks = [
-            Paragraph(b.text) if isinstance(b, Paragraph) and not policy.makes(b.promise) else b
-            for b in section.blocks
-        ]
+def build_document(policy: Policy, *, enforced: Enforced) -> Document:
+    """The page for `policy` as this build would publish it."""
+    page = Page(policy, frozenset(policy.promises) & enforced.promises, enforced)
+    builders = [
+        _introduction,
+        _visitors if SubjectKind.VISITOR in policy.subjects else None,
+        _cookies,
+        _prospects if SubjectKind.PROSPECT in policy.subjects else None,
+        _customers if SubjectKind.CUSTOMER in policy.subjects else None,
+        _communications if policy.communications is not None else None,
+        _disclosure,
+        _choices,
+        _security,
+        _notices,
+        _retention,
+        _changes,
+        _contact,
+    ]
+    sections = [build(page) for build in builders if build is not None]
     return Document(
-        title=f"{name} privacy policy",
+        title=f"{policy.provider.name} privacy policy",
         revised=policy.revision.date.isoformat(),
-        sections=sections,
+        sections=[s for s in sections if s.blocks],
     )
 
 
 # --- sections ------------------------------------------------------------------------
 
 
-def _introduction(policy: Policy) -> Section:
-    section = Section("introduction", "Our commitment")
+def _introduction(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "introduction", "Our commitment")
     section.say(policy.introduction)
-    section.state(policy, "VIS-1")
-    if policy.makes("ACC-4"):
+    section.state("VIS-1")
+    if _customer_uses_are_service_only(policy):
         section.say(
             "Once you choose to give us personally identifiable information, it will only "
             f"be used to support your customer relationship with {policy.provider.name}.",
             "ACC-4",
         )
+    else:
+        section.say(
+            "Once you choose to give us personally identifiable information, we use it only "
+            "for the purposes this policy lists for it.",
+            "ACC-4",
+        )
     section.say(
         f"This policy is published from the same file that {_possessive(policy.provider.name)} "
-        "systems "
-        "enforce: what you read here is what the software does.",
+        "systems enforce: what you read here is what the software does.",
         "POL-1",
     )
     return section
 
 
-def _visitors(policy: Policy) -> Section:
-    section = Section("visitors", "Visitors to our web site")
+def _customer_uses_are_service_only(policy: Policy) -> bool:
+    """Whether customer data serves the service alone: no marketing, no partners."""
+    customer = policy.subjects.get(SubjectKind.CUSTOMER)
+    uses = {u for item in (customer.data if customer else ()) for u in item.purposes}
+    partners = [r for r in policy.recipients if r.kind in SHARING_KINDS]
+    return not partners and all(any(is_within(u, k) for k in SERVICE_USES) for u in uses)
+
+
+# Uses that serve the customer relationship itself (the order form forwards to sales).
+SERVICE_USES = ("essential", "functional", "sales")
+
+
+SHARING_KINDS = (
+    RecipientKind.REFERRAL_PARTNER,
+    RecipientKind.INTEGRATION_PARTNER,
+    RecipientKind.MARKETING_PARTNER,
+)
+
+
+def _visitors(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "visitors", "Visitors to our web site")
     log = policy.visitor_log
+    logged = {f.value for f in log.fields} if log is not None else set()
     if log is not None:
-        fields = tuple(LOG_FIELDS[f] for f in log.fields)
         section.say("When you visit our web site, our web server records:", "VIS-2")
-        section.blocks.append(Bullets(fields))
+        if section.blocks:
+            section.add(Bullets(tuple(LOG_FIELDS[f] for f in log.fields)))
         if VisitorLogField.REFERRER_DOMAIN in log.fields:
             section.say(
                 "The page you came from is kept only as its site's domain, and only when it "
                 "is another site.",
                 "VIS-9",
             )
-    if policy.makes("VIS-3") and log is not None:
-        omitted = [
-            LOG_FIELDS[f]
-            for f in (VisitorLogField.BROWSER_FAMILY, VisitorLogField.REFERRER_DOMAIN)
-            if f not in log.fields
-        ]
+        omitted = [words for f, words in NOT_LOGGED if f not in log.fields]
         if omitted:
-            section.say("We do not record " + " or ".join(omitted) + ".", "VIS-3")
-    others = [
-        i for i in policy.subjects[SubjectKind.VISITOR].data
-        if log is None or i.field not in {f.value for f in log.fields}
-    ]  # fmt: skip
-    for item in others:
-        uses = _uses(policy, item.purposes)
-        retention = f", and kept for {_days(item.retention.days)}" if item.retention else ""
-        section.say(
-            f"We may also log {_lower(item.label)}s: only to {uses}{retention}.",
-            "VIS-11" if is_within(item.category, "user.device.ip_address") else "",
-        )
-    section.state(policy, "VIS-4")
+            section.say("We do not record " + _join(omitted, "or") + ".", "VIS-3")
+    section.state("VIS-4")
     if log is not None:
         visitor_uses = {u for f in log.fields for u in _item_purposes(policy, f.value)}
         section.say(
             f"This information is used only to {_uses(policy, sorted(visitor_uses))}.", "VIS-5"
         )
-    section.state(policy, "VIS-6")
-    if policy.makes("VIS-7") and log is not None:
+    for item in policy.subjects[SubjectKind.VISITOR].data:
+        if item.field in logged:
+            continue
+        kept = f", and keep it for {_days(item.retention.days)}" if item.retention else ""
+        section.say(
+            f"We may also log your {_lower(item.label)}, only to "
+            f"{_uses(policy, item.purposes)}{kept}.",
+            "VIS-11" if is_within(item.category, "user.device.ip_address") else "",
+        )
+    section.state("VIS-6")
+    if log is not None:
         section.say(
             "We may disclose aggregate information on our site's traffic to third parties, "
             "such as advertising companies. Any figure that counts fewer than "
-            f"{log.aggregate_min_group} visitors is folded into 'other', so no one can be "
-            "singled out.",
+            f"{log.aggregate_min_group} visitors is folded into 'other' or left out, so no one "
+            "can be singled out.",
             "VIS-7",
         )
-    section.state(policy, "VIS-8")
+    section.state("VIS-8")
     return section
 
 
-def _cookies(policy: Policy) -> Section:
-    section = Section("cookies", "Cookies")
+def _cookies(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "cookies", "Cookies")
+    cookies = [c for c in policy.cookies if page.enforced.sets(c.name)]
+    if not cookies:
+        return section
     section.say(
         "Cookies are small pieces of information that a web site stores in your browser. "
-        "We set only the cookies listed here; our software refuses to set any other.",
+        "We set only the cookies listed here, for as long as the table says; our software "
+        "refuses to set any other.",
         "CK-6",
     )
+    if not section.blocks:
+        section.say("Cookies are small pieces of information that a web site stores in your "
+                    "browser. We set these:")  # fmt: skip
     rows = tuple(
         (
             cookie.name,
             cookie.description,
             policy.purposes[cookie.purpose].name,
-            f"{_days(cookie.max_age_days)}"
-            if cookie.max_age_days
-            else "until you close your browser",
+            cookie_lifetime(cookie.max_age_days),
             "optional" if cookie.optional else "required",
         )
-        for cookie in policy.cookies
+        for cookie in cookies
     )
-    section.blocks.append(Table(("Cookie", "What it holds", "Purpose", "Kept", "Choice"), rows))
-    section.state(policy, "CK-1", "CK-3", "CK-4", "CK-5")
+    section.add(Table(("Cookie", "What it holds", "Purpose", "Kept", "Choice"), rows))
+    section.state("CK-1", "CK-2", "CK-3", "CK-4", "CK-5")
     return section
 
 
-def _subject_section(policy: Policy, kind: SubjectKind, anchor: str) -> Section:
+def cookie_lifetime(max_age_days: int | None) -> str:
+    """How long a cookie is kept, in the page's words."""
+    return _days(max_age_days) if max_age_days else "until you close your browser"
+
+
+def _prospects(page: Page) -> Section:
+    return _subject_section(page, SubjectKind.PROSPECT, "prospects")
+
+
+def _subject_section(page: Page, kind: SubjectKind, anchor: str) -> Section:
+    policy = page.policy
     subject = policy.subjects[kind]
-    section = Section(anchor, subject.name)
-    section.say(subject.description, "ACC-6" if kind is SubjectKind.PROSPECT else "")
-    if subject.data:
-        section.blocks.append(_data_table(policy, subject.data))
+    section = Section(page, anchor, subject.name)
+    if kind is SubjectKind.PROSPECT:
+        section.say(subject.description, "ACC-6")
+    else:
+        section.say(subject.description)
+    if subject.data and section.blocks:
+        section.add(_data_table(policy, subject.data))
     return section
 
 
-def _customers(policy: Policy) -> Section:
-    section = _subject_section(policy, SubjectKind.CUSTOMER, "customers")
+def _customers(page: Page) -> Section:
+    policy = page.policy
+    section = _subject_section(page, SubjectKind.CUSTOMER, "customers")
     subject = policy.subjects[SubjectKind.CUSTOMER]
     asked = [
         _lower(i.label) for i in subject.data if "sign_up" in {p.value for p in i.collected_at}
     ]
     if asked:
         section.say("When you sign up, we ask for " + _join(asked) + ".", "ACC-1")
-    optional = [_lower(i.label) for i in subject.data if not i.required]
-    if optional and policy.makes("ACC-2"):
+    asked_of_you = {CollectionPoint.SIGN_UP, CollectionPoint.PROFILE}
+    optional = [
+        _lower(i.label)
+        for i in subject.data
+        if not i.required and asked_of_you & set(i.collected_at)
+    ]
+    if optional:
         section.say(
             f"Giving us {_join(optional)} is optional wherever we ask for it: you can opt "
             "out of providing additional information by not entering it.",
             "ACC-2",
         )
-    section.state(policy, "ACC-3", "ACC-5", "PAY-1", "PAY-3")
+    section.state("ACC-3", "ACC-5", "PAY-1", "PAY-3")
     for rule in policy.prohibitions:
         section.say(rule.statement, rule.promise or "")
     return section
 
 
-def _communications(policy: Policy, comms: Communications) -> Section:
-    section = Section("communications", "Your communications")
+def _communications(page: Page) -> Section:
+    comms: Communications = page.policy.communications
+    section = Section(page, "communications", "Your communications")
     section.say(
         "We may store your electronic mail and other communications only as a necessary "
         "incident to transmitting and delivering them.",
@@ -330,8 +358,9 @@ def _communications(policy: Policy, comms: Communications) -> Section:
             "when:",
             "COM-3",
         )
-        section.blocks.append(Bullets(tuple(GROUNDS[g] for g in comms.disclosure_grounds)))
-    section.state(policy, "COM-2")
+        if page.states("COM-3"):
+            section.add(Bullets(tuple(GROUNDS[g] for g in comms.disclosure_grounds)))
+    section.state("COM-2")
     if comms.moderation:
         section.say(
             "We will, however, review, delete or block access to communications that may "
@@ -339,43 +368,51 @@ def _communications(policy: Policy, comms: Communications) -> Section:
             "and we record the ground each time.",
             "COM-4",
         )
-    if comms.hosted_data is not None:
-        if comms.hosted_data.staff_access == "customer_permission":
-            section.say(
-                "We will not review, share, distribute, print or reference the data you keep in "
-                "our online applications. We view an individual record only with your "
-                "permission, for example to resolve a support issue; a permission lasts "
-                f"{comms.hosted_data.permission_hours} hours and every view is logged.",
-                "COM-5",
-            )
-        else:
-            section.say("Our staff never view the data you keep in our online applications.")
+    hosted = comms.hosted_data
+    if hosted is not None and hosted.staff_access == "customer_permission":
+        section.say(
+            "We will not review, share, distribute, print or reference the data you keep in "
+            "our online applications. We view an individual record only with your "
+            "permission, for example to resolve a support issue; a permission lasts "
+            f"{hosted.permission_hours} hours and every view is logged.",
+            "COM-5",
+        )
+    elif hosted is not None:
+        section.say("Our staff never view the data you keep in our online applications.", "COM-5")
     return section
 
 
-def _disclosure(policy: Policy) -> Section:
-    section = Section("sharing", "Sharing and disclosure")
+def _disclosure(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "sharing", "Sharing and disclosure")
     for recipient in policy.recipients:
-        if recipient.kind is RecipientKind.LAW_ENFORCEMENT:
+        promise = RECIPIENT_PROMISES.get(recipient.kind)
+        if promise is None:
             continue
-        what = (
-            "aggregate statistics only"
-            if recipient.aggregates_only
-            else _join([_category_name(policy, c) for c in recipient.categories]) or "nothing"
-        )
-        grounds = _join([GROUNDS[g] for g in recipient.grounds], "or")
-        text = f"{recipient.name}: {recipient.description} They receive {what}, when {grounds}."
-        if not recipient.categories and not recipient.aggregates_only:
+        if recipient.kind is RecipientKind.CONTENT_PROVIDER:
             text = (
-                f"{recipient.name}: {recipient.description} They may not collect any "
-                "information, and we share no personal information with them."
+                f"{recipient.name}: {recipient.description} We share no personal information "
+                "with them, and nothing on our pages lets them collect any."
             )
+        else:
+            what = (
+                "aggregate statistics only"
+                if recipient.aggregates_only
+                else _join([_category_name(policy, c) for c in recipient.categories])
+            )
+            grounds = _join([GROUNDS[g] for g in recipient.grounds], "or")
+            text = f"{recipient.name}: {recipient.description} They receive {what}"
+            text += f", when {grounds}." if grounds else "."
+            if recipient.kind is RecipientKind.REFERRAL_PARTNER and not any(
+                is_within(c, BUSINESS_DATA) for c in recipient.categories
+            ):
+                text += " We do not share your business data with them."
         if not recipient.may_retain:
             text += " They may not store, retain or use it for any other purpose."
         if recipient.opt_out:
             text += " You can ask us never to share your information with them."
-        section.say(text, _recipient_promise(policy, recipient.kind))
-    section.state(policy, "DIS-2")
+        section.say(text, promise)
+    section.state("DIS-2")
     grounds = [
         g for r in policy.recipients_of(RecipientKind.LAW_ENFORCEMENT) for g in r.grounds
         if g in (Ground.HARM_PREVENTION, Ground.LEGAL_REQUIREMENT)
@@ -387,37 +424,70 @@ def _disclosure(policy: Policy) -> Section:
             + ". Every disclosure records its ground, who approved it and exactly what left.",
             "DIS-1",
         )
-    section.state(policy, "DIS-8")
+    section.state("DIS-9", "DIS-8")
     return section
 
 
-def _recipient_promise(policy: Policy, kind: RecipientKind) -> str:
-    promise = {
-        RecipientKind.PAYMENT_PROCESSOR: "DIS-6",
-        RecipientKind.REFERRAL_PARTNER: "DIS-4",
-        RecipientKind.INTEGRATION_PARTNER: "DIS-5",
-        RecipientKind.MARKETING_PARTNER: "DIS-3",
-        RecipientKind.ADVERTISER: "VIS-7",
-        RecipientKind.CONTENT_PROVIDER: "DIS-7",
-    }.get(kind, "")
-    return promise
+BUSINESS_DATA = "user.content"
+
+# The promise that governs what each kind of recipient gets (law enforcement is
+# stated by DIS-1 or DIS-9 instead).
+RECIPIENT_PROMISES = {
+    RecipientKind.PAYMENT_PROCESSOR: "DIS-6",
+    RecipientKind.REFERRAL_PARTNER: "DIS-4",
+    RecipientKind.INTEGRATION_PARTNER: "DIS-5",
+    RecipientKind.MARKETING_PARTNER: "DIS-3",
+    RecipientKind.ADVERTISER: "VIS-7",
+    RecipientKind.CONTENT_PROVIDER: "DIS-7",
+}
 
 
-def _choices(policy: Policy) -> Section:
-    section = Section("choices", "Your choices")
-    section.state(policy, "MSG-1", "MSG-6")
-    rows = tuple(
-        (
-            f"{CHOICE_VERBS[c.kind]}: {c.name}",
-            _join([_channel(policy, ch) for ch in c.channels], "or"),
-            _timing(c),
-        )
-        for c in policy.choices
-    )
+def _choices(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "choices", "Your choices")
+    section.state("MSG-1", "MSG-6")
+    rows = []
+    for choice in policy.choices:
+        channels = [ch for ch in choice.channels if page.states(channel_promise(choice, ch))]
+        if channels:
+            rows.append(
+                (
+                    f"{CHOICE_VERBS[choice.kind]}: {choice.name}",
+                    _join([_channel(policy, ch) for ch in channels], "or"),
+                    _timing(page, choice, channels),
+                )
+            )
     if rows:
-        section.blocks.append(Table(("What you can do", "How", "When it is done"), rows))
-    section.state(policy, "CH-3")
+        section.add(Table(("What you can do", "How", "When it is done"), tuple(rows)))
+    section.state("CH-3")
     return section
+
+
+def channel_promise(choice: Choice, channel) -> str:
+    """The promise whose code answers a request made through this channel."""
+    if channel.kind is ChannelKind.PORTAL:
+        return PORTAL_PROMISES[choice.kind]
+    if channel.kind is ChannelKind.EMAIL:
+        if channel.contact == "unsubscribe":
+            return "MSG-3"
+        if choice.kind is ChoiceKind.OPT_OUT:
+            return "MSG-4" if channel.contact == "support" else "CH-1"
+        return "CH-2" if choice.kind is ChoiceKind.QUESTION else "CH-3"
+    return {
+        ChannelKind.REPLY: "MSG-4",
+        ChannelKind.UNSUBSCRIBE_LINK: "MSG-5",
+        ChannelKind.ONLINE_FORM: "CH-2",
+    }[channel.kind]
+
+
+PORTAL_PROMISES = {
+    ChoiceKind.ACCESS: "ACC-7",
+    ChoiceKind.CORRECTION: "ACC-7",
+    ChoiceKind.DISCONTINUE: "ACC-7",
+    ChoiceKind.DELETION: "ACC-8",
+    ChoiceKind.OPT_OUT: "CH-1",
+    ChoiceKind.QUESTION: "CH-2",
+}
 
 
 def _channel(policy: Policy, channel) -> str:
@@ -436,7 +506,11 @@ def _channel(policy: Policy, channel) -> str:
     }[channel.kind]
 
 
-def _timing(choice: Choice) -> str:
+def _timing(page: Page, choice: Choice, channels) -> str:
+    if all(ch.kind in (ChannelKind.PORTAL, ChannelKind.UNSUBSCRIBE_LINK) for ch in channels):
+        return "at once"
+    if not page.states("CH-3"):
+        return ""  # a deadline is stated only where requests are tracked to it
     if choice.usual_days and choice.deadline_days:
         return (
             f"usually within {_days(choice.usual_days)}, always within "
@@ -444,40 +518,55 @@ def _timing(choice: Choice) -> str:
         )
     if choice.deadline_days:
         return f"within {_days(choice.deadline_days)}"
-    return "at any time"
+    return ""
 
 
-def _security(policy: Policy) -> Section:
-    section = Section("security", "Security")
-    section.state(policy, "SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5", "ACC-9")
-    if not section.blocks:
-        section.say("We protect the information we hold against loss, misuse and alteration.")
+def _security(page: Page) -> Section:
+    section = Section(page, "security", "Security")
+    section.state("SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5", "ACC-9")
     return section
 
 
-def _retention(policy: Policy) -> Section:
-    section = Section("retention", "How long we keep information")
+def _notices(page: Page) -> Section:
+    section = Section(page, "notices", "What no software can promise")
+    if page.policy.notices:
+        section.say(
+            "The promises above are kept by our software. What follows are things you should "
+            "know that no software can do for you."
+        )
+    for notice in page.policy.notices:
+        section.add(Heading(notice.title))
+        section.say(notice.text)
+    return section
+
+
+def _retention(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "retention", "How long we keep information")
     rows = []
     for kind, item in policy.data_items():
         if item.retention is None:
             continue
         start = "after your account closes" if item.retention.after == "account_closure" else ""
-        legal = " (required by law; kept even if you ask us to delete your data)"
+        legal = ""
+        if item.retention.legally_required and page.states("ACC-8"):
+            legal = " (required by law; kept even if you ask us to delete your data)"
         rows.append(
             (
-                f"{item.label} ({policy.subjects[kind].name.lower()})",
-                " ".join(filter(None, [_days(item.retention.days), start]))
-                + (legal if item.retention.legally_required else ""),
+                item.label,
+                policy.subjects[kind].name,
+                " ".join(filter(None, [_days(item.retention.days), start])) + legal,
             )
         )
     if rows:
-        section.blocks.append(Table(("Information", "Kept for"), tuple(rows)))
-    section.state(policy, "VIS-10")
+        section.add(Table(("Information", "About", "Kept for"), tuple(rows)))
+    section.state("VIS-10")
     return section
 
 
-def _changes(policy: Policy) -> Section:
-    section = Section("changes", "Changes to this policy")
+def _changes(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "changes", "Changes to this policy")
     notice = policy.changes.notice
     if notice is not None:
         section.say(
@@ -485,32 +574,43 @@ def _changes(policy: Policy) -> Section:
             "before the change takes effect. " + policy.changes.how_to_respond,
             "POL-3",
         )
-    else:
-        section.say(f"{policy.provider.name} may change this policy by publishing a new version.")
-    section.state(policy, "POL-4")
-    section.say(f"This policy was last revised on {_long_date(policy)}.", "POL-2")
+    if policy.makes("POL-4") and not policy.makes("POL-3"):
+        # Only a policy that reserves the right says so; one that promises notice the
+        # build cannot give says nothing of changes rather than claim a freedom it gave up.
+        section.say(
+            f"{policy.provider.name} may change this policy at any time by publishing a new "
+            "version."
+        )
+    section.state("POL-4")
+    revised = f"This policy was last revised on {_long_date(policy)}."
+    section.say(revised, "POL-2" if policy.makes("POL-2") else "")
     return section
 
 
-def _contact(policy: Policy) -> Section:
-    section = Section("contact", "Contact us")
-    contacts = policy.provider.contacts
-    labels = {
-        "support": "Support and corrections",
-        "unsubscribe": "Removal from mailing lists",
-        "security": "Your choices and security",
-        "privacy_questions": "Questions about this policy",
-    }
+# Which contact the page lists, and the promise whose code answers mail sent to it.
+CONTACTS = {
+    "support": ("Write to us", ""),
+    "unsubscribe": ("Removal from mailing lists", "MSG-3"),
+    "security": ("Your choices", "CH-1"),
+    "privacy_questions": ("Questions about this policy", "CH-2"),
+}
+
+
+def _contact(page: Page) -> Section:
+    policy = page.policy
+    section = Section(page, "contact", "Contact us")
     items = []
-    for key, label in labels.items():
-        contact = getattr(contacts, key)
-        if contact is None:
+    for key, (label, promise) in CONTACTS.items():
+        contact = getattr(policy.provider.contacts, key)
+        if contact is None or not page.states(*filter(None, [promise])):
             continue
         how = [contact.email] if contact.email else []
-        if contact.online_form:
+        if contact.online_form and page.states("CH-2"):
             how.append("our online form")
-        items.append(f"{label}: {' or '.join(how)}")
-    section.blocks.append(Bullets(tuple(items)))
+        if how:
+            items.append(f"{label}: {' or '.join(how)}")
+    if items:
+        section.add(Bullets(tuple(items)))
     section.say(f"{policy.provider.name}, {policy.provider.website}")
     return section
 
@@ -527,7 +627,8 @@ def _join(words: list[str] | tuple[str, ...], last: str = "and") -> str:
 
 def _lower(label: str) -> str:
     """Lower-case a label's first letter, leaving acronyms such as ISP alone."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+    acronym = label[:2].isalpha() and label[:2].isupper()
+    return label if acronym else label[:1].lower() + label[1:]
 
 
 def _possessive(name: str) -> str:
@@ -579,8 +680,8 @@ def _long_date(policy: Policy) -> str:
 # --- notations -----------------------------------------------------------------------
 
 
-def to_markdown(policy: Policy) -> str:
-    document = build_document(policy)
+def to_markdown(policy: Policy, *, enforced: Enforced) -> str:
+    document = build_document(policy, enforced=enforced)
     lines = [f"# {document.title}", "", f"*Last revised: {_long_date(policy)}*", ""]
     for section in document.sections:
         lines += [f"## {section.title}", ""]
@@ -588,6 +689,8 @@ def to_markdown(policy: Policy) -> str:
             if isinstance(block, Paragraph):
                 tag = f' <a id="{block.promise}"></a>' if block.promise else ""
                 lines += [block.text + tag, ""]
+            elif isinstance(block, Heading):
+                lines += [f"### {block.text}", ""]
             elif isinstance(block, Bullets):
                 lines += [f"- {item}" for item in block.items] + [""]
             else:
@@ -601,9 +704,9 @@ def to_markdown(policy: Policy) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_html(policy: Policy, *, standalone: bool = False) -> str:
+def to_html(policy: Policy, *, enforced: Enforced, standalone: bool = False) -> str:
     """The policy as HTML: an <article> fragment, or a whole page if `standalone`."""
-    document = build_document(policy)
+    document = build_document(policy, enforced=enforced)
     esc = html.escape
     seen: set[str] = set()
     out = [
@@ -626,6 +729,8 @@ def to_html(policy: Policy, *, standalone: bool = False) -> str:
                         attrs = f' id="{block.promise}"' + attrs
                         seen.add(block.promise)
                 out.append(f"<p{attrs}>{esc(block.text)}</p>")
+            elif isinstance(block, Heading):
+                out.append(f"<h3>{esc(block.text)}</h3>")
             elif isinstance(block, Bullets):
                 out.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
             else:

@@ -5,6 +5,9 @@ class SiteConfig(AppConfig):
     name = "hippocratic.site"
     label = "site"
     verbose_name = "Web site"
+    # Public pages (VIS-1, VIS-8), preferences (CK-1), the policy page and its checks.
+    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-5")
+    cookies = ("csrftoken", "preferences")
 
     def ready(self):
         from hippocratic import provider  # noqa: F401 (connects its setting_changed receiver)

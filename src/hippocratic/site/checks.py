@@ -1,8 +1,16 @@
-"""A system check: the site does not start on an invalid policy file."""
+"""System checks: the site does not start on an invalid policy file, nor in
+production on a promise this build does not enforce.
 
+Where HIPPOCRATIC_STRICT_PROMISES is on (production's default), a promise the
+policy makes that no app of this build enforces is an error, and the site
+refuses to start; elsewhere (the demo, the tests) it is a warning.
+"""
+
+from django.conf import settings
 from django.core import checks
 
 from hippocratic.policy import PolicyError
+from hippocratic.policy.linter import rule_code, unenforced_promise
 
 
 @checks.register("hippocratic")
@@ -19,3 +27,25 @@ def policy_file_is_valid(app_configs, **kwargs):
             for issue in exc.issues
         ]
     return []
+
+
+@checks.register("hippocratic")
+def promises_are_enforced(app_configs, **kwargs):
+    from hippocratic.capabilities import enforced
+    from hippocratic.provider import loaded_policy
+
+    try:
+        loaded = loaded_policy()
+    except PolicyError:
+        return []  # reported by policy_file_is_valid
+    strict = settings.HIPPOCRATIC_STRICT_PROMISES
+    kind, code = (checks.Error, "E002") if strict else (checks.Warning, "W002")
+    return [
+        kind(
+            f"{issue} [{rule_code(unenforced_promise)}]",
+            hint="Take the promise out of the policy file, or run a version of Hippocratic "
+            "that enforces it (`hippocratic policy check --strict FILE` lists them all).",
+            id=f"hippocratic.{code}",
+        )
+        for issue in unenforced_promise(loaded, enforced())
+    ]

@@ -18,8 +18,10 @@ from hippocratic.billing.models import Invoice, PaymentMethod
 from hippocratic.billing.processors import CardDetails
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
+from hippocratic.policy.reasons import Reason
 
 pytestmark = pytest.mark.django_db
 PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
@@ -75,9 +77,10 @@ def test_the_export_holds_everything_about_the_customer(signed_up, hosting):
             subject="customer", subject_id=me, use="marketing.communications.email"
         )
         audit.append(
-            actor="user:1:legal", role="staff.legal", purpose="essential.legal_obligation",
-            action="disclose", subject="customer", subject_ref=str(me),
-            categories=["user.name"], allowed=True, reason="allowed", rule="recipients.authorities",
+            actor=Actor("staff.legal", "user:1:legal"), action=Action.DISCLOSE,
+            purpose="essential.legal_obligation", reason=Reason.ALLOWED, subject="customer",
+            subject_ref=str(me), categories=["user.name"], allowed=True,
+            rule="recipients.authorities",
         )  # fmt: skip
         response = client.get("/account/data/export.json")
         assert response["Content-Disposition"].startswith("attachment")

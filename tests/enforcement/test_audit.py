@@ -1,6 +1,7 @@
 """The audit log shows any tampering: each kind of edit is caught at the right entry."""
 
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,7 +9,10 @@ from django.db import connection
 from django.test import override_settings
 
 from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.policy.reasons import Reason
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("SEC-5")]
 
@@ -16,9 +20,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.promise("SEC-5")]
 def _fill(n=5, actor="user"):
     for i in range(n):
         audit.append(
-            actor=f"{actor}:{i}", role="system", purpose="essential.service", action="read",
-            subject="customer", subject_ref="*", categories=["user.name"], allowed=True,
-            reason="allowed",
+            actor=Actor.system(f"{actor}:{i}"), action=Action.READ, purpose="essential.service",
+            reason=Reason.ALLOWED, subject="customer", categories=["user.name"], allowed=True,
         )  # fmt: skip
 
 
@@ -66,9 +69,11 @@ def test_inserted_entry_is_named():
     forged_hash = audit.chain_hash(third.hash, values)
     _sql(
         "INSERT INTO enforcement_auditentry (seq, at, actor, role, purpose, action, subject, "
-        "subject_ref, categories, allowed, reason, rule, promise, rows, prev_hash, hash) "
+        "subject_ref, categories, allowed, reason, rule, promise, rows, policy_version, "
+        "prev_hash, hash) "
         "SELECT 3, at, 'forger', role, purpose, action, subject, subject_ref, categories, "
-        "allowed, reason, rule, promise, rows, %s, %s FROM enforcement_auditentry WHERE seq = 2",
+        "allowed, reason, rule, promise, rows, policy_version, %s, %s "
+        "FROM enforcement_auditentry WHERE seq = 2",
         third.hash, forged_hash,
     )  # fmt: skip
     verdict = audit.verify()
@@ -127,3 +132,38 @@ def test_checkpoint_command_prints_a_signed_head(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["seq"] == 2
     call_command("audit", "verify", "--checkpoint", str(out))
+
+
+def test_each_entry_records_the_policy_version_inside_its_hash(settings):
+    from hippocratic.provider import loaded_policy
+
+    _fill(1)
+    entry = AuditEntry.objects.get()
+    assert entry.policy_version == loaded_policy().version
+    assert len(entry.policy_version) == 64
+    _sql("UPDATE enforcement_auditentry SET policy_version = %s", "0" * 64)
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq) == (False, 1)
+
+
+def test_the_writer_takes_enums_not_strings():
+    with pytest.raises(TypeError):
+        audit.append(
+            actor=Actor.system("tests"), action="read", purpose="essential.service",
+            reason=Reason.ALLOWED, subject="customer", allowed=True,
+        )  # fmt: skip
+    assert not AuditEntry.objects.exists()
+
+
+def test_no_module_writes_audit_rows_by_hand():
+    """One typed writer: nothing but audit.py creates AuditEntry rows."""
+    from tests_paths import REPO
+
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "src" / "hippocratic").rglob("*.py")
+        if "migrations" not in path.parts
+        and path.name != "audit.py"
+        and re.search(r"AuditEntry\.objects\.(bulk_)?create|[=(]\s*AuditEntry\(", path.read_text())
+    ]
+    assert offenders == []

@@ -6,7 +6,10 @@ import pytest
 from django.db import connection, connections
 
 from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.policy.reasons import Reason
 
 WRITERS, EACH = 4, 25
 
@@ -24,9 +27,9 @@ def test_concurrent_appends_keep_the_chain_whole():
             start.wait()
             for i in range(EACH):
                 audit.append(
-                    actor=f"writer:{n}", role="system", purpose="essential.service",
-                    action="read", subject="customer", subject_ref=str(i), categories=[],
-                    allowed=True, reason="allowed",
+                    actor=Actor.system(f"writer:{n}"), action=Action.READ,
+                    purpose="essential.service", reason=Reason.ALLOWED, subject="customer",
+                    subject_ref=str(i), allowed=True,
                 )  # fmt: skip
         except Exception as exc:  # reported below, with the writer that failed
             errors.append((n, exc))

@@ -41,7 +41,7 @@ def test_expired_rows_are_deleted_and_audited(ducallier):
     assert _row(gone.pk) is None
     assert _row(kept.pk).email == "c@example.com"
     assert _row(still_open.pk).email == "c@example.com"
-    entry = AuditEntry.objects.filter(actor=retention.ACTOR, action="delete").get()
+    entry = AuditEntry.objects.filter(actor=retention.ACTOR.label, action="delete").get()
     assert (entry.rows, entry.subject, entry.purpose) == (1, "customer", "retention")
     assert "user.contact.email" in entry.categories
 
@@ -59,7 +59,7 @@ def test_legally_retained_billing_record_outlives_the_contact_data(ducallier):
     assert (row.name, row.email, row.phone) == ("", "", "")
     with _gateway_call():
         assert PaymentMethod.internal.get().last4 == "4242"
-    blanked = AuditEntry.objects.filter(actor=retention.ACTOR, rule="retention:email").get()
+    blanked = AuditEntry.objects.filter(actor=retention.ACTOR.label, rule="retention:email").get()
     assert blanked.action == "erase"
     assert blanked.categories == ["user.contact.email"]
 
@@ -70,6 +70,6 @@ def test_dry_run_changes_nothing(ducallier, capsys):
     call_command("retention")
     assert "would remove (dry run; add --for-real): " in capsys.readouterr().out
     assert _row(customer.pk).email == "c@example.com"
-    assert not AuditEntry.objects.filter(actor=retention.ACTOR).exists()
+    assert not AuditEntry.objects.filter(actor=retention.ACTOR.label).exists()
     call_command("retention", "--for-real")
     assert _row(customer.pk) is None

@@ -15,11 +15,13 @@ from django.utils import timezone
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import _gateway_call, purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.enforcement.retention import blankable
+from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 
 
@@ -127,11 +129,11 @@ def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
     _forget_login(user_id)
     OptOut.objects.filter(subject="customer", subject_id=customer_id).delete()
     audit.append(
-        actor=by.label, role=by.role,
-        purpose="erasure", action="erase", subject="customer", subject_ref=str(customer_id),
-        categories=sorted({category_of(f) for m in [*customer_models(), Customer]
-                           for f in m.personal_fields()} - kept),
-        allowed=True, reason="allowed", rule="subject request", promise="ACC-8",
+        actor=by, action=Action.ERASE, purpose="erasure", reason=Reason.SUBJECT_REQUEST,
+        subject="customer", subject_ref=str(customer_id),
+        categories={category_of(f) for m in [*customer_models(), Customer]
+                    for f in m.personal_fields()} - kept,
+        allowed=True, rule="subject request", promise="ACC-8",
         rows=sum(v for k, v in counts.items() if not k.endswith(" kept")),
     )  # fmt: skip
     return counts

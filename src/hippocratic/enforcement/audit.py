@@ -1,5 +1,10 @@
 """Appending to the audit chain, verifying it, and signing its head.
 
+`append` is the one writer: every module that records an access calls it with
+an Actor, an Action and a Reason (enums, so a typo is an error, not a new kind of
+entry). Each entry records the version of the policy in force (a hash of the
+policy file), inside its chained hash.
+
 Every append locks the single AuditHead row (SELECT … FOR UPDATE on PostgreSQL;
 on SQLite the IMMEDIATE transaction mode serialises writers), so concurrent
 appends each see the true predecessor.
@@ -8,7 +13,9 @@ appends each see the true predecessor.
 import base64
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -21,12 +28,25 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
+from hippocratic.policy.reasons import Reason
 
 HASHED_FIELDS = (
     "seq", "at", "actor", "role", "purpose", "action", "subject", "subject_ref",
-    "categories", "allowed", "reason", "rule", "promise", "rows",
+    "categories", "allowed", "reason", "rule", "promise", "rows", "policy_version",
 )  # fmt: skip
+
+
+class Action(StrEnum):
+    """What was done with the data."""
+
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"  # whole rows
+    ERASE = "erase"  # fields blanked, or a subject's data removed at their request
+    DISCLOSE = "disclose"  # sent outside the provider
 
 
 def _now():
@@ -38,7 +58,9 @@ def canonical(values: dict) -> bytes:
     """A stable encoding of an entry: sorted keys, no spaces, UTC times to the microsecond."""
     encoded = {}
     for name in HASHED_FIELDS:
-        value = values[name]
+        value = values.get(name, "")
+        if name == "policy_version" and not value:
+            continue  # entries written before the field existed hash without it
         if name == "at":
             value = value.astimezone(timezone.UTC).isoformat(timespec="microseconds")
         encoded[name] = value
@@ -56,18 +78,49 @@ def _head_for_update() -> AuditHead:
     return head
 
 
-def append(**values) -> AuditEntry:
-    """Append one entry; returns it. Call inside or outside a transaction."""
+def _policy_version() -> str:
+    from hippocratic.provider import loaded_policy
+
+    return loaded_policy().version
+
+
+def append(
+    *,
+    actor: Actor,
+    action: Action,
+    purpose: str,
+    reason: Reason,
+    subject: str,
+    allowed: bool,
+    subject_ref: str = "*",
+    categories: Iterable[str] = (),
+    rule: str = "",
+    promise: str = "",
+    rows: int = 0,
+) -> AuditEntry:
+    """Append one entry: `actor` did `action` on `subject`'s data (`subject_ref`: which
+    one, or * for many) for `purpose`; `allowed` and `reason` say why. Returns it.
+    Call inside or outside a transaction."""
+    if not isinstance(action, Action) or not isinstance(reason, Reason):
+        raise TypeError("audit.append takes an Action and a Reason, not strings")
     with transaction.atomic():
         head = _head_for_update()
         values = {
             "seq": head.seq + 1,
             "at": _now(),
-            "rule": "",
-            "promise": "",
-            "rows": 0,
-            **values,
-            "categories": sorted(values.get("categories", ())),
+            "actor": actor.label,
+            "role": actor.role,
+            "purpose": purpose,
+            "action": action.value,
+            "subject": subject,
+            "subject_ref": subject_ref,
+            "categories": sorted(categories),
+            "allowed": allowed,
+            "reason": reason.value,
+            "rule": rule,
+            "promise": promise,
+            "rows": rows,
+            "policy_version": _policy_version(),
         }
         digest = chain_hash(head.hash, values)
         entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **values)

@@ -23,6 +23,7 @@ from django.db import connections, models
 
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.models import OptOut
 from hippocratic.policy.decision import Decision
@@ -99,7 +100,7 @@ class PersonalQuerySet(models.QuerySet):
             )
         return self._actor, self._purpose
 
-    def _decide(self, action: str, fields: list[models.Field]) -> tuple[Decision, set[str]]:
+    def _decide(self, action: Action, fields: list[models.Field]) -> tuple[Decision, set[str]]:
         """Decide for the categories of `fields`; deny (and audit it) if none may be used."""
         actor, purpose = self._require_scope()
         categories = {category_of(f) for f in fields} - {None}
@@ -115,22 +116,21 @@ class PersonalQuerySet(models.QuerySet):
         withheld = {f.attname for f in fields if category_of(f) in decision.refused}
         return decision, withheld
 
-    def _audit(self, action: str, decision: Decision, categories, rows: int, ref: str = "*"):
+    def _audit(self, action: Action, decision: Decision, categories, rows: int, ref: str = "*"):
         actor, purpose = self._require_scope()
         if actor.subject_id is not None:
             ref = str(actor.subject_id)
         disclosed = set(categories) - decision.refused
         categories = disclosed or set(categories)
         audit.append(
-            actor=actor.label,
-            role=actor.role,
-            purpose=purpose,
+            actor=actor,
             action=action,
+            purpose=purpose,
+            reason=decision.reason,
             subject=self.model.data_subject,
             subject_ref=ref,
             categories=categories,
             allowed=bool(disclosed),
-            reason=decision.reason.value,
             rule=decision.rule,
             promise=decision.promise,
             rows=rows,
@@ -153,7 +153,7 @@ class PersonalQuerySet(models.QuerySet):
     def _prepare_read(self) -> tuple[Decision, frozenset[str], set[str]]:
         """Decide a read: (decision, fields to withhold, categories read)."""
         fields = self._read_fields()
-        decision, withheld = self._decide("read", fields)
+        decision, withheld = self._decide(Action.READ, fields)
         if withheld and not issubclass(self._iterable_class, models.query.ModelIterable):
             # values() rows are plain tuples or dicts: ask for allowed fields only.
             raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
@@ -175,12 +175,12 @@ class PersonalQuerySet(models.QuerySet):
             super()._fetch_all()
         for obj in self._result_cache:
             self._withhold(obj, withheld)
-        self._audit("read", decision, categories, rows=len(self._result_cache))
+        self._audit(Action.READ, decision, categories, rows=len(self._result_cache))
 
     def iterator(self, chunk_size=None):
         decision, withheld, categories = self._prepare_read()
         # Streamed: the row count is not known when the entry is written (-1).
-        self._audit("read", decision, categories, rows=-1)
+        self._audit(Action.READ, decision, categories, rows=-1)
         for obj in super().iterator(chunk_size=chunk_size):
             yield self._withhold(obj, withheld)
 
@@ -191,7 +191,7 @@ class PersonalQuerySet(models.QuerySet):
         by_name.update({f.attname: f for f in self.model.personal_fields()})
         return [by_name[n] for n in names if n in by_name]
 
-    def _check_write(self, action: str, fields: list[models.Field]) -> Decision:
+    def _check_write(self, action: Action, fields: list[models.Field]) -> Decision:
         """A write needs every category it touches; a partial answer refuses it."""
         decision, withheld = self._decide(action, fields)
         if withheld:
@@ -204,11 +204,13 @@ class PersonalQuerySet(models.QuerySet):
 
     def create(self, **kwargs):
         fields = self._fields_named(k for k, v in kwargs.items() if v not in (None, ""))
-        decision = self._check_write("create", fields)
+        decision = self._check_write(Action.CREATE, fields)
         obj = self.model(**kwargs)
         with _gateway_call():
             obj.save(force_insert=True, using=self.db)
-        self._audit("create", decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk))
+        self._audit(
+            Action.CREATE, decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk)
+        )
         return obj
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -218,10 +220,10 @@ class PersonalQuerySet(models.QuerySet):
             if getattr(obj, f.attname) not in (None, "")
         }  # fmt: skip
         fields = self._fields_named(names)
-        decision = self._check_write("create", fields)
+        decision = self._check_write(Action.CREATE, fields)
         with _gateway_call():
             created = super().bulk_create(objs, *args, **kwargs)
-        self._audit("create", decision, {category_of(f) for f in fields}, rows=len(created))
+        self._audit(Action.CREATE, decision, {category_of(f) for f in fields}, rows=len(created))
         return created
 
     def insert_rows(self, columns: Sequence[str], rows: list[Sequence]) -> int:
@@ -232,7 +234,7 @@ class PersonalQuerySet(models.QuerySet):
             f for i, f in enumerate(fields)
             if category_of(f) and any(row[i] not in (None, "") for row in rows)
         ]  # fmt: skip
-        decision = self._check_write("create", filled)
+        decision = self._check_write(Action.CREATE, filled)
         if not rows:
             return 0
         connection = connections[self.db]
@@ -254,15 +256,15 @@ class PersonalQuerySet(models.QuerySet):
         )
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
-        self._audit("create", decision, {category_of(f) for f in filled}, rows=len(rows))
+        self._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=len(rows))
         return len(rows)
 
     def update(self, **kwargs):
         fields = self._fields_named(kwargs)
-        decision = self._check_write("update", fields)
+        decision = self._check_write(Action.UPDATE, fields)
         with _gateway_call():
             rows = super().update(**kwargs)
-        self._audit("update", decision, {category_of(f) for f in fields}, rows=rows)
+        self._audit(Action.UPDATE, decision, {category_of(f) for f in fields}, rows=rows)
         return rows
 
     def delete(self):
@@ -270,10 +272,10 @@ class PersonalQuerySet(models.QuerySet):
         # (the others are empty; conformance checks that they stay so).
         collected = current_policy().collected_categories(self.model.data_subject)
         fields = [f for f in self.model.personal_fields() if category_of(f) in collected]
-        decision = self._check_write("delete", fields)
+        decision = self._check_write(Action.DELETE, fields)
         with _gateway_call():
             deleted, counts = super().delete()
-        self._audit("delete", decision, {category_of(f) for f in fields}, rows=deleted)
+        self._audit(Action.DELETE, decision, {category_of(f) for f in fields}, rows=deleted)
         return deleted, counts
 
 

@@ -29,6 +29,9 @@ class AuditEntry(models.Model):
     rule = models.CharField(max_length=200, blank=True)
     promise = models.CharField(max_length=20, blank=True)
     rows = models.IntegerField(default=0)
+    policy_version = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the policy file in force"
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -18,13 +18,16 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import _gateway_call
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.policy.models import Policy, Retention
+from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 
-ACTOR = "task:retention"
+ACTOR = Actor.system("retention")
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,8 @@ def _audit(model, removal: Removal) -> None:
         else sorted({category_of(f) for f in model.personal_fields()})
     )  # fmt: skip
     audit.append(
-        actor=ACTOR, role="system", purpose="retention", action=removal.action,
-        subject=model.data_subject, subject_ref=f"{model._meta.label}:*",
-        categories=categories, allowed=True, reason="allowed", rule=f"retention:{removal.field}",
-        rows=removal.rows,
+        actor=ACTOR, action=Action(removal.action), purpose="retention",
+        reason=Reason.RETENTION_ENDED, subject=model.data_subject,
+        subject_ref=f"{model._meta.label}:*", categories=categories, allowed=True,
+        rule=f"retention:{removal.field}", rows=removal.rows,
     )  # fmt: skip

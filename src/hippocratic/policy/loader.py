@@ -7,6 +7,7 @@ person: every failure becomes a PolicyIssue located in the source.
 """
 
 import difflib
+import hashlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class LoadedPolicy:
 
     policy: Policy
     source: SourceMap
+    # SHA-256 of the file's text: which policy decided an access (the audit log keeps it).
+    version: str = ""
 
 
 def format_loc(loc: Loc) -> str:
@@ -84,7 +87,7 @@ def load_policy_text(text: str, *, file: str = "<policy>") -> LoadedPolicy:
         raise PolicyError(
             [source.issue(loc, problem, expected) for loc, problem, expected in findings]
         )
-    return LoadedPolicy(policy, source)
+    return LoadedPolicy(policy, source, hashlib.sha256(text.encode()).hexdigest())
 
 
 # --- YAML ----------------------------------------------------------------------------

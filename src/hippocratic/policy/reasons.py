@@ -18,6 +18,9 @@ class Reason(StrEnum):
     ROLE_NOT_PERMITTED = "role_not_permitted"
     SUBJECT_OPTED_OUT = "subject_opted_out"
     ENGINE_ERROR = "engine_error"
+    # Not the engine's: why the system itself removed or sent data (audit entries).
+    RETENTION_ENDED = "retention_ended"
+    SUBJECT_REQUEST = "subject_request"
 
 
 EXPLANATIONS: dict[Reason, str] = {
@@ -32,6 +35,9 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.ROLE_NOT_PERMITTED: "The actor's role may not act for this purpose.",
     Reason.SUBJECT_OPTED_OUT: "The data subject has opted out of this use.",
     Reason.ENGINE_ERROR: "The decision could not be made; access is denied.",
+    Reason.RETENTION_ENDED: "The retention period the policy sets has ended, or the policy no "
+    "longer collects the category.",
+    Reason.SUBJECT_REQUEST: "The data subject asked for it (erasure of their own data).",
 }
 
 

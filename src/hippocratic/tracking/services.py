@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
+from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 from hippocratic.tracking import selectors, visitors
 from hippocratic.tracking.buffer import WriteBuffer
@@ -243,10 +245,10 @@ def aggregates_disclose(*, actor: Actor, recipient_key: str, start: dt.date, end
     dims = selectors.dimensions_of(policy)
     rows = selectors.k_anonymous_rows(start, end, [Dimension.TOTAL, *dims], k)
     audit.append(
-        actor=actor.label, role=actor.role, purpose=purpose_of("path"), action="disclose",
+        actor=actor, action=Action.DISCLOSE, purpose=purpose_of("path"), reason=Reason.ALLOWED,
         subject="visitor", subject_ref=f"recipient:{recipient.key}",
-        categories=sorted({category_of(PageView._meta.get_field(_field_of(d))) for d in dims}),
-        allowed=True, reason="allowed", rule=f"aggregates_only:k={k}:{start}..{end}",
-        promise="VIS-7", rows=len(rows),
+        categories={category_of(PageView._meta.get_field(_field_of(d))) for d in dims},
+        allowed=True, rule=f"aggregates_only:k={k}:{start}..{end}", promise="VIS-7",
+        rows=len(rows),
     )  # fmt: skip
     return recipient, k, rows

@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hippocratic.site.context_processors.provider",
+                "hippocratic.billing.context_processors.billing",
             ],
         },
     },

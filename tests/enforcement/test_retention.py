@@ -9,7 +9,7 @@ from django.utils import timezone
 from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import PaymentMethod
 from hippocratic.enforcement import retention
-from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.enforcement.tasks import purge_expired_personal_data
 
@@ -28,7 +28,7 @@ def _customer(closed_days_ago=None, **fields):
 
 
 def _row(pk):
-    with _gateway_call():
+    with decided_elsewhere():
         return Customer.internal.filter(pk=pk).first()
 
 
@@ -57,7 +57,7 @@ def test_legally_retained_billing_record_outlives_the_contact_data(ducallier):
     row = _row(customer.pk)
     assert row is not None
     assert (row.name, row.email, row.phone) == ("", "", "")
-    with _gateway_call():
+    with decided_elsewhere():
         assert PaymentMethod.internal.get().last4 == "4242"
     blanked = AuditEntry.objects.filter(actor=retention.ACTOR.label, rule="retention:email").get()
     assert blanked.action == "erase"

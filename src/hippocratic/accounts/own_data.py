@@ -12,12 +12,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from hippocratic.accounts.models import Customer
+from hippocratic.accounts.models import Customer, CustomerOwnedModel
+from hippocratic.accounts.sessions import session_store
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
-from hippocratic.enforcement.gateway import _gateway_call, purpose_for
+from hippocratic.enforcement.gateway import decided_elsewhere, purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.enforcement.retention import blankable
@@ -26,8 +27,8 @@ from hippocratic.provider import current_policy
 
 
 def customer_models() -> list:
-    """Personal models about customers, other than the Customer row itself."""
-    return [m for m in personal_models() if m.data_subject == "customer" and m is not Customer]
+    """The models of rows a customer owns (everything about them but their Customer row)."""
+    return [m for m in personal_models() if issubclass(m, CustomerOwnedModel)]
 
 
 def _section(model) -> str:
@@ -106,7 +107,7 @@ def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
     remember-me tokens, throttling records and opt-outs go too. Returns counts."""
     now, kept = timezone.now(), legally_retained()
     counts: dict[str, int] = {}
-    with _gateway_call():  # decided here, audited below: erasure is the subject's right
+    with decided_elsewhere():  # decided here, audited below: erasure is the subject's right
         for model in customer_models():
             rows = model.internal.filter(**{model.subject_field: customer_id})
             categories = {category_of(f) for f in model.personal_fields()}
@@ -151,15 +152,13 @@ def _forget_login(user_id: int | None) -> None:
     """The login and everything keyed by it: sessions, tokens, failed attempts."""
     if user_id is None:
         return
-    from hippocratic.accounts.services import _store
-
     User = get_user_model()
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return
     AccountSession = apps.get_model("accounts", "AccountSession")
     for key in AccountSession.objects.filter(user=user).values_list("session_key", flat=True):
-        _store(key).delete()
+        session_store(key).delete()
     for name in ("AccessAttempt", "AccessFailureLog", "AccessLog"):
         apps.get_model("axes", name).objects.filter(username=user.get_username()).delete()
     user.delete()  # cascades to AccountSession and RememberToken

@@ -1,14 +1,13 @@
 """Signing in and out (SEC-1, SEC-3, SEC-4, CK-4)."""
 
-from django.conf import settings
 from django.contrib import auth
-from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from hippocratic.accounts import own_data, remember
+from hippocratic.accounts.customer_log import record
 from hippocratic.accounts.forms import PROFILE, contact_fields
 from hippocratic.accounts.models import (
     AccountEvent,
@@ -18,14 +17,8 @@ from hippocratic.accounts.models import (
     Service,
     Subscription,
 )
+from hippocratic.accounts.sessions import session_store
 from hippocratic.enforcement.actors import Actor
-from hippocratic.enforcement.gateway import purpose_for
-
-
-def _store(session_key: str) -> SessionBase:
-    engine = import_string(settings.SESSION_ENGINE + ".SessionStore")
-    return engine(session_key)
-
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -56,7 +49,7 @@ def sessions_end_all(request) -> int:
     others = AccountSession.objects.filter(user=user).exclude(session_key=current)
     count = 0
     for session in others:
-        _store(session.session_key).delete()
+        session_store(session.session_key).delete()
         count += 1
     others.delete()
     remember.forget_all(user)
@@ -66,29 +59,26 @@ def sessions_end_all(request) -> int:
 
 # --- Customers: sign-up, profile, services (ACC-1, ACC-3, ACC-5, ACC-7) -------------------
 
-SIGN_UP = Actor.system("sign-up")
-CUSTOMER_LOG = Actor.system("customer-log")
 SESSION_CUSTOMER = "hippocratic_customer"
 
 
 def customer_id(request) -> int | None:
     """The signed-in user's customer id (None for staff without a customer row),
-    noted in the session so that it is looked up once per session."""
+    noted in the session so that it is looked up once per session. The login looks
+    itself up: it can see no customer row but the one that names it."""
     if not request.user.is_authenticated:
         return None
     if SESSION_CUSTOMER not in request.session:
-        ids = Customer.objects.for_purpose(SIGN_UP, "essential.service.authentication")
-        request.session[SESSION_CUSTOMER] = (
-            ids.filter(user=request.user).values_list("pk", flat=True).first()
+        mine = Customer.objects.for_purpose(
+            Actor.for_login(request.user), "essential.service.authentication"
         )
+        request.session[SESSION_CUSTOMER] = mine.values_list("pk", flat=True).first()
     return request.session[SESSION_CUSTOMER]
 
 
-def log_event(customer_id: int, kind: str, detail: str = "") -> None:
-    """Append to the customer log (ACC-3): what happened, never a password or a card."""
-    AccountEvent.objects.for_purpose(CUSTOMER_LOG, purpose_for(AccountEvent)).create(
-        customer_id=customer_id, kind=kind, detail=detail[:300]
-    )
+def log_event(customer_id: int, kind, detail: str = "") -> None:
+    """The customer's own action, in their log (ACC-3)."""
+    record(customer_id, kind, detail, by=Actor.for_customer(customer_id))
 
 
 @transaction.atomic
@@ -101,7 +91,7 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     elif form.cleaned_data.get("account") == "organisation":
         organisation, membership = Organisation.objects.create(), Customer.Membership.OWNER
     contact = {k: v for k, v in form.contact_data.items() if v not in (None, "")}
-    customer = Customer.objects.for_purpose(SIGN_UP, "essential.service").create(
+    customer = Customer.objects.for_purpose(Actor.newcomer(), "essential.service").create(
         user=user, organisation=organisation, membership=membership, **contact
     )
     joined = membership == Customer.Membership.MEMBER
@@ -125,6 +115,13 @@ def organisation_of_invitation(token: str) -> Organisation | None:
     except signing.BadSignature:
         return None
     return Organisation.objects.filter(pk=data.get("org")).first()
+
+
+def organisation_size(organisation_id: int) -> int:
+    """How many customers belong to an organisation: a count of rows by the technical
+    link to it, reading no personal field of anyone (so no one's data is read)."""
+    sizes = Organisation.objects.filter(pk=organisation_id).annotate(n=Count("members"))
+    return sizes.values_list("n", flat=True).first() or 0
 
 
 def own_customer(customer_id: int, purpose: str = "essential.service"):

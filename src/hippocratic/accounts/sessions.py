@@ -4,6 +4,8 @@ session cookie: a cookie declared without `max_age_days` lasts one browser sessi
 
 from django.conf import settings
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.module_loading import import_string
 
 from hippocratic.provider import current_policy
 
@@ -24,3 +26,9 @@ class SessionStore(db.SessionStore):
         if self.get("_session_expiry") is None:
             return declared_days() is None
         return super().get_expire_at_browser_close()
+
+
+def session_store(session_key: str) -> SessionBase:
+    """The configured engine's store for one session (to end it from elsewhere)."""
+    engine = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    return engine(session_key)

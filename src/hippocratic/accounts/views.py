@@ -134,9 +134,8 @@ def inquiry(request):
         raise Http404("This provider takes no inquiries here.")
     form = ContactForm(request.POST or None, model=Prospect, points=INQUIRY)
     if request.method == "POST" and form.is_valid():
-        actor = Actor.system("inquiry")
         data = {k: v for k, v in form.contact_data.items() if v}
-        Prospect.objects.for_purpose(actor, purpose_for(Prospect)).create(**data)
+        Prospect.objects.for_purpose(Actor.inquirer(), purpose_for(Prospect)).create(**data)
         return render(request, "accounts/inquiry_thanks.html")
     return render(request, "accounts/inquiry.html", {"form": form})
 
@@ -154,14 +153,7 @@ def home(request, me: int):
         "sessions": sessions, "status": mine["status"], "profile": _labelled(mine),
         "subscriptions": services.subscriptions(me),
         "owner": mine.get("membership") == Customer.Membership.OWNER,
-        "billing_url": _billing_url(),
     })  # fmt: skip
-
-
-def _billing_url() -> str | None:
-    from hippocratic.billing.services import payments_enabled
-
-    return reverse("billing:home") if payments_enabled() else None
 
 
 def _labelled(profile: dict) -> list[tuple[str, object]]:
@@ -228,8 +220,7 @@ def organisation(request, me: int):
     if request.method == "POST":
         token = services.invitation_token(mine.organisation_id)
         link = request.build_absolute_uri(reverse("accounts:join", args=[token]))
-    everyone = Customer.objects.for_purpose(Actor.system("organisation"), "essential.service")
-    members = everyone.filter(organisation_id=mine.organisation_id).count()
+    members = services.organisation_size(mine.organisation_id)
     return render(request, "accounts/organisation.html", {
         "link": link, "members": members, "days": services.INVITATION_DAYS,
     })  # fmt: skip

@@ -2,33 +2,33 @@
 and invoices, which the law requires to be kept (ACC-8)."""
 
 from django.db import models
-from django.utils import timezone
 
-from hippocratic.accounts.models import Customer
+from hippocratic.accounts.models import Customer, CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
-from hippocratic.enforcement.gateway import PersonalDataModel
 
 CARD = "user.financial.credit_card"
 BILLING = "user.financial.billing_details"
 
 
-class RetainedRecord(PersonalDataModel):
-    """A billing record: kept, and marked, when its customer's data is erased."""
+class BillingEvent(models.TextChoices):
+    """What billing writes to the customer log (accounts.customer_log.record)."""
 
-    data_subject = "customer"
-    subject_field = "customer_id"
-    closure_clock = "customer__closed_at"
+    CARD_ADDED = "card_added", "Added a card"
+    CHARGED = "charged", "Was billed"
+
+
+class RetainedRecord(CustomerOwnedModel):
+    """A billing record: kept, and marked, when its customer's data is erased."""
 
     # PROTECT: a customer row is not deleted while a retained billing record names it.
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="%(class)s_set")
-    created_at = models.DateTimeField(default=timezone.now)
     retained_since = models.DateTimeField(
         null=True, blank=True,
         help_text="Set when the customer's other data was erased: kept only because the law "
                   "requires it, until the policy's retention period ends.",
     )  # fmt: skip
 
-    class Meta(PersonalDataModel.Meta):
+    class Meta(CustomerOwnedModel.Meta):
         abstract = True
 
 

@@ -3,9 +3,8 @@ billing (PAY-2): every query here names the payment-processing purpose."""
 
 from django.db import transaction
 
-from hippocratic.accounts.models import AccountEvent
-from hippocratic.accounts.services import log_event
-from hippocratic.billing.models import Invoice, PaymentMethod
+from hippocratic.accounts.customer_log import record
+from hippocratic.billing.models import BillingEvent, Invoice, PaymentMethod
 from hippocratic.billing.processors import CardDetails, current_processor
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
@@ -31,7 +30,9 @@ def add_card(
             customer_id=customer_id, processor=processor.name, processor_token=token.token,
             brand=token.brand, last4=token.last4, **(billing or {}),
         )  # fmt: skip
-        log_event(customer_id, AccountEvent.Kind.CARD_ADDED, f"{token.brand} ending {token.last4}")
+        record(
+            customer_id, BillingEvent.CARD_ADDED, f"{token.brand} ending {token.last4}", by=actor
+        )
     return method
 
 
@@ -51,5 +52,5 @@ def charge(
             processor_charge=done.reference,
             billing_name=method.billing_name, billing_address=method.billing_address,
         )  # fmt: skip
-        log_event(customer_id, AccountEvent.Kind.CHARGED, description)
+        record(customer_id, BillingEvent.CHARGED, description, by=actor)
     return invoice

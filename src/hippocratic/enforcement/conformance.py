@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from hippocratic.enforcement.fields import category_of
-from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.enforcement.registry import declarations
 from hippocratic.enforcement.retention import blankable
 from hippocratic.policy.models import Policy
@@ -86,7 +86,7 @@ def _stored(policy: Policy):
                 rows = rows.exclude(**{field.attname: None if field.null else ""})
             # else: a number or a relation that cannot be empty; every row stores one
             try:
-                with _gateway_call():
+                with decided_elsewhere():
                     n = rows.count()
             except DatabaseError:
                 return  # no database yet: nothing is stored

@@ -48,7 +48,9 @@ _inside = contextvars.ContextVar("inside_gateway", default=False)
 
 
 @contextmanager
-def _gateway_call():
+def decided_elsewhere():
+    """Run Django's machinery on personal rows for a caller that decides and audits
+    the access itself: erasure (the subject's right), retention and conformance."""
     token = _inside.set(True)
     try:
         yield
@@ -86,10 +88,14 @@ class PersonalQuerySet(models.QuerySet):
             subject=model.data_subject, use__in=_ancestors(purpose)
         ).values("subject_id")
         qs = qs.exclude(**{f"{subject_field}__in": refused})
-        if actor.role == "customer":
-            if model.data_subject != "customer":
+        if actor.is_subject:
+            if model.data_subject != actor.role:
                 return qs.none()  # a customer is never a prospect's or a visitor's subject
-            qs = qs.filter(**{subject_field: actor.subject_id})
+            if actor.subject_id is not None:
+                return qs.filter(**{subject_field: actor.subject_id})
+            if actor.login_id is not None and model.login_field:
+                return qs.filter(**{model.login_field: actor.login_id})
+            return qs.none()
         return qs
 
     def _require_scope(self) -> tuple[Actor, str]:
@@ -171,7 +177,7 @@ class PersonalQuerySet(models.QuerySet):
         if self._result_cache is not None:
             return
         decision, withheld, categories = self._prepare_read()
-        with _gateway_call():
+        with decided_elsewhere():
             super()._fetch_all()
         for obj in self._result_cache:
             self._withhold(obj, withheld)
@@ -206,7 +212,7 @@ class PersonalQuerySet(models.QuerySet):
         fields = self._fields_named(k for k, v in kwargs.items() if v not in (None, ""))
         decision = self._check_write(Action.CREATE, fields)
         obj = self.model(**kwargs)
-        with _gateway_call():
+        with decided_elsewhere():
             obj.save(force_insert=True, using=self.db)
         self._audit(
             Action.CREATE, decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk)
@@ -221,7 +227,7 @@ class PersonalQuerySet(models.QuerySet):
         }  # fmt: skip
         fields = self._fields_named(names)
         decision = self._check_write(Action.CREATE, fields)
-        with _gateway_call():
+        with decided_elsewhere():
             created = super().bulk_create(objs, *args, **kwargs)
         self._audit(Action.CREATE, decision, {category_of(f) for f in fields}, rows=len(created))
         return created
@@ -262,7 +268,7 @@ class PersonalQuerySet(models.QuerySet):
     def update(self, **kwargs):
         fields = self._fields_named(kwargs)
         decision = self._check_write(Action.UPDATE, fields)
-        with _gateway_call():
+        with decided_elsewhere():
             rows = super().update(**kwargs)
         self._audit(Action.UPDATE, decision, {category_of(f) for f in fields}, rows=rows)
         return rows
@@ -273,7 +279,7 @@ class PersonalQuerySet(models.QuerySet):
         collected = current_policy().collected_categories(self.model.data_subject)
         fields = [f for f in self.model.personal_fields() if category_of(f) in collected]
         decision = self._check_write(Action.DELETE, fields)
-        with _gateway_call():
+        with decided_elsewhere():
             deleted, counts = super().delete()
         self._audit(Action.DELETE, decision, {category_of(f) for f in fields}, rows=deleted)
         return deleted, counts
@@ -328,6 +334,8 @@ class PersonalDataModel(models.Model):
 
     data_subject: str = ""
     subject_field: str = "pk"
+    # The field naming the subject's login, where the row has one (Customer.user).
+    login_field: str | None = None
     technical_fields: tuple[str, ...] = ("id",)
     # Where retention periods run from: collection, and (after: account_closure)
     # the subject's account closing; None where a model has no such date.

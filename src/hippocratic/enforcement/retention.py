@@ -21,7 +21,7 @@ from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
-from hippocratic.enforcement.gateway import _gateway_call
+from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.policy.models import Policy, Retention
 from hippocratic.policy.reasons import Reason
@@ -90,7 +90,7 @@ def purge(*, for_real: bool = False) -> list[Removal]:
             expired = _expired(model, retention, now) if retention else None
             if expired is not None:
                 expiries.append((field, expired))
-        with transaction.atomic(), _gateway_call():
+        with transaction.atomic(), decided_elsewhere():
             rows = model.internal.all()
             # Rows whose every field has expired go whole; then single fields.
             if expiries and len(expiries) == len(fields):

@@ -33,6 +33,9 @@ from hippocratic.policy.taxonomy import is_within
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "system": ("*",),
     "customer": ("essential", "functional"),
+    # Someone asking for information writes their inquiry for the purposes the policy
+    # gives prospects' data (the gateway lets them read nothing).
+    "prospect": ("essential", "functional", "marketing.communications"),
     "staff.support": ("essential.service", "functional"),
     "staff.billing": ("essential.service.payment_processing",),
     "staff.marketing": ("marketing",),

@@ -1,0 +1,17 @@
+"""The customer log (ACC-3): what happened to an account, in the normal course of
+service. Every app records its own kinds of event here, through `record`."""
+
+from django.db import models
+
+from hippocratic.accounts.models import AccountEvent
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import purpose_for
+
+
+def record(customer_id: int, kind: models.TextChoices, detail: str = "", *, by: Actor) -> None:
+    """Append an event to the customer's log: `kind` is one of the recording app's
+    own event kinds; `detail` says what changed, never a value such as a password or
+    a card number. `by` is whoever acted: the customer, staff, or a task."""
+    AccountEvent.objects.for_purpose(by, purpose_for(AccountEvent)).create(
+        customer_id=customer_id, kind=kind.value, detail=detail[:300]
+    )

@@ -70,7 +70,40 @@ def everything(customer_id: int) -> dict:
     held["customer"]["username"] = user["username"] if user else ""
     held["consents"] = _consents(customer_id)
     held["disclosures"] = _disclosures(customer_id)
+    held["beyond_policy"] = beyond_policy(customer_id)
     return held
+
+
+def beyond_policy(customer_id: int) -> list[dict]:
+    """What is still stored about the customer that the policy no longer collects
+    (left by an earlier policy, until retention removes it): shown to them all the
+    same, since it is theirs. Read as the customer's own request, and audited."""
+    collected = current_policy().collected_categories("customer")
+    found, categories = [], set()
+    with decided_elsewhere():  # the gateway refuses uncollected categories; this is the
+        # subject's right to see what is held, decided here and audited below
+        for model in [Customer, *customer_models()]:
+            stray = [f for f in model.personal_fields() if category_of(f) not in collected]
+            if not stray:
+                continue
+            mine = model.internal.filter(**{model.subject_field: customer_id})
+            for row in mine.values(*(f.attname for f in stray)):
+                for field in stray:
+                    value = row[field.attname]
+                    if value not in (None, ""):
+                        found.append({
+                            "what": f"{model._meta.verbose_name}: {field.verbose_name}",
+                            "category": category_of(field), "value": value,
+                        })  # fmt: skip
+                        categories.add(category_of(field))
+    if found:
+        audit.append(
+            actor=Actor.for_customer(customer_id), action=Action.READ,
+            purpose="access request", reason=Reason.SUBJECT_REQUEST, subject="customer",
+            subject_ref=str(customer_id), categories=categories, allowed=True,
+            rule="held beyond the policy", rows=len(found),
+        )  # fmt: skip
+    return found
 
 
 def _consents(customer_id: int) -> list[dict]:

@@ -236,6 +236,7 @@ def my_data(request, me: int):
     held = own_data.everything(me)
     return render(request, "accounts/my_data.html", {
         "held": held, "profile": held["customer"], "sections": held["sections"],
+        "beyond_policy": held["beyond_policy"],
         "erasable": current_policy().makes("ACC-8"),
     })  # fmt: skip
 

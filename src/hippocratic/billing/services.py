@@ -30,9 +30,8 @@ def add_card(
             customer_id=customer_id, processor=processor.name, processor_token=token.token,
             brand=token.brand, last4=token.last4, **(billing or {}),
         )  # fmt: skip
-        record(
-            customer_id, BillingEvent.CARD_ADDED, f"{token.brand} ending {token.last4}", by=actor
-        )
+        # The log is account data, not financial: it names the card's brand, no digits.
+        record(customer_id, BillingEvent.CARD_ADDED, token.brand, by=actor)
     return method
 
 

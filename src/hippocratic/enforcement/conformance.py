@@ -74,10 +74,16 @@ def _declarations(policy: Policy, models_: list | None = None):
                 yield Finding(f"{name}.{field}", f"'{category}' is not a taxonomy key")
 
 
+def stored_beyond_policy(policy: Policy) -> list[Finding]:
+    """Check 3 alone: what the database holds that the policy does not collect."""
+    return sorted(_stored(policy))
+
+
 def _stored(policy: Policy):
     """Rows holding a value in a field whose category the policy does not collect."""
     for d in declarations():
-        collected = policy.collected_categories(_subject(policy, d.subject))
+        subject = _subject(policy, d.subject)
+        collected = policy.collected_categories(subject) if subject else set()
         for field in d.model.personal_fields():
             if category_of(field) in collected:
                 continue

@@ -1,6 +1,9 @@
 """Deleting personal data past the retention the policy sets for its category.
 
 For each personal-data model:
+  0. data of a category the policy does not collect (left by an earlier policy:
+     a profile switched from Ducallier's to Dracon's) is removed: the field is
+     blanked, or the row deleted where it holds nothing the policy collects;
   1. a row whose every field has expired, and on which no other personal row
      depends, is deleted;
   2. in the rows left, a field whose category's period has ended is blanked
@@ -79,7 +82,8 @@ def blankable(field: models.Field) -> bool:
 
 def purge(*, for_real: bool = False) -> list[Removal]:
     """What the policy's retention removes now; removes it only if `for_real`."""
-    policy, now, removals = current_policy(), _now(), []
+    policy, now = current_policy(), _now()
+    removals = _not_collected(policy, for_real=for_real)
     for model in personal_models():
         expiries: list[tuple[models.Field, models.Q]] = []
         collected = policy.collected_categories(model.data_subject)
@@ -121,7 +125,41 @@ def purge(*, for_real: bool = False) -> list[Removal]:
     return removals
 
 
-def _audit(model, removal: Removal) -> None:
+def _not_collected(policy: Policy, *, for_real: bool) -> list[Removal]:
+    """Step 0: data of categories this policy does not collect, left by another."""
+    removals = []
+    for model in personal_models():
+        collected = policy.collected_categories(model.data_subject)
+        fields = model.personal_fields()
+        stray = [f for f in fields if category_of(f) not in collected]
+        if not stray:
+            continue
+        found = []
+        with transaction.atomic(), decided_elsewhere():
+            rows = model.internal.all()
+            if len(stray) == len(fields):  # nothing in these rows is collected now
+                for accessor in _dependents(model):
+                    rows = rows.filter(**{f"{accessor}__isnull": True})
+                n = rows.delete()[0] if for_real else rows.count()
+                if n:
+                    found.append(Removal(model.__name__, "delete", "*", "*", n))
+            else:
+                for field in filter(blankable, stray):
+                    empty = None if field.null else ""
+                    held = rows.exclude(**{field.attname: empty})
+                    n = held.update(**{field.attname: empty}) if for_real else held.count()
+                    if n:
+                        found.append(
+                            Removal(model.__name__, "erase", field.name, category_of(field), n)
+                        )
+            if for_real:
+                for removal in found:
+                    _audit(model, removal, rule="not collected by this policy")
+        removals += found
+    return removals
+
+
+def _audit(model, removal: Removal, rule: str = "") -> None:
     categories = (
         [removal.category] if removal.category != "*"
         else sorted({category_of(f) for f in model.personal_fields()})
@@ -130,5 +168,5 @@ def _audit(model, removal: Removal) -> None:
         actor=ACTOR, action=Action(removal.action), purpose="retention",
         reason=Reason.RETENTION_ENDED, subject=model.data_subject,
         subject_ref=f"{model._meta.label}:*", categories=categories, allowed=True,
-        rule=f"retention:{removal.field}", rows=removal.rows,
+        rule=rule or f"retention:{removal.field}", rows=removal.rows,
     )  # fmt: skip

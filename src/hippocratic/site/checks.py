@@ -30,6 +30,30 @@ def policy_file_is_valid(app_configs, **kwargs):
 
 
 @checks.register("hippocratic")
+def stored_data_is_allowed(app_configs, **kwargs):
+    """A database that holds data the policy does not collect (the profile was
+    switched, say from Ducallier's to Dracon's) is named at start-up, with the way out."""
+    from hippocratic.enforcement.conformance import stored_beyond_policy
+    from hippocratic.provider import current_policy
+
+    try:
+        findings = stored_beyond_policy(current_policy())
+    except PolicyError:
+        return []
+    if not findings:
+        return []
+    return [
+        checks.Warning(
+            "The database holds data this policy does not allow: "
+            + "; ".join(str(f) for f in findings),
+            hint="See it all with `hippocratic policy conformance`, and remove it with "
+            "`hippocratic retention` (a dry run) then `hippocratic retention --for-real`.",
+            id="hippocratic.W003",
+        )
+    ]
+
+
+@checks.register("hippocratic")
 def promises_are_enforced(app_configs, **kwargs):
     from hippocratic.capabilities import enforced
     from hippocratic.provider import loaded_policy

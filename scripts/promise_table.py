@@ -1,4 +1,5 @@
-"""Print the README's promise table: each promise, the profiles making it, its tests.
+"""Print the README's promise table: each promise, the profiles making it, the app that
+enforces it and its tests.
 
 `python scripts/promise_table.py --write` puts it between the markers in
 README.md; tests/test_readme.py fails when the two differ.
@@ -11,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from hippocratic.capabilities import owner_of  # noqa: E402
 from hippocratic.policy import load_policy  # noqa: E402
 from hippocratic.policy.promises import CATALOGUE  # noqa: E402
 
@@ -34,13 +36,15 @@ def table() -> str:
     }
     tests = proved_by_tests()
     lines = [
-        "| ID | Promise | Profiles that make it | Tests |",
-        "|---|---|---|---|",
+        "| ID | Promise | Profiles that make it | Enforced by | Tests |",
+        "|---|---|---|---|---|",
     ]
     for promise_id, title in CATALOGUE.items():
         profiles = ", ".join(n for n in PROFILES if promise_id in makes[n]) or "none"
         proved = f"{tests[promise_id]} test(s)" if promise_id in tests else "not yet"
-        lines.append(f"| {promise_id} | {title} | {profiles} | {proved} |")
+        owner = owner_of(promise_id)
+        app = f"`{owner.removeprefix('hippocratic.')}`" if owner else "not yet"
+        lines.append(f"| {promise_id} | {title} | {profiles} | {app} | {proved} |")
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+from tests_paths import POLICIES
+
 PROBE = (
     "from django.conf import settings; settings.DEBUG; "
     "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
@@ -47,3 +49,42 @@ def test_development_needs_no_configuration(tmp_path):
     result = run(tmp_path, HIPPOCRATIC_DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "dev-secret-key").exists()
+
+
+def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
+    """The WSGI entry point runs the policy checks before serving: Ducallier's
+    profile promises mail and disclosures this build does not enforce yet."""
+    probe = "import hippocratic.wsgi"
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("HIPPOCRATIC_DEBUG", "HIPPOCRATIC_STRICT_PROMISES")
+    }  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="hippocratic.settings", HIPPOCRATIC_HOME=str(tmp_path),
+        SECRET_KEY="k" * 50, ALLOWED_HOSTS="example.com",
+        HIPPOCRATIC_POLICY=str(POLICIES / "ducallier.yaml"),
+    )  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert refused.returncode != 0
+    assert "hippocratic.E002" in refused.stderr and "MSG-3" in refused.stderr
+    started = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+        env={**env, "HIPPOCRATIC_STRICT_PROMISES": "0"},
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert "hippocratic.W002" in started.stderr
+
+
+def test_the_check_is_a_warning_in_the_demo_and_an_error_in_production(settings):
+    from hippocratic.site.checks import promises_are_enforced
+
+    settings.HIPPOCRATIC_POLICY = str(POLICIES / "dracon.yaml")
+    settings.HIPPOCRATIC_STRICT_PROMISES = False
+    (warning,) = promises_are_enforced(None)
+    assert warning.id == "hippocratic.W002" and not warning.is_serious()
+    assert "promises CK-2, COM-1, DIS-1, DIS-8, MSG-1, CH-3, which this version" in warning.msg
+    settings.HIPPOCRATIC_STRICT_PROMISES = True
+    (error,) = promises_are_enforced(None)
+    assert error.id == "hippocratic.E002" and error.is_serious()

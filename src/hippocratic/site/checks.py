@@ -62,14 +62,18 @@ def promises_are_enforced(app_configs, **kwargs):
         loaded = loaded_policy()
     except PolicyError:
         return []  # reported by policy_file_is_valid
+    unkept = [issue.promise for issue in unenforced_promise(loaded, enforced())]
+    if not unkept:
+        return []
     strict = settings.HIPPOCRATIC_STRICT_PROMISES
     kind, code = (checks.Error, "E002") if strict else (checks.Warning, "W002")
     return [
         kind(
-            f"{issue} [{rule_code(unenforced_promise)}]",
-            hint="Take the promise out of the policy file, or run a version of Hippocratic "
-            "that enforces it (`hippocratic policy check --strict FILE` lists them all).",
+            f"{loaded.source.file} promises {', '.join(unkept)}, which this version of "
+            f"Hippocratic does not enforce; the published page leaves them out "
+            f"[{rule_code(unenforced_promise)}]",
+            hint="Take them out of the policy file, or run a version that enforces them "
+            "(`hippocratic policy check FILE` shows where each is promised).",
             id=f"hippocratic.{code}",
         )
-        for issue in unenforced_promise(loaded, enforced())
     ]

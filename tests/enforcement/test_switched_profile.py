@@ -73,3 +73,13 @@ def test_retention_removes_what_the_new_policy_does_not_collect(ducallier_data):
     assert tables_holding("4242") == []
     with decided_elsewhere():
         assert not Prospect.internal.exists()
+
+
+def test_each_removal_is_audited_once(ducallier_data):
+    from hippocratic.enforcement.models import AuditEntry
+
+    with use_profile("dracon"):
+        removals = retention.purge(for_real=True)
+    entries = AuditEntry.objects.filter(actor=retention.ACTOR.label)
+    assert entries.count() == len(removals)
+    assert set(entries.values_list("rule", flat=True)) == {"not collected by this policy"}

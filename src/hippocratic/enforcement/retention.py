@@ -85,6 +85,7 @@ def purge(*, for_real: bool = False) -> list[Removal]:
     policy, now = current_policy(), _now()
     removals = _not_collected(policy, for_real=for_real)
     for model in personal_models():
+        first = len(removals)  # this model's removals follow; they are audited together
         expiries: list[tuple[models.Field, models.Q]] = []
         collected = policy.collected_categories(model.data_subject)
         # Fields of categories the policy does not collect are empty: they never block.
@@ -109,20 +110,20 @@ def purge(*, for_real: bool = False) -> list[Removal]:
                 if n:
                     removals.append(Removal(model.__name__, "delete", "*", "*", n))
             for field, expired in expiries:
-                if not blankable(field):
-                    continue  # a non-null date or number goes only with its row
-                empty = None if field.null else ""
-                stale = rows.filter(expired).exclude(**{field.attname: empty})
-                n = stale.update(**{field.attname: empty}) if for_real else stale.count()
-                if n:
-                    removals.append(
-                        Removal(model.__name__, "erase", field.name, category_of(field), n)
-                    )
+                if blankable(field):  # a non-null date or number goes only with its row
+                    removals += _blank(model, rows.filter(expired), field, for_real=for_real)
             if for_real:
-                for removal in removals:
-                    if removal.model == model.__name__:
-                        _audit(model, removal)
+                for removal in removals[first:]:
+                    _audit(model, removal)
     return removals
+
+
+def _blank(model, rows, field, *, for_real: bool) -> list[Removal]:
+    """Empty `field` in `rows` where it holds a value (only count them unless `for_real`)."""
+    empty = None if field.null else ""
+    held = rows.exclude(**{field.attname: empty})
+    n = held.update(**{field.attname: empty}) if for_real else held.count()
+    return [Removal(model.__name__, "erase", field.name, category_of(field), n)] if n else []
 
 
 def _not_collected(policy: Policy, *, for_real: bool) -> list[Removal]:
@@ -145,13 +146,7 @@ def _not_collected(policy: Policy, *, for_real: bool) -> list[Removal]:
                     found.append(Removal(model.__name__, "delete", "*", "*", n))
             else:
                 for field in filter(blankable, stray):
-                    empty = None if field.null else ""
-                    held = rows.exclude(**{field.attname: empty})
-                    n = held.update(**{field.attname: empty}) if for_real else held.count()
-                    if n:
-                        found.append(
-                            Removal(model.__name__, "erase", field.name, category_of(field), n)
-                        )
+                    found += _blank(model, rows, field, for_real=for_real)
             if for_real:
                 for removal in found:
                     _audit(model, removal, rule="not collected by this policy")

@@ -69,3 +69,15 @@ def test_invalid_policy_file_stops_the_site_with_its_message(tmp_path):
     assert f"{bad}:2:11: provider.name: required key is missing, expected a value for 'name'" in (
         messages
     )
+
+
+@pytest.mark.promise("VIS-1")
+@pytest.mark.parametrize("path", ["/", "/privacy/", "/preferences/",                                   "/account/inquiry/", "/account/sign-up/"])  # fmt: skip
+def test_reading_a_public_page_needs_no_sign_in_and_no_cookie(path):
+    """A browser that refuses every cookie reads each public page (VIS-1's statement)."""
+    from django.test import Client
+    from tests_paths import use_profile
+
+    with use_profile("ducallier"):
+        response = Client().get(path)  # a fresh client sends no cookie
+    assert response.status_code == 200, path

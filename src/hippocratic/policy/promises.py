@@ -96,7 +96,7 @@ def promise_area(promise_id: str) -> str:
 # and this build enforces it.
 STATEMENTS = {
     "VIS-1": "You can visit our web site without identifying yourself or revealing any personal "
-    "information: no public page asks you to sign in or to accept a cookie.",
+    "information: reading our pages needs no sign-in and no cookie.",
     "VIS-4": "Our web server does not collect your e-mail address, your full Internet address, or "
     "any information on what other pages on the Web you have visited.",
     "VIS-6": "We compile aggregated, anonymous statistics such as the number of page views, the "

@@ -40,9 +40,21 @@ class PolicyIssue:
         return text
 
 
+MAX_REPORTED = 50
+
+
 class PolicyError(Exception):
-    """A policy file that cannot be used; `issues` holds every error found."""
+    """A policy file that cannot be used; `issues` holds the errors found, the first
+    MAX_REPORTED of them and then one saying how many more there are."""
 
     def __init__(self, issues: list[PolicyIssue]):
-        self.issues = sorted(issues)
+        issues = sorted(issues)
+        if len(issues) > MAX_REPORTED:
+            last = issues[MAX_REPORTED - 1]
+            more = PolicyIssue(
+                last.file, last.line, last.column, "(document)",
+                f"… and {len(issues) - MAX_REPORTED:,} more",
+            )  # fmt: skip
+            issues = [*issues[:MAX_REPORTED], more]
+        self.issues = issues
         super().__init__("\n".join(str(issue) for issue in self.issues))

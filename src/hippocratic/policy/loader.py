@@ -4,6 +4,10 @@ Three passes, each reporting all it finds: YAML syntax (with duplicate keys
 treated as errors, since PyYAML would silently keep the last), the pydantic
 models, and the references between sections. Nothing raises a traceback at a
 person: every failure becomes a PolicyIssue located in the source.
+
+Every input is bounded before it is built: the file's size, how deep values nest,
+how many aliases it uses and how many values they expand to (a "billion laughs"
+file is refused, not built), and an alias inside the value it names.
 """
 
 import difflib
@@ -21,6 +25,11 @@ from hippocratic.policy.models import PATTERN_WORDS, Policy
 from hippocratic.policy.references import check_references
 
 Loc = tuple[str | int, ...]
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 50
+MAX_ALIASES = 100
+MAX_VALUES = 100_000
 
 
 @dataclass
@@ -93,14 +102,58 @@ def load_policy_text(text: str, *, file: str = "<policy>") -> LoadedPolicy:
 # --- YAML ----------------------------------------------------------------------------
 
 
+def _at(source: SourceMap, mark, problem: str, expected: str) -> PolicyError:
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return PolicyError([PolicyIssue(source.file, line, column, "(document)", problem, expected)])
+
+
+def _check_shape(text: str, source: SourceMap) -> None:
+    """Refuse, before building anything, what would take unbounded time or memory."""
+    depth, aliases, open_anchors = 0, 0, []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            open_anchors.append(event.anchor)
+            if depth > MAX_DEPTH:
+                raise _at(source, event.start_mark, f"values nested more than {MAX_DEPTH} deep",
+                          "a flatter file")  # fmt: skip
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            open_anchors.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if event.anchor in open_anchors:
+                raise _at(source, event.start_mark,
+                          f"alias *{event.anchor} is inside the value it names",
+                          "an alias to a value that ends before it")  # fmt: skip
+            if aliases > MAX_ALIASES:
+                raise _at(source, event.start_mark, f"more than {MAX_ALIASES} aliases",
+                          "a file that repeats itself less")  # fmt: skip
+
+
 def _parse_yaml(text: str, source: SourceMap) -> object:
-    loader = yaml.SafeLoader(text)
+    size = len(text.encode())
+    if size > MAX_BYTES:
+        raise PolicyError([source.issue((), f"the file is {size:,} bytes",
+                                        f"at most {MAX_BYTES:,} bytes")])  # fmt: skip
+    issues: list[PolicyIssue] = []
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise PolicyError([source.issue((), "the file is empty", "a YAML mapping")])
-        issues: list[PolicyIssue] = []
-        data = _build(loader, node, (), source, issues)
+        _check_shape(text, source)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise PolicyError([source.issue((), "the file is empty", "a YAML mapping")])
+            data = _build(loader, node, (), source, issues, _Budget())
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        problem = f"the file holds a control character (#x{exc.character:04x})"
+        raise PolicyError(
+            [PolicyIssue(source.file, line, column, "(document)", problem, "printable text")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -110,8 +163,6 @@ def _parse_yaml(text: str, source: SourceMap) -> object:
         ) from None
     except yaml.YAMLError as exc:
         raise PolicyError([source.issue((), f"invalid YAML: {exc}", "well-formed YAML")]) from None
-    finally:
-        loader.dispose()
     if issues:
         raise PolicyError(issues)
     if not isinstance(data, dict):
@@ -119,12 +170,29 @@ def _parse_yaml(text: str, source: SourceMap) -> object:
     return data
 
 
-def _build(loader, node, loc: Loc, source: SourceMap, issues: list[PolicyIssue]):
+class _Budget:
+    """How many more values a file may expand to (aliases repeat what they name)."""
+
+    def __init__(self):
+        self.left = MAX_VALUES
+
+    def spend(self, source: SourceMap, node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _at(source, node.start_mark, f"more than {MAX_VALUES:,} values once its "
+                      "aliases are expanded", "a file that repeats itself less")  # fmt: skip
+
+
+def _build(loader, node, loc: Loc, source: SourceMap, issues: list[PolicyIssue], budget):
+    budget.spend(source, node)
     source.values[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _at(source, key_node.start_mark, "a key is a list or a mapping",
+                          "a plain word as each key")  # fmt: skip
+            key = _scalar(loader, key_node, loc, source, issues)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 key = str(key)
             key_loc = (*loc, key)
@@ -136,13 +204,33 @@ def _build(loader, node, loc: Loc, source: SourceMap, issues: list[PolicyIssue])
                     )
                 )
                 continue
-            result[key] = _build(loader, value_node, key_loc, source, issues)
+            result[key] = _build(loader, value_node, key_loc, source, issues, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(loader, item, (*loc, i), source, issues) for i, item in enumerate(node.value)
+            _build(loader, item, (*loc, i), source, issues, budget)
+            for i, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, loc, source, issues)
+
+
+def _scalar(loader, node, loc: Loc, source: SourceMap, issues: list[PolicyIssue]):
+    """A scalar's value; one that YAML reads but Python cannot hold becomes an issue."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        if node.tag.endswith(":int"):
+            digits = sum(c.isdigit() for c in node.value)
+            problem = f"a number of {digits:,} digits is more than this file may hold"
+            expected = "a whole number of at most 4,000 digits"
+        elif node.tag.endswith(":timestamp"):
+            problem = f"'{node.value}' is not a real date ({exc})"
+            expected = "a date written YYYY-MM-DD"
+        else:
+            problem = f"'{node.value[:40]}' cannot be read ({exc})"
+            expected = "a plain value"
+        issues.append(source.issue(loc, problem, expected))
+        return None
 
 
 # --- pydantic errors, in words -------------------------------------------------------

@@ -5,7 +5,7 @@ import io
 import sys
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from scan import tables_holding
 
 from hippocratic.enforcement.actors import Actor
@@ -158,3 +158,38 @@ def test_rollup_of_imported_days_uses_the_same_dimensions(tmp_path, dns_server):
         run(log)
         dims = set(DailyStat.objects.values_list("dimension", flat=True))
         assert dims == {"total", "page", "isp_domain"}
+
+
+def test_lines_far_apart_recount_only_their_own_days(tmp_path, dns_server, monkeypatch):
+    """A line in year 1000 is malformed; lines years apart recount two days, not every day
+    between them."""
+    counted = []
+    real = logimport.rollup_days
+    monkeypatch.setattr(logimport, "rollup_days", lambda days: counted.extend(days) or real(days))
+    with use_profile("japoon"):
+        log = tmp_path / "far.log"
+        log.write_text(
+            combined(1, day="01/Nov/1000") + combined(1, day="01/Nov/1999")
+            + combined(1, day="01/Nov/2026") + combined(1, day="01/Nov/2999")
+        )  # fmt: skip
+        output = run(log, no_dns=True)
+    assert "4 lines, 2 page views, 0 not pages, 2 malformed" in output
+    assert "line 1: time 1000-11-01 is before 1990 or in the future" in output
+    assert "line 4: time 2999-11-01 is before 1990 or in the future" in output
+    assert sorted(str(d) for d in counted) == ["1999-11-01", "2026-11-01"]
+
+
+def test_a_truncated_gzip_keeps_what_was_read_and_fails(tmp_path, dns_server):
+    with use_profile("japoon"):
+        whole = gzip.compress(combined(3000).encode())
+        cut = tmp_path / "cut.log.gz"
+        cut.write_bytes(whole[: len(whole) * 2 // 3])
+        with pytest.raises(CommandError, match=r"cut.log.gz: the file is broken after line \d+"):
+            run(cut, no_dns=True, batch=500)
+        kept = len(views())
+        assert 500 <= kept < 3000
+        corrupt = tmp_path / "corrupt.log.gz"
+        corrupt.write_bytes(whole[:20] + b"\x00" * 200 + whole[220:])
+        with pytest.raises(CommandError, match=r"corrupt\.log\.gz: the file is broken"):
+            run(corrupt, no_dns=True)
+        assert len(views()) == kept

@@ -6,6 +6,10 @@ and "common" (the same without the last two). A line that fits neither is
 counted and reported (the first 20, with line numbers) and the import goes on.
 Files may be plain, gzip-compressed, or standard input.
 
+A line dated before 1990 or in the future is malformed. A compressed file that
+is corrupt or cut short is reported as broken: what was read before the fault is
+kept (committed), and the command exits non-zero.
+
 An import is counted once: the file is known by a hash of its first 64 KiB, and
 its progress (lines done) is committed with each batch of page views, so a
 second import of the same file adds nothing and a killed one resumes after its
@@ -20,6 +24,7 @@ import os
 import re
 import stat
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -36,6 +41,9 @@ from hippocratic.tracking.services import page_views_write, recording_rules, rol
 FINGERPRINT_BYTES = 64 * 1024
 MAX_REPORTED = 20
 BATCH = 5000
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)  # before the Web, a log line is wrong
+# A batch spanning more days than this has its days taken line by line, not as a range.
+SPAN_DAYS = 31
 
 # The usual line first (no escaped quotes inside fields); LINE when it fails.
 SIMPLE_LINE = re.compile(
@@ -73,6 +81,7 @@ class ImportReport:
     already_done: bool = False
     size: int | None = None  # bytes in the file, where known
     position: int = 0  # bytes of it read so far
+    broken: str = ""  # why reading stopped early (a corrupt or truncated .gz), if it did
 
 
 _offsets: dict[str, dt.timezone] = {}
@@ -153,9 +162,20 @@ def fingerprint(stream: BinaryIO) -> str:
     return hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()
 
 
+# What a corrupt or truncated gzip file raises as it is read.
+UNREADABLE = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class Broken(Exception):
+    """The file cannot be read further: a corrupt or truncated compressed file."""
+
+
 def _lines(stream: BinaryIO) -> Iterator[str]:
-    for raw in stream:
-        yield raw.decode("utf-8", "replace")
+    try:
+        for raw in stream:
+            yield raw.decode("utf-8", "replace")
+    except UNREADABLE as error:
+        raise Broken(str(error) or type(error).__name__) from error
 
 
 def import_log(
@@ -170,6 +190,9 @@ def import_log(
     report = ImportReport(path, size=_size(raw))
     try:
         return _import(stream, raw, report, recording_rules(), resolve_addresses, batch, progress)
+    except UNREADABLE as error:  # before the first line: its first 64 KiB are broken
+        report.broken = str(error) or type(error).__name__
+        return report
     finally:
         if path != "-":
             stream.close()
@@ -192,10 +215,12 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
                 lines_done=number, updated_at=timezone.now(),
                 views=record.views + report.views, malformed=record.malformed + report.malformed,
             )  # fmt: skip
-        if pending:  # every day the batch spans (cheaper than a date per line)
+        if pending:  # every day the batch spans (cheaper than a date per line) …
             times = [e.time for e in pending]
             day, last = timezone.localdate(min(times)), timezone.localdate(max(times))
-            while day <= last:
+            if (last - day).days > SPAN_DAYS:  # … unless its lines are far apart
+                days.update(timezone.localdate(t) for t in times)
+            while day <= last and (last - day).days <= SPAN_DAYS:
                 days.add(day)
                 day += dt.timedelta(days=1)
         pending.clear()
@@ -203,13 +228,25 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
         if progress:
             progress(report)
 
-    for number, line in enumerate(_lines(stream), 1):
+    latest = timezone.now() + dt.timedelta(days=1)
+    lines = _lines(stream)
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            break
+        except Broken as error:
+            report.broken = str(error)
+            break
+        number += 1
         if number <= record.lines_done:
             report.skipped += 1
             continue
         report.lines += 1
         try:
             req = parse_line(line)
+            if not EARLIEST <= req.time <= latest:
+                raise Malformed(f"time {req.time:%Y-%m-%d} is before 1990 or in the future")
         except Malformed as error:
             report.malformed += 1
             if len(report.first_malformed) < MAX_REPORTED:

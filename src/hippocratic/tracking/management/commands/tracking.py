@@ -51,6 +51,11 @@ class Command(BaseCommand):
         if bar:
             bar.done()
         self._summary(report, time.monotonic() - started)
+        if report.broken:
+            raise CommandError(
+                f"{name}: the file is broken after line {report.skipped + report.lines} "
+                f"({report.broken}); what was read before is kept"
+            )
 
     def _summary(self, report: ImportReport, seconds: float):
         if report.already_done:

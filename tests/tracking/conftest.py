@@ -14,8 +14,8 @@ from hippocratic.tracking.services import page_view_buffer
 
 # Addresses in the documentation ranges (RFC 5737), with the PTR names our server gives.
 PTR_NAMES = {
-    "192.0.2.10": "dsl-192-0-2-10.pool.example-isp.co.uk.",
-    "198.51.100.7": "host7.cable.example.net.",
+    "81.2.69.10": "dsl-192-0-2-10.pool.example-isp.co.uk.",
+    "81.2.70.7": "host7.cable.example.net.",
 }
 
 
@@ -70,7 +70,7 @@ def flush() -> int:
 
 
 PAGE_HEADERS = {
-    "REMOTE_ADDR": "192.0.2.10",
+    "REMOTE_ADDR": "81.2.69.10",
     "HTTP_USER_AGENT": ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
     "HTTP_REFERER": "https://news.example.org/story/42?who=ada@example.com",
 }

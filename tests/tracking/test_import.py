@@ -19,7 +19,7 @@ SYSTEM = Actor.system("tests")
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def combined(n, host="192.0.2.10", path="/docs/{i}?token=s3cret", day="01/Nov/2026"):
+def combined(n, host="81.2.69.10", path="/docs/{i}?token=s3cret", day="01/Nov/2026"):
     return "".join(
         f'{host} - - [{day}:10:{i // 60 % 60:02d}:{i % 60:02d} +0100] "GET {path.format(i=i)} '
         f'HTTP/1.1" 200 512 "https://search.example.org/q?who=me" "{FIREFOX}"\n'
@@ -42,8 +42,8 @@ def test_combined_log_goes_through_the_live_rules(tmp_path, dns_server):
         log = tmp_path / "access.log"
         log.write_text(
             combined(3)
-            + '192.0.2.10 - - [01/Nov/2026:11:00:00 +0100] "GET /logo.png HTTP/1.1" 200 9 "-" "-"\n'
-            + '192.0.2.10 - - [01/Nov/2026:11:00:01 +0100] "GET /gone HTTP/1.1" 404 9 "-" "-"\n'
+            + '81.2.69.10 - - [01/Nov/2026:11:00:00 +0100] "GET /logo.png HTTP/1.1" 200 9 "-" "-"\n'
+            + '81.2.69.10 - - [01/Nov/2026:11:00:01 +0100] "GET /gone HTTP/1.1" 404 9 "-" "-"\n'
         )
         output = run(log)
         assert "5 lines, 3 page views, 2 not pages, 0 malformed" in output
@@ -51,7 +51,7 @@ def test_combined_log_goes_through_the_live_rules(tmp_path, dns_server):
         assert first.path == "/docs/0" and first.isp_domain == "example-isp.co.uk"
         assert (first.browser_family, first.referrer_domain) == ("Firefox", "example.org")
         assert first.time.isoformat() == "2026-11-01T09:00:00+00:00"
-        for never in ("s3cret", "192.0.2.10", "search.example.org", "who=me"):
+        for never in ("s3cret", "81.2.69.10", "search.example.org", "who=me"):
             assert tables_holding(never) == [], never
         assert DailyStat.objects.get(dimension="total", day="2026-11-01").views == 3
 
@@ -79,9 +79,7 @@ def test_host_names_are_cut_without_dns(tmp_path, dns_server):
 
 def test_common_format_gzip_and_stdin(tmp_path, dns_server, monkeypatch):
     with use_profile("isp"):
-        common = (
-            '198.51.100.7 - frank [02/Nov/2026:13:55:36 -0700] "GET /a.html HTTP/1.0" 200 2326\n'
-        )
+        common = '81.2.70.7 - frank [02/Nov/2026:13:55:36 -0700] "GET /a.html HTTP/1.0" 200 2326\n'
         gz = tmp_path / "access.log.gz"
         gz.write_bytes(gzip.compress(common.encode()))
         run(gz)

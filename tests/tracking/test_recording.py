@@ -83,7 +83,7 @@ def test_diagnostic_addresses_only_for_diagnostics(client, dns_server):
         operations = purpose_of("ip_address")
         assert operations == "essential.service.operations"
         rows = DiagnosticAddress.objects.for_purpose(ANALYST, operations)
-        assert [r.ip_address for r in rows] == ["192.0.2.10"]
+        assert [r.ip_address for r in rows] == ["81.2.69.10"]
         analyst = Actor("staff.analytics", "user:9:ann")
         with pytest.raises(AccessDenied):
             list(DiagnosticAddress.objects.for_purpose(analyst, purpose_of("path")))
@@ -140,7 +140,7 @@ def _request(**overrides) -> PageRequest:
 
     values = {
         "time": dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC), "method": "GET", "path": "/",
-        "status": 200, "content_type": "text/html; charset=utf-8", "address": "192.0.2.1",
+        "status": 200, "content_type": "text/html; charset=utf-8", "address": "81.2.69.1",
         "user_agent": "", "referrer": "", "host": "testserver",
     }  # fmt: skip
     return PageRequest(**{**values, **overrides})

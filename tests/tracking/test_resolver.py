@@ -13,30 +13,30 @@ from hippocratic.tracking.resolver import IspResolver, ResolverSettings
 @pytest.mark.promise("VIS-2")
 def test_ptr_name_is_cut_to_the_registrable_domain(dns_server):
     isp = IspResolver()
-    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
-    assert isp.resolve("198.51.100.7") == "example.net"
+    assert isp.resolve("81.2.69.10") == "example-isp.co.uk"
+    assert isp.resolve("81.2.70.7") == "example.net"
     assert len(dns_server.queries) == 2
 
 
 def test_answers_are_cached_and_failures_cached_negatively(dns_server):
     isp = IspResolver()
-    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
-    assert isp.resolve("203.0.113.99") is None  # NXDOMAIN
+    assert isp.resolve("81.2.69.10") == "example-isp.co.uk"
+    assert isp.resolve("81.2.71.99") is None  # NXDOMAIN
     asked = len(dns_server.queries)
-    assert isp.resolve("192.0.2.10") == "example-isp.co.uk"
-    assert isp.resolve("203.0.113.99") is None
+    assert isp.resolve("81.2.69.10") == "example-isp.co.uk"
+    assert isp.resolve("81.2.71.99") is None
     assert len(dns_server.queries) == asked
 
 
 @pytest.mark.promise("VIS-4")
 def test_the_cache_never_holds_the_address_in_clear(dns_server):
     isp = IspResolver()
-    isp.resolve("192.0.2.10")
-    isp.resolve("203.0.113.99")
+    isp.resolve("81.2.69.10")
+    isp.resolve("81.2.71.99")
     keys = list(cache._cache.keys())  # LocMemCache
-    assert keys and not any("192.0.2" in k or "203.0.113" in k for k in keys)
+    assert keys and not any("81.2.69" in k or "81.2.71" in k for k in keys)
     values = [str(v) for v in cache._cache.values()]
-    assert not any("192.0.2" in v for v in values)
+    assert not any("81.2.69" in v for v in values)
 
 
 def test_a_silent_server_times_out_to_no_domain():
@@ -45,7 +45,7 @@ def test_a_silent_server_times_out_to_no_domain():
     host, port = silent.getsockname()
     try:
         conf = ResolverSettings(nameserver=host, port=port, timeout=0.2)
-        assert IspResolver(conf).resolve("192.0.2.10") is None
+        assert IspResolver(conf).resolve("81.2.69.10") is None
     finally:
         silent.close()
 
@@ -64,7 +64,7 @@ def test_resolver_address_comes_from_settings():
         ("a.b.blogspot.com", "b.blogspot.com"),  # a private suffix
         ("co.uk", None),
         ("localhost", None),
-        ("192.0.2.10", None),
+        ("81.2.69.10", None),
         ("2001:db8::1", None),
     ],
 )
@@ -79,3 +79,14 @@ def test_referrer_keeps_only_another_sites_domain():
     assert referrer_domain("https://shop.ducallier.com/cart", own) is None
     assert referrer_domain("not a url", own) is None
     assert referrer_domain("https://[::1/", own) is None
+
+
+@pytest.mark.promise("VIS-4")
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "192.168.1.20", "172.16.0.9", "192.0.2.10", "::1",
+                "fd00::1", "169.254.1.1", "not an address"],
+)  # fmt: skip
+def test_a_non_global_address_is_never_looked_up(dns_server, address):
+    """No ISP owns it, and the query would tell the resolver about the provider's network."""
+    assert IspResolver().resolve(address) is None
+    assert dns_server.queries == []

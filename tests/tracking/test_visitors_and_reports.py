@@ -23,7 +23,7 @@ SYSTEM = Actor.system("tests")
 FIREFOX = PAGE_HEADERS["HTTP_USER_AGENT"]
 
 
-def visit(client, address="192.0.2.10", agent=FIREFOX, path="/", **extra):
+def visit(client, address="81.2.69.10", agent=FIREFOX, path="/", **extra):
     client.get(path, REMOTE_ADDR=address, HTTP_USER_AGENT=agent, **extra)
 
 
@@ -37,7 +37,7 @@ def test_unique_visitors_are_counted_without_cookies(client, dns_server):
     with use_profile("japoon"):
         visit(client)
         visit(client, path="/privacy/")  # the same visitor again
-        visit(client, address="198.51.100.7")  # another
+        visit(client, address="81.2.70.7")  # another
         flush()
         services.rollup_day(timezone.localdate())
         assert (total().views, total().visitors) == (3, 2)
@@ -48,19 +48,19 @@ def test_unique_visitors_are_counted_without_cookies(client, dns_server):
 @pytest.mark.promise("VIS-6")
 def test_digests_differ_from_day_to_day():
     today = dt.date(2026, 11, 20)
-    one = visitors.digest(day=today, address="192.0.2.1", user_agent="UA", site="s")
-    again = visitors.digest(day=today, address="192.0.2.1", user_agent="UA", site="s")
+    one = visitors.digest(day=today, address="81.2.69.1", user_agent="UA", site="s")
+    again = visitors.digest(day=today, address="81.2.69.1", user_agent="UA", site="s")
     tomorrow = visitors.digest(
-        day=today + dt.timedelta(days=1), address="192.0.2.1", user_agent="UA", site="s"
+        day=today + dt.timedelta(days=1), address="81.2.69.1", user_agent="UA", site="s"
     )
-    assert one == again and one != tomorrow and "192.0.2.1" not in one
+    assert one == again and one != tomorrow and "81.2.69.1" not in one
 
 
 @pytest.mark.promise("VIS-6")
 def test_salts_and_digests_are_gone_after_48_hours(client, dns_server):
     with use_profile("japoon"):
         visit(client)
-        visit(client, address="198.51.100.7")
+        visit(client, address="81.2.70.7")
         flush()
         day = timezone.localdate()
         services.rollup_day(day)
@@ -99,7 +99,7 @@ def test_raw_views_are_purged_after_the_policy_period_and_rollups_stay(
         }  # fmt: skip
         assert not PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
         assert total().views == 1
-        assert tables_holding("192.0.2.10") == []
+        assert tables_holding("81.2.69.10") == []
 
 
 @pytest.mark.promise("VIS-11")
@@ -110,7 +110,7 @@ def test_diagnostic_addresses_have_their_own_short_retention(client, dns_server,
         later = timezone.now() + dt.timedelta(days=8)
         monkeypatch.setattr(retention, "_now", lambda: later)
         retention.purge(for_real=True)
-        assert tables_holding("192.0.2.10") == []
+        assert tables_holding("81.2.69.10") == []
         assert PageView.objects.for_purpose(SYSTEM, purpose_of("path")).count() == 1
 
 
@@ -139,7 +139,7 @@ def test_dashboard_is_for_analytics_staff_only(client, dns_server):
 def test_dashboard_shows_series_and_tops_and_exports(client, dns_server):
     with use_profile("japoon"):
         visit(client)
-        visit(client, address="198.51.100.7", path="/privacy/")
+        visit(client, address="81.2.70.7", path="/privacy/")
         flush()
         services.rollup_day(timezone.localdate())
         client.force_login(staff("staff.analytics"))
@@ -171,7 +171,7 @@ def test_dashboard_hides_what_the_policy_does_not_collect(client, dns_server):
 
 def _many_visitors(client, n, path):
     for i in range(n):
-        visit(client, address=f"203.0.113.{i + 1}", path=path)
+        visit(client, address=f"81.2.71.{i + 1}", path=path)
 
 
 @pytest.mark.promise("VIS-7")

@@ -10,6 +10,7 @@ short timeout.
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 
 import dns.exception
@@ -53,6 +54,13 @@ class ResolverSettings:
         )
 
 
+def _is_global(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
 class IspResolver:
     def __init__(self, conf: ResolverSettings | None = None):
         self.conf = conf or ResolverSettings.from_settings()
@@ -77,7 +85,11 @@ class IspResolver:
         return None if value == _NEGATIVE else value
 
     def resolve(self, address: str) -> str | None:
-        """The ISP domain of `address`, from the cache or the DNS; None if it has none."""
+        """The ISP domain of `address`, from the cache or the DNS; None if it has none.
+        A loopback, private or reserved address is never looked up: no ISP owns it, and
+        asking would tell the resolver who is on the provider's own network."""
+        if not _is_global(address):
+            return None
         found = self.cached(address)
         if found is not MISS:
             return found

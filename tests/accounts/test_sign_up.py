@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from scan import tables_holding
 from tests_paths import use_profile
 
 from accounts.conftest import ADA, GRACE, PASSWORD, SYSTEM, customer_id, sign_up
@@ -144,3 +145,16 @@ def test_prospects_are_kept_apart_from_customers():
         assert list(Prospect.objects.for_purpose(same_id, "essential.service").values("id")) == []
     with use_profile("isp"):  # a policy with no prospects has no inquiry form
         assert Client().get("/account/inquiry/").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["address", "name", "company", "fax"])
+def test_every_field_is_bounded_with_a_clear_error_and_nothing_saved(field):
+    """A 1,000,000-character value is refused with a form error, not stored."""
+    with use_profile("ducallier"):
+        client = Client()
+        response = sign_up(client, "mallory", {**ADA, field: "x" * 1_000_000})
+        assert response.status_code == 200
+        (error,) = response.context["form"].errors[field]
+        assert error.startswith("Ensure this value has at most ") and "(it has 1000000)" in error
+    assert not User.objects.filter(username="mallory").exists()
+    assert tables_holding("x" * 1000) == []

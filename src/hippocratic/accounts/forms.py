@@ -62,6 +62,8 @@ def contact_fields(model, points: set[str], only=None) -> dict[str, forms.Field]
     fields = {}
     for name, item in asked_at(model, points, only):
         field = model._meta.get_field(name).formfield(required=item.required, label=item.label)
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            raise TypeError(f"{model.__name__}.{name} needs a max_length: every input is bounded")
         if not item.required:
             field.help_text = "Optional: you may leave it empty."
         fields[name] = field

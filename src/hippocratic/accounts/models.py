@@ -51,7 +51,7 @@ class Customer(PersonalDataModel):
     name = personal(models.CharField(max_length=200), "user.name")
     email = personal(models.EmailField(blank=True), "user.contact.email")
     phone = personal(models.CharField(max_length=40, blank=True), "user.contact.phone_number")
-    address = personal(models.TextField(blank=True), "user.contact.address")
+    address = personal(models.TextField(blank=True, max_length=500), "user.contact.address")
     company = personal(models.CharField(max_length=200, blank=True), "user.contact.organization")
     domain_name = personal(models.CharField(max_length=253, blank=True), "user.contact.url")
     title = personal(models.CharField(max_length=100, blank=True), "user.job_title")

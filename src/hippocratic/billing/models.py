@@ -39,7 +39,7 @@ class PaymentMethod(RetainedRecord):
     last4 = personal(models.CharField(max_length=4), CARD)
     # Asked with the card where the policy collects billing details at checkout.
     billing_name = personal(models.CharField(max_length=200, blank=True), BILLING)
-    billing_address = personal(models.TextField(blank=True), BILLING)
+    billing_address = personal(models.TextField(blank=True, max_length=500), BILLING)
 
     technical_fields = ("id", "customer", "created_at", "retained_since", "processor")
 
@@ -63,7 +63,7 @@ class Invoice(RetainedRecord):
     amount_cents = personal(models.PositiveIntegerField(), BILLING)
     currency = personal(models.CharField(max_length=3), BILLING)
     billing_name = personal(models.CharField(max_length=200, blank=True), BILLING)
-    billing_address = personal(models.TextField(blank=True), BILLING)
+    billing_address = personal(models.TextField(blank=True, max_length=500), BILLING)
     processor_charge = personal(models.CharField(max_length=200), CARD)
 
     class Meta(RetainedRecord.Meta):

@@ -19,9 +19,14 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(policy_main(argv[2:], enforced=enforced()))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hippocratic.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as error:  # a setting to fix: one clear line, no traceback
+        print(f"hippocratic: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

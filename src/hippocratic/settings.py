@@ -26,8 +26,12 @@ HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
 VAR_DIR = HOME / "var"
 DEBUG = os.environ.get("HIPPOCRATIC_DEBUG", "").lower() in ("1", "true", "yes", "on")
 
+# A relative HIPPOCRATIC_POLICY is relative to the working directory, as a path
+# given on a command line is; unset, the demo profile under HIPPOCRATIC_HOME.
 HIPPOCRATIC_POLICY = str(
-    (HOME / os.environ.get("HIPPOCRATIC_POLICY", "policies/ducallier.yaml")).resolve()
+    Path(os.environ["HIPPOCRATIC_POLICY"]).resolve()
+    if os.environ.get("HIPPOCRATIC_POLICY")
+    else HOME / "policies" / "ducallier.yaml"
 )
 
 
@@ -245,11 +249,14 @@ HIPPOCRATIC_TRACKING = {
 
 # Payments (billing app): the sandbox processor runs locally; Stripe needs its secret
 # key in the environment (never in the repository).
-HIPPOCRATIC_PAYMENTS = (
-    {"processor": "stripe", "api_key": os.environ["STRIPE_API_KEY"]}
-    if os.environ.get("HIPPOCRATIC_PAYMENTS") == "stripe"
-    else {"processor": "sandbox"}
-)
+HIPPOCRATIC_PAYMENTS = {"processor": "sandbox"}
+if os.environ.get("HIPPOCRATIC_PAYMENTS") == "stripe":
+    if not os.environ.get("STRIPE_API_KEY"):
+        raise ImproperlyConfigured(
+            "HIPPOCRATIC_PAYMENTS=stripe needs STRIPE_API_KEY (Stripe's secret key) in the "
+            "environment."
+        )
+    HIPPOCRATIC_PAYMENTS = {"processor": "stripe", "api_key": os.environ["STRIPE_API_KEY"]}
 
 LOGGING = {
     "version": 1,

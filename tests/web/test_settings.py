@@ -88,3 +88,45 @@ def test_the_check_is_a_warning_in_the_demo_and_an_error_in_production(settings)
     settings.HIPPOCRATIC_STRICT_PROMISES = True
     (error,) = promises_are_enforced(None)
     assert error.id == "hippocratic.E002" and error.is_serious()
+
+
+def _cli(tmp_path, *args, cwd=None, **env):
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "HIPPOCRATIC_DEBUG", "HIPPOCRATIC_POLICY",
+                         "DJANGO_SETTINGS_MODULE")}  # fmt: skip
+    base.update(HIPPOCRATIC_HOME=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "hippocratic", *args], capture_output=True, text=True,
+        env=base, timeout=60, cwd=cwd or tmp_path,
+    )  # fmt: skip
+
+
+def test_a_configuration_error_is_one_clear_line(tmp_path):
+    missing_secret = _cli(tmp_path, "check")
+    assert missing_secret.returncode == 2
+    assert missing_secret.stderr.startswith("hippocratic: SECRET_KEY and ALLOWED_HOSTS must be set")
+    assert missing_secret.stderr.count("\n") == 1 and "Traceback" not in missing_secret.stderr
+    no_stripe_key = _cli(tmp_path, "check", HIPPOCRATIC_DEBUG="1", HIPPOCRATIC_PAYMENTS="stripe")
+    assert no_stripe_key.returncode == 2
+    assert no_stripe_key.stderr == (
+        "hippocratic: HIPPOCRATIC_PAYMENTS=stripe needs STRIPE_API_KEY (Stripe's secret key) "
+        "in the environment.\n"
+    )
+
+
+def test_a_relative_policy_path_is_relative_to_the_working_directory(tmp_path):
+    """HIPPOCRATIC_HOME moves var/, not where a relative policy path is looked up."""
+    work = tmp_path / "work"
+    (work / "p").mkdir(parents=True)
+    (work / "p" / "mine.yaml").write_text((POLICIES / "japoon.yaml").read_text())
+    home = tmp_path / "home"
+    home.mkdir()
+    probe = "from django.conf import settings; print(settings.HIPPOCRATIC_POLICY)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=work,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "hippocratic.settings",
+             "HIPPOCRATIC_DEBUG": "1", "HIPPOCRATIC_HOME": str(home),
+             "HIPPOCRATIC_POLICY": "p/mine.yaml"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(work / "p" / "mine.yaml")

@@ -44,6 +44,18 @@ HIPPOCRATIC_STRICT_PROMISES = os.environ.get(
 # The Ed25519 key that signs audit checkpoints; keep it outside the database
 # (development generates one under var/ on first use).
 HIPPOCRATIC_AUDIT_KEY = os.environ.get("HIPPOCRATIC_AUDIT_KEY", str(VAR_DIR / "audit-ed25519.pem"))
+# The public half, for a machine that verifies but does not sign (base64 of the raw
+# 32 bytes; `hippocratic audit keygen` prints it). Checkpoints are checked against
+# this key, or the key file's, never against a key written inside a checkpoint.
+HIPPOCRATIC_AUDIT_PUBLIC_KEY = os.environ.get("HIPPOCRATIC_AUDIT_PUBLIC_KEY", "")
+# Signed checkpoints are written here too, outside the database; `audit verify` checks
+# the newest and fails when it is older than the age below (hours).
+HIPPOCRATIC_AUDIT_CHECKPOINTS = os.environ.get(
+    "HIPPOCRATIC_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit-checkpoints")
+)
+HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS = float(
+    os.environ.get("HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS", "25")
+)
 
 
 def _dev_secret_key() -> str:

@@ -1,7 +1,9 @@
 """The audit log shows any tampering: each kind of edit is caught at the right entry."""
 
+import datetime as dt
 import json
 import re
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -93,10 +95,10 @@ def test_reordered_entries_are_named():
 
 def test_verify_command_fails_on_tampering():
     _fill()
-    call_command("audit", "verify")
+    call_command("audit", "verify", "--chain-only")
     _sql("UPDATE enforcement_auditentry SET allowed = NOT allowed WHERE seq = 4")
     with pytest.raises(CommandError, match="broken at entry #4"):
-        call_command("audit", "verify")
+        call_command("audit", "verify", "--chain-only")
 
 
 def test_signed_checkpoint_detects_a_rewritten_chain(tmp_path):
@@ -105,33 +107,116 @@ def test_signed_checkpoint_detects_a_rewritten_chain(tmp_path):
     key = tmp_path / "audit.pem"
     with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key)):
         audit.generate_key(key)
-        signed = audit.checkpoint()
-    kept = {"seq": signed.seq, "hash": signed.hash, "signature": signed.signature,
-            "public_key": signed.public_key}  # fmt: skip
-    assert audit.verify_checkpoint(kept).ok
-    # Rebuild the chain from scratch with different content: internally consistent.
-    _sql("DELETE FROM enforcement_auditentry")
-    _sql("UPDATE enforcement_audithead SET seq = 0, hash = %s", "0" * 64)
-    _fill(3, actor="rewritten")
-    assert audit.verify().ok
-    verdict = audit.verify_checkpoint(kept)
-    assert (verdict.ok, verdict.seq) == (False, 3)
-    forged = kept | {"hash": "f" * 64}
-    assert "signature" in audit.verify_checkpoint(forged).problem
+        kept = audit.checkpoint_data(audit.checkpoint())
+        assert audit.verify_checkpoint(kept).ok
+        # Rebuild the chain from scratch with different content: internally consistent.
+        _sql("DELETE FROM enforcement_auditentry")
+        _sql("UPDATE enforcement_audithead SET seq = 0, hash = %s", "0" * 64)
+        _fill(3, actor="rewritten")
+        assert audit.verify().ok
+        verdict = audit.verify_checkpoint(kept)
+        assert (verdict.ok, verdict.seq) == (False, 3)
+        forged = kept | {"hash": "f" * 64}
+        assert "signature does not verify" in audit.verify_checkpoint(forged).problem
+
+
+def test_a_checkpoint_signed_with_another_key_is_refused(tmp_path):
+    """A forger signs the rewritten head with their own key and writes that key into the
+    checkpoint: verification uses the operator's key, never the one inside."""
+    _fill(3)
+    ours, theirs = tmp_path / "ours.pem", tmp_path / "theirs.pem"
+    audit.generate_key(ours)
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(theirs)):
+        audit.generate_key(theirs)
+        forged = audit.checkpoint_data(audit.checkpoint())
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(ours)):
+        verdict = audit.verify_checkpoint(forged)
+        public, _ = audit.operator_key()
+    assert verdict.ok is False
+    assert f"does not verify with the key file {ours} (key {audit.key_id(public)})" in (
+        verdict.problem
+    )
 
 
 def test_checkpoint_command_prints_a_signed_head(tmp_path, capsys):
     _fill(2)
     key = tmp_path / "k.pem"
-    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key), DEBUG=False):
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key), DEBUG=False,
+                           HIPPOCRATIC_AUDIT_CHECKPOINTS=str(tmp_path / "kept")):  # fmt: skip
         with pytest.raises(CommandError, match="no audit signing key"):
             call_command("audit", "checkpoint")
         call_command("audit", "keygen")
         out = tmp_path / "head.json"
         call_command("audit", "checkpoint", "-o", str(out))
-    data = json.loads(out.read_text())
-    assert data["seq"] == 2
-    call_command("audit", "verify", "--checkpoint", str(out))
+        data = json.loads(out.read_text())
+        assert data["seq"] == 2
+        call_command("audit", "verify", "--checkpoint", str(out))
+    assert "HIPPOCRATIC_AUDIT_PUBLIC_KEY=" in capsys.readouterr().out
+
+
+@pytest.fixture
+def kept(tmp_path):
+    """The default set-up: a signing key, and checkpoints kept in a folder of their own."""
+    key = tmp_path / "audit.pem"
+    audit.generate_key(key)
+    folder = str(tmp_path / "checkpoints")
+    with override_settings(HIPPOCRATIC_AUDIT_KEY=str(key), HIPPOCRATIC_AUDIT_CHECKPOINTS=folder):
+        yield
+
+
+def _rehash_from(seq: int) -> None:
+    """Recompute every hash from `seq` on, as an attacker who edited entry `seq` would."""
+    prev = AuditEntry.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
+    for entry in AuditEntry.objects.filter(seq__gte=seq).order_by("seq"):
+        values = {name: getattr(entry, name) for name in audit.HASHED_FIELDS}
+        digest = audit.chain_hash(prev, values)
+        _sql("UPDATE enforcement_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s",
+             prev, digest, entry.seq)  # fmt: skip
+        prev = digest
+    _sql("UPDATE enforcement_audithead SET hash = %s", prev)
+
+
+def _tail_cut():
+    _sql("DELETE FROM enforcement_auditentry WHERE seq > 3")
+    head = AuditEntry.objects.get(seq=3)
+    _sql("UPDATE enforcement_audithead SET seq = 3, hash = %s", head.hash)
+
+
+def _emptied():
+    _sql("DELETE FROM enforcement_auditentry")
+    _sql("DELETE FROM enforcement_audithead")
+
+
+def _edited_and_rehashed():
+    _sql("UPDATE enforcement_auditentry SET purpose = 'marketing' WHERE seq = 2")
+    _rehash_from(2)
+
+
+@pytest.mark.parametrize("tamper", [_tail_cut, _emptied, _edited_and_rehashed])
+def test_verify_by_default_detects_every_kind_of_rewrite(kept, tamper):
+    _fill(5)
+    call_command("audit", "checkpoint")
+    _fill(2, actor="later")
+    call_command("audit", "verify")  # intact, and proven by the kept checkpoint
+    tamper()
+    assert audit.verify().ok is True  # the chain alone cannot tell …
+    with pytest.raises(CommandError):  # … the kept checkpoint can
+        call_command("audit", "verify")
+
+
+def test_verify_fails_without_a_recent_checkpoint(kept):
+    _fill(2)
+    with pytest.raises(CommandError, match="no checkpoint outside the database"):
+        call_command("audit", "verify")
+    call_command("audit", "checkpoint")
+    call_command("audit", "verify")
+    later = audit._now() + dt.timedelta(hours=26)
+    with (
+        mock.patch.object(audit, "_now", return_value=later),
+        pytest.raises(CommandError, match="no checkpoint newer than 1 day, 1:00:00"),
+    ):
+        call_command("audit", "verify")
+    call_command("audit", "verify", "--chain-only")
 
 
 def test_each_entry_records_the_policy_version_inside_its_hash(settings):

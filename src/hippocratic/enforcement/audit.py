@@ -11,6 +11,7 @@ appends each see the true predecessor.
 """
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -139,6 +140,8 @@ class Verdict:
     def __str__(self) -> str:
         if self.ok:
             return f"audit chain intact: {self.entries} entries"
+        if self.seq is None:
+            return f"audit chain not proven: {self.problem}"
         return f"audit chain broken at entry #{self.seq}: {self.problem}"
 
 
@@ -218,13 +221,41 @@ def checkpoint() -> AuditCheckpoint:
         )
 
 
+def operator_key() -> tuple[Ed25519PublicKey, str]:
+    """The key checkpoints are checked against, and where it came from: the configured
+    public key, else the signing key file's. Never the key a checkpoint carries (a
+    forger signs with their own key and writes that one in)."""
+    if settings.HIPPOCRATIC_AUDIT_PUBLIC_KEY:
+        raw = base64.b64decode(settings.HIPPOCRATIC_AUDIT_PUBLIC_KEY)
+        return Ed25519PublicKey.from_public_bytes(raw), "HIPPOCRATIC_AUDIT_PUBLIC_KEY"
+    path = Path(settings.HIPPOCRATIC_AUDIT_KEY)
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if isinstance(key, Ed25519PrivateKey):
+            return key.public_key(), f"the key file {path}"
+    raise LookupError(
+        "no audit key to check checkpoints against: set HIPPOCRATIC_AUDIT_PUBLIC_KEY or "
+        "HIPPOCRATIC_AUDIT_KEY"
+    )
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    """A short name for a public key: the start of its SHA-256."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def verify_checkpoint(data: dict) -> Verdict:
-    """Check a checkpoint kept outside: its signature, and that the chain still holds it."""
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["public_key"]))
+    """Check a checkpoint kept outside against the operator's key, and that the chain
+    still holds the entry it signed. Raises LookupError where no key is configured."""
+    public, source = operator_key()
     try:
         public.verify(base64.b64decode(data["signature"]), _statement(data["seq"], data["hash"]))
-    except InvalidSignature:
-        return Verdict(False, 0, data["seq"], "the checkpoint's signature is not valid")
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return Verdict(
+            False, 0, data.get("seq"),
+            f"the checkpoint's signature does not verify with {source} (key {key_id(public)})",
+        )  # fmt: skip
     verdict = verify()
     if not verdict.ok:
         return verdict
@@ -236,3 +267,70 @@ def verify_checkpoint(data: dict) -> Verdict:
     if entry.hash != data["hash"]:
         return Verdict(False, verdict.entries, data["seq"], "differs from the checkpoint")
     return verdict
+
+
+# --- checkpoints kept outside the database --------------------------------------------
+
+
+def checkpoint_data(signed: AuditCheckpoint) -> dict:
+    return {
+        "seq": signed.seq,
+        "hash": signed.hash,
+        "at": signed.at.isoformat(),
+        "signature": signed.signature,
+        "public_key": signed.public_key,
+    }
+
+
+def keep_checkpoint(signed: AuditCheckpoint) -> Path:
+    """Write a signed checkpoint to HIPPOCRATIC_AUDIT_CHECKPOINTS (outside the database)."""
+    folder = Path(settings.HIPPOCRATIC_AUDIT_CHECKPOINTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{signed.at:%Y%m%dT%H%M%S%f}-{signed.seq:012d}.json"
+    path.write_text(json.dumps(checkpoint_data(signed), indent=2) + "\n")
+    return path
+
+
+def newest_checkpoint() -> tuple[dict, Path] | None:
+    """The newest checkpoint kept outside the database (by its signed time)."""
+    folder = Path(settings.HIPPOCRATIC_AUDIT_CHECKPOINTS)
+    found = []
+    for path in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            data = json.loads(path.read_text())
+            found.append((dt.datetime.fromisoformat(data["at"]), data, path))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a checkpoint; verify says nothing of files it cannot read
+    if not found:
+        return None
+    _, data, path = max(found, key=lambda f: f[0])
+    return data, path
+
+
+def verify_against_newest_checkpoint() -> Verdict:
+    """The default verification: the chain, then the newest checkpoint kept outside it,
+    which must be recent. A chain alone cannot prove that its tail was not cut or
+    rewritten; a signed checkpoint kept elsewhere can."""
+    verdict = verify()
+    if not verdict.ok:
+        return verdict
+    newest = newest_checkpoint()
+    max_age = dt.timedelta(hours=settings.HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS)
+    if newest is None:
+        return Verdict(
+            False, verdict.entries, None,
+            f"no checkpoint outside the database (in {settings.HIPPOCRATIC_AUDIT_CHECKPOINTS}): "
+            "a chain cannot prove itself; write one with `hippocratic audit checkpoint`",
+        )  # fmt: skip
+    data, path = newest
+    checked = verify_checkpoint(data)
+    if not checked.ok:
+        return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
+    at = dt.datetime.fromisoformat(data["at"])
+    if _now() - at > max_age:
+        return Verdict(
+            False, verdict.entries, None,
+            f"no checkpoint newer than {max_age}: the newest, #{data['seq']}, is of "
+            f"{at:%Y-%m-%d %H:%M} UTC",
+        )  # fmt: skip
+    return Verdict(True, verdict.entries)

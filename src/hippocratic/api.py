@@ -1,15 +1,34 @@
 """The JSON API, with its OpenAPI schema at /api/openapi.json and docs at /api/docs."""
 
+from functools import wraps
+
+from django.conf import settings
+from django.utils.csp import CSP
 from ninja import NinjaAPI
 
 from hippocratic.accounts.api import catalogue
 from hippocratic.accounts.api import router as own_data
+
+
+def _docs_styles_inline(view):
+    """Swagger UI sets style attributes from its script: the docs page alone may have
+    inline styles. Its script and styles come from the project's static files."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response._csp_config = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
+        return response
+
+    return wrapped
+
 
 api = NinjaAPI(
     title="Hippocratic",
     version="1",
     description="A customer's own data, under the provider's privacy policy.",
     urls_namespace="api",
+    docs_decorator=_docs_styles_inline,
 )
 api.add_router("/", own_data)
 api.add_router("/services", catalogue)

@@ -5,8 +5,7 @@ with no role, and by a stranger. None of them reads or changes anything of Grace
 import json
 
 import pytest
-from accounts.conftest import GRACE, SYSTEM
-from billing.test_payments import card_form
+from accounts.conftest import GRACE
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client
@@ -35,21 +34,6 @@ def snapshot(customer: int) -> dict:
         cursor.execute("SELECT password, is_active FROM auth_user WHERE username = 'grace_hopper'")
         held["auth_user"] = cursor.fetchall()
     return held
-
-
-@pytest.fixture
-def grace(signed_up, hosting):
-    """A customer with a bit of everything, and the values that would betray a leak."""
-    client, me = signed_up("grace_hopper", GRACE)
-    client.post("/account/services/subscribe/", {"service": hosting.pk})
-    client.post("/account/billing/card/", card_form("5555555555554444"))
-    from hippocratic.billing import services as billing
-
-    billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
-    subscription = Subscription.objects.for_purpose(SYSTEM, "essential.service").get().pk
-    secrets_ = [GRACE["name"], GRACE["email"], GRACE["phone"], GRACE["address"], "4444",
-                "grace_hopper"]  # fmt: skip
-    return client, me, subscription, secrets_
 
 
 def intruders(signed_up):

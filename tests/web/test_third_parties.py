@@ -1,0 +1,54 @@
+"""No page loads anything from a third party (DIS-7, VIS-4): every page, as a stranger,
+a customer and staff, names no other origin in what it loads, and carries a
+Content-Security-Policy that allows none."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from tests_paths import use_profile
+
+from web.walk import paths
+
+pytestmark = pytest.mark.django_db
+
+# What a page loads or sends to: src=, href= of stylesheets and icons, and url() in CSS.
+LOADS = re.compile(r"""(?:src|href)=["']([^"']+)["']|url\(["']?([^)"']+)""")
+OTHER_ORIGIN = re.compile(r"^(?:https?:)?//(?!testserver[/:]|localhost[/:])", re.I)
+
+
+def _loaded(page: str) -> list[str]:
+    found = []
+    for tag in re.findall(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*>", page, re.I):
+        found += [a or b for a, b in LOADS.findall(tag)]
+    found += [b for _, b in LOADS.findall(" ".join(re.findall(r"<style.*?</style>", page, re.S)))]
+    return found
+
+
+@pytest.mark.promise("VIS-4")
+def test_no_page_loads_anything_from_a_third_party(grace):
+    with use_profile("ducallier"):
+        grace_client, me, subscription, _ = grace
+        root = Client()
+        root.force_login(User.objects.create_superuser("root"))
+        values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
+                  "app_label": "accounts"}  # fmt: skip
+        pages = 0
+        for client in (Client(), grace_client, root):
+            for path in [*paths(values), "/api/docs"]:
+                response = client.get(path)
+                policy = response.headers.get("Content-Security-Policy", "")
+                assert "default-src 'self'" in policy, path
+                assert "http" not in policy, path
+                if "text/html" not in response.headers.get("Content-Type", ""):
+                    continue
+                pages += 1
+                outside = [u for u in _loaded(response.content.decode()) if OTHER_ORIGIN.match(u)]
+                assert outside == [], (path, outside)
+        assert pages > 30
+
+
+def test_the_api_docs_come_from_our_own_static_files():
+    page = Client().get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page.lower()

@@ -48,13 +48,25 @@ class ChooseService(Schema):
     service: str  # a service's code
 
 
-@router.get("/me", response=dict[str, str | None], summary="Your contact details")
+class Problem(Schema):
+    """Why a call was refused: a sentence, or (422) the fields at fault."""
+
+    detail: str | list[dict]
+
+
+# Every answer a call may get besides success, so that the schema describes them all:
+# 400 a body that is not JSON, 401 not signed in, 403 no CSRF token, 404 not found or
+# not yours, 422 values the form refuses.
+ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
+
+
+@router.get("/me", response={200: dict[str, str | None], **ERRORS}, summary="Your contact details")
 def me(request):
     status = services.own_customer(request.auth).status
     return services.contact_details(request.auth) | {"status": status}
 
 
-@router.patch("/me", response=Changed, summary="Correct your contact details")
+@router.patch("/me", response={200: Changed, **ERRORS}, summary="Correct your contact details")
 def correct(request, changes: Body[dict[str, str]]):
     """Send only the fields to change; an optional field may be set to ""."""
     current = services.contact_details(request.auth)
@@ -67,14 +79,16 @@ def correct(request, changes: Body[dict[str, str]]):
     return {"changed": services.update_profile(request.auth, form.contact_data)}
 
 
-@router.get("/me/data", summary="Everything we hold about you")
+@router.get("/me/data", response={200: dict, **ERRORS}, summary="Everything we hold about you")
 def everything(request):
     held = own_data.everything(request.auth)
     services.log_event(request.auth, AccountEvent.Kind.EXPORTED, "API")
     return held
 
 
-@router.get("/me/subscriptions", response=list[SubscriptionOut], summary="Your services")
+@router.get(
+    "/me/subscriptions", response={200: list[SubscriptionOut], **ERRORS}, summary="Your services"
+)
 def subscriptions(request):
     return [
         {
@@ -86,7 +100,9 @@ def subscriptions(request):
     ]  # fmt: skip
 
 
-@router.post("/me/subscriptions", response={201: SubscriptionOut}, summary="Choose a service")
+@router.post(
+    "/me/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Choose a service"
+)
 def choose(request, body: ChooseService):
     service = Service.objects.filter(code=body.service, available=True).first()
     if service is None:
@@ -98,8 +114,8 @@ def choose(request, body: ChooseService):
     })  # fmt: skip
 
 
-@router.post("/me/subscriptions/{subscription_id}/discontinue", response=Changed,
-             summary="Discontinue a service")  # fmt: skip
+@router.post("/me/subscriptions/{subscription_id}/discontinue",
+             response={200: Changed, **ERRORS}, summary="Discontinue a service")  # fmt: skip
 def discontinue(request, subscription_id: int):
     if not services.discontinue(request.auth, subscription_id):
         raise HttpError(404, "no such service of yours is running")
@@ -109,6 +125,8 @@ def discontinue(request, subscription_id: int):
 catalogue = Router(tags=["services"])
 
 
-@catalogue.get("/", response=list[ServiceOut], auth=None, summary="The services on offer")
+@catalogue.get(
+    "/", response={200: list[ServiceOut], **ERRORS}, auth=None, summary="The services on offer"
+)
 def offered(request):
     return list(Service.objects.filter(available=True))

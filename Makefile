@@ -22,7 +22,11 @@ run: setup
 	@mkdir -p var
 	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic migrate --noinput
 	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic demo --host $(HOST) --port $(PORT)
-	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic runserver $(HOST):$(PORT)
+	@# The site and its worker together; Ctrl-C stops both.
+	@trap 'kill 0' INT TERM; \
+	  HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic worker & \
+	  HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic runserver $(HOST):$(PORT); \
+	  kill 0
 
 test: setup lint check-policies conformance
 	$(BIN)/pytest

@@ -22,6 +22,7 @@ APPS = (
     "hippocratic.billing",
     "hippocratic.tracking",
     "hippocratic.site",
+    "hippocratic.jobs",
 )
 
 

@@ -97,11 +97,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",  # the API docs from its own static files, never a CDN (DIS-7, VIS-4)
+    "django_tasks_db",  # the durable task queue in the database
     "hippocratic.enforcement",
     "hippocratic.accounts",
     "hippocratic.billing",
     "hippocratic.tracking",
     "hippocratic.site",
+    "hippocratic.jobs",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +268,17 @@ CACHES = {
         }
     )
 }
+
+# Background work (Django's tasks framework): a durable queue in the database, run by
+# `hippocratic worker`; HIPPOCRATIC_TASKS=rq puts it on Redis (REDIS_URL) for RQ workers.
+if os.environ.get("HIPPOCRATIC_TASKS") == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("HIPPOCRATIC_TASKS=rq needs REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Visitor logging (tracking app). The DNS resolver that answers reverse lookups
 # (host or host:port; default: the system's), and the page-view write buffer.

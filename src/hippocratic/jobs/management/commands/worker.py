@@ -1,0 +1,51 @@
+"""`hippocratic worker`: run queued tasks, and (unless --no-scheduler) start the
+periodic jobs as they fall due. Any number of workers may run: each job's period
+starts once whoever ticks first."""
+
+import threading
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from hippocratic.jobs import scheduler
+
+
+def _schedule_forever(interval: float) -> None:
+    while True:
+        try:
+            scheduler.tick()
+        except Exception:  # logged; the worker keeps running the queue
+            scheduler.logger.exception("scheduler pass failed")
+        finally:
+            close_old_connections()
+        time.sleep(interval)
+
+
+class Command(BaseCommand):
+    help = "Run queued tasks (and the periodic jobs) until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-scheduler", action="store_true", help="only run the queue")
+        parser.add_argument("--batch", action="store_true", help="run what is due, then exit")
+
+    def handle(self, *args, no_scheduler, batch, **options):
+        if not no_scheduler:
+            if batch:
+                scheduler.tick()
+            else:
+                threading.Thread(target=_schedule_forever, args=(30.0,), daemon=True).start()
+        backend = settings.TASKS["default"]["BACKEND"]
+        if backend.startswith("django_tasks_rq"):
+            call_command(
+                "rqworker",
+                "default",
+                "--job-class",
+                "django_tasks_rq.backend.Job",
+                "--with-scheduler",  # runs deferred tasks (retries) when they fall due
+                *(["--burst"] if batch else []),
+            )
+        else:
+            call_command("db_worker", *(["--batch"] if batch else []), "--interval", "1")

@@ -1,0 +1,31 @@
+"""The periodic jobs, and how often each runs. Add a job here and the scheduler runs
+it; each job is an app's task (Django's tasks framework), called by `tasks.run_job`."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str  # the dotted path of a Task (its function runs inside run_job)
+    every: dt.timedelta
+    attempts: int = 4  # the first try and three retries, with backoff
+
+    def backoff(self, attempt: int) -> dt.timedelta:
+        """How long to wait before attempt `attempt + 1`: 30 s, 2 min, 8 min …"""
+        return dt.timedelta(seconds=30 * 4 ** (attempt - 1))
+
+
+SCHEDULE = (
+    Job("tracking.rollup", "hippocratic.tracking.tasks.rollup_recent_days",
+        dt.timedelta(minutes=5)),
+    Job("tracking.forget_salts", "hippocratic.tracking.tasks.forget_expired_salts",
+        dt.timedelta(hours=1)),
+    Job("enforcement.audit_checkpoint", "hippocratic.enforcement.tasks.write_audit_checkpoint",
+        dt.timedelta(hours=1)),
+    Job("enforcement.retention", "hippocratic.enforcement.tasks.purge_expired_personal_data",
+        dt.timedelta(days=1)),
+)  # fmt: skip
+
+JOBS = {job.name: job for job in SCHEDULE}

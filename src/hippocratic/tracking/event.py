@@ -89,8 +89,21 @@ def _user_agent(text: str) -> tuple[str, str, bool]:
     return browser or "Other", os_family or "Other", bot
 
 
+PAGE_METHODS = ("GET", "HEAD")
+
+
+def _is_page_type(content_type: str) -> bool:
+    return not content_type or content_type.startswith("text/html")
+
+
+def is_page_hit(method: str, status: int, content_type: str) -> bool:
+    """The first three rules below at once, for a caller (the log import) that can ask
+    them before it builds a request."""
+    return method in PAGE_METHODS and 200 <= status < 300 and _is_page_type(content_type)
+
+
 def drop_non_page_method(req: PageRequest, event: PageEvent, rules):
-    return Drop(DropReason.NOT_A_PAGE_METHOD) if req.method not in ("GET", "HEAD") else event
+    return Drop(DropReason.NOT_A_PAGE_METHOD) if req.method not in PAGE_METHODS else event
 
 
 def drop_non_page_status(req: PageRequest, event: PageEvent, rules):
@@ -98,8 +111,7 @@ def drop_non_page_status(req: PageRequest, event: PageEvent, rules):
 
 
 def drop_non_page_type(req: PageRequest, event: PageEvent, rules):
-    html = not req.content_type or req.content_type.startswith("text/html")
-    return event if html else Drop(DropReason.NOT_A_PAGE_TYPE)
+    return event if _is_page_type(req.content_type) else Drop(DropReason.NOT_A_PAGE_TYPE)
 
 
 def drop_excluded_path(req: PageRequest, event: PageEvent, rules):

@@ -16,16 +16,20 @@ second import of the same file adds nothing and a killed one resumes after its
 last committed batch.
 """
 
+import collections
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
 import io
+import multiprocessing
 import os
 import re
 import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -33,14 +37,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from hippocratic.tracking import event as events
+from hippocratic.tracking import visitors
 from hippocratic.tracking.domains import is_address, registrable_domain
 from hippocratic.tracking.models import LogImport
 from hippocratic.tracking.request import PageRequest
 from hippocratic.tracking.services import page_views_write, recording_rules, rollup_days
+from hippocratic.tracking.workers import setup as workers_setup
 
 FINGERPRINT_BYTES = 64 * 1024
 MAX_REPORTED = 20
 BATCH = 5000
+CHUNK = 2000  # lines parsed at a time in this process
+SPAN_BYTES = 512 * 1024  # bytes of whole lines a worker process parses at a time
+# A file larger than this is parsed by worker processes, one per core, while this one
+# writes; a small one here (starting workers costs about a second).
+PARALLEL_BYTES = 32 * 1024 * 1024
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)  # before the Web, a log line is wrong
 # A batch spanning more days than this has its days taken line by line, not as a range.
 SPAN_DAYS = 31
@@ -85,10 +96,20 @@ class ImportReport:
 
 
 _offsets: dict[str, dt.timezone] = {}
+_times: dict[str, dt.datetime] = {}  # lines come in bursts within the same second
 
 
 def parse_time(text: str) -> dt.datetime:
     """`10/Oct/2000:13:55:36 -0700`, without strptime (a million lines)."""
+    parsed = _times.get(text)
+    if parsed is None:
+        if len(_times) > 50_000:
+            _times.clear()
+        parsed = _times[text] = _parse_time(text)
+    return parsed
+
+
+def _parse_time(text: str) -> dt.datetime:
     try:
         day, month, year = int(text[0:2]), MONTHS[text[3:6]], int(text[7:11])
         hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
@@ -104,6 +125,27 @@ def parse_time(text: str) -> dt.datetime:
 
 
 def parse_line(line: str) -> PageRequest:
+    host, time, method, path, status, referrer, agent = split_line(line)
+    asset = path.lower().endswith(ASSET_SUFFIXES)
+    return PageRequest(
+        time=parse_time(time),
+        method=method,
+        path=path,
+        status=status,
+        content_type=ASSET_TYPE if asset else "",
+        address=host,
+        user_agent=agent if agent not in (None, "-") else "",
+        referrer=referrer if referrer not in (None, "-") else "",
+        host="",
+    )
+
+
+# What an asset's response would have said; live recording reads the real header.
+ASSET_TYPE = "application/octet-stream"
+
+
+def split_line(line: str) -> tuple[str, str, str, str, int, str | None, str | None]:
+    """(host, time text, method, path without its query, status, referrer, agent)."""
     match = SIMPLE_LINE.match(line)
     if match is not None:
         host, time, request, status, referrer, agent = match.groups()
@@ -117,20 +159,7 @@ def parse_line(line: str) -> PageRequest:
     parts = request.split(" ")
     if len(parts) != 3 or not parts[1].startswith("/"):
         raise Malformed(f'bad request "{request[:80]}"')
-    method, target = parts[0], parts[1]
-    path = target.split("?", 1)[0]
-    asset = path.lower().endswith(ASSET_SUFFIXES)
-    return PageRequest(
-        time=parse_time(time),
-        method=method,
-        path=path,
-        status=int(status),
-        content_type="application/octet-stream" if asset else "",
-        address=host,
-        user_agent=agent if agent not in (None, "-") else "",
-        referrer=referrer if referrer not in (None, "-") else "",
-        host="",
-    )
+    return host, time, parts[0], parts[1].split("?", 1)[0], int(status), referrer, agent
 
 
 def open_log(path: str) -> tuple[BinaryIO, BinaryIO]:
@@ -184,12 +213,19 @@ def import_log(
     resolve_addresses: bool = True,
     batch: int = BATCH,
     progress: Callable[[ImportReport], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import one log file ('-' for standard input); see the module docstring."""
+    """Import one log file ('-' for standard input); see the module docstring.
+    `workers`: processes parsing lines (default: one per core for a large file)."""
     stream, raw = open_log(path)
     report = ImportReport(path, size=_size(raw))
+    if workers is None:
+        large = (report.size or 0) >= PARALLEL_BYTES
+        workers = min(os.cpu_count() or 1, 4) if large else 1
     try:
-        return _import(stream, raw, report, recording_rules(), resolve_addresses, batch, progress)
+        return _import(
+            stream, raw, report, recording_rules(), resolve_addresses, batch, progress, workers
+        )
     except UNREADABLE as error:  # before the first line: its first 64 KiB are broken
         report.broken = str(error) or type(error).__name__
         return report
@@ -198,7 +234,126 @@ def import_log(
             stream.close()
 
 
-def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> ImportReport:
+@dataclass
+class Parsed:
+    """What one chunk of lines makes: page views (each with the user agent its digest
+    is made from, in the main process), and what was left out."""
+
+    last_number: int
+    views: list[tuple[events.PageEvent, str]] = field(default_factory=list)
+    dropped: int = 0
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def parse_chunk(first_number: int, lines: list[str], rules, latest: dt.datetime) -> Parsed:
+    """Lines `first_number`… through the live pipeline, with no database: the same in
+    this process or a worker's. Digests are left to the caller (they need the salt)."""
+    rules = dataclasses.replace(rules, digests=False)
+    parsed = Parsed(first_number + len(lines) - 1)
+    for number, line in enumerate(lines, first_number):
+        try:
+            host, time_text, method, path, status, referrer, agent = split_line(line)
+            time = parse_time(time_text)
+            if not EARLIEST <= time <= latest:
+                raise Malformed(f"time {time:%Y-%m-%d} is before 1990 or in the future")
+        except Malformed as error:
+            parsed.malformed.append((number, str(error)))
+            continue
+        content_type = ASSET_TYPE if path.lower().endswith(ASSET_SUFFIXES) else ""
+        if not events.is_page_hit(method, status, content_type):
+            # Most lines of a log are assets and errors: the pipeline's first rules, asked
+            # before a request is built for them.
+            parsed.dropped += 1
+            continue
+        user_agent = agent if agent not in (None, "-") else ""
+        req = PageRequest(
+            time=time, method=method, path=path, status=status, content_type=content_type,
+            address=host, user_agent=user_agent,
+            referrer=referrer if referrer not in (None, "-") else "", host="",
+        )  # fmt: skip
+        built = events.build(req, rules)
+        if isinstance(built, events.Drop):
+            parsed.dropped += 1
+            continue
+        if not is_address(host):
+            # HostnameLookups on: the log already names the host; no DNS.
+            built.isp_domain, built.address = registrable_domain(host) or "", ""
+        parsed.views.append((built, user_agent))
+    return parsed
+
+
+def parse_span(path: str, offset: int, length: int, first_number: int, rules, latest):
+    """parse_chunk for the lines in bytes `offset`… of a plain file, read by the worker
+    itself: the main process sends where they are, not the lines."""
+    with open(path, "rb") as file:
+        file.seek(offset)
+        text = file.read(length).decode("utf-8", "replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return parse_chunk(first_number, lines, rules, latest)
+
+
+def _spans(stream, record, report) -> Iterator[tuple[int, int, int]]:
+    """(first line number, offset, length) of what is left of a plain file, in spans of
+    whole lines; the lines already imported are skipped here."""
+    number = 0
+    while number < record.lines_done and stream.readline():
+        number += 1
+        report.skipped += 1
+    offset, carry = stream.tell(), b""
+    while block := stream.read(SPAN_BYTES):
+        block = carry + block
+        end = block.rfind(b"\n") + 1
+        if end == 0:
+            carry = block
+            continue
+        yield number + 1, offset, end
+        number += block.count(b"\n", 0, end)
+        offset, carry = offset + end, block[end:]
+    if carry:
+        yield number + 1, offset, len(carry)
+
+
+def _chunks(stream, record, report, size: int) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, lines) of what is left to import, `size` lines at a time."""
+    chunk, first, number = [], 0, 0
+    for line in _lines(stream):
+        number += 1
+        if number <= record.lines_done:
+            report.skipped += 1
+            continue
+        if not chunk:
+            first = number
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield first, chunk
+            chunk = []
+    if chunk:
+        yield first, chunk
+
+
+def _parsed_in_order(path, stream, plain, record, report, rules, latest, batch, workers):
+    """Each part of the file parsed, in file order: here, line by line (a batch is
+    written as soon as its chunks are parsed: chunks never span two batches), or, for a
+    large plain file, by `workers` processes that read their spans themselves while
+    this one writes."""
+    if workers <= 1 or path == "-" or not plain:
+        for first, lines in _chunks(stream, record, report, min(CHUNK, batch)):
+            yield parse_chunk(first, lines, rules, latest)
+        return
+    context = multiprocessing.get_context("spawn")  # no inherited database connection
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=workers_setup) as pool:
+        in_flight: collections.deque = collections.deque()
+        for first, offset, length in _spans(stream, record, report):
+            in_flight.append(pool.submit(parse_span, path, offset, length, first, rules, latest))
+            if len(in_flight) >= workers * 3:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+def _import(stream, raw, report, rules, resolve_addresses, batch, progress, workers):
     if not rules.fields:
         return report
     record, _ = LogImport.objects.get_or_create(
@@ -206,7 +361,7 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
     )
     pending: list[events.PageEvent] = []
     days: set[dt.date] = set()
-    number = 0
+    number = record.lines_done
 
     def commit():
         with transaction.atomic():
@@ -229,40 +384,29 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress) -> I
             progress(report)
 
     latest = timezone.now() + dt.timedelta(days=1)
-    lines = _lines(stream)
-    while True:
-        try:
-            line = next(lines)
-        except StopIteration:
-            break
-        except Broken as error:
-            report.broken = str(error)
-            break
-        number += 1
-        if number <= record.lines_done:
-            report.skipped += 1
-            continue
-        report.lines += 1
-        try:
-            req = parse_line(line)
-            if not EARLIEST <= req.time <= latest:
-                raise Malformed(f"time {req.time:%Y-%m-%d} is before 1990 or in the future")
-        except Malformed as error:
-            report.malformed += 1
-            if len(report.first_malformed) < MAX_REPORTED:
-                report.first_malformed.append((number, str(error)))
-            continue
-        built = events.build(req, rules)
-        if isinstance(built, events.Drop):
-            report.dropped += 1
-            continue
-        if not is_address(req.address):
-            # HostnameLookups on: the log already names the host; no DNS.
-            built.isp_domain, built.address = registrable_domain(req.address) or "", ""
-        pending.append(built)
-        report.views += 1
-        if len(pending) >= batch:
-            commit()
+    try:
+        parts = _parsed_in_order(
+            report.name, stream, stream is raw, record, report, rules, latest, batch, workers
+        )
+        for parsed in parts:
+            report.lines += parsed.last_number - number
+            number = parsed.last_number
+            report.dropped += parsed.dropped
+            report.malformed += len(parsed.malformed)
+            room = MAX_REPORTED - len(report.first_malformed)
+            report.first_malformed += parsed.malformed[: max(room, 0)]
+            for event, user_agent in parsed.views:
+                if rules.digests and not event.is_bot:
+                    event.visitor_digest = visitors.digest(
+                        day=event.time.date(), address=event.address, user_agent=user_agent,
+                        site="",
+                    )  # fmt: skip
+                pending.append(event)
+            report.views += len(parsed.views)
+            if len(pending) >= batch:
+                commit()
+    except Broken as error:
+        report.broken = str(error)
     if pending or report.lines:
         commit()
     report.already_done = report.lines == 0 and report.skipped > 0

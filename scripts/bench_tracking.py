@@ -1,8 +1,10 @@
 """The tracking benchmarks of `make bench` (issue 4), each against its baseline:
 
-1. importing a generated 1,000,000-line combined log: lines per second
-   against GoAccess on the same file (reverse DNS off, JSON output); target
-   at least 0.5x; and the import's peak memory, target under 300 MB;
+1. importing a 1,000,000-line combined log with the shape of a real public Apache log
+   (scripts/access_log_shape.py: assets, crawlers, search referrers, 404s, lines cut
+   short; 200,000 distinct lines, five times over): lines per second against GoAccess
+   on the same file (reverse DNS off, JSON output), in paired runs, medians; target
+   at least 1.0x; and the import's peak memory (any of its processes), under 300 MB;
 2. requests per second of a page with recording on against the same page
    with it off (gunicorn, one worker; wrk on loopback); target at least 0.9x;
 3. the dashboard's 30-day report at 10,000, 1,000,000 and 10,000,000 recorded
@@ -20,6 +22,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -65,27 +68,11 @@ def _fresh_sqlite(name: str) -> str:
 
 
 def generate_log(path: Path, lines: int) -> None:
+    from access_log_shape import generate
+
     if path.exists() and path.stat().st_size > lines * 100:
         return
-    rng = random.Random(1)
-    paths = ["/", "/privacy/", "/products/{}", "/docs/page-{}", "/blog/{}?utm_source=x",
-             "/static/site.css", "/img/{}.png"]  # fmt: skip
-    t = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-    with path.open("w") as out:
-        for _ in range(lines):
-            t += dt.timedelta(seconds=rng.random() * 2)
-            octets = (
-                rng.randint(1, 223),
-                rng.randint(0, 255),
-                rng.randint(0, 255),
-                rng.randint(1, 254),
-            )
-            ip = ".".join(map(str, octets))
-            page = rng.choice(paths).format(rng.randint(1, 300))
-            out.write(
-                f'{ip} - - [{t:%d/%b/%Y:%H:%M:%S} +0000] "GET {page} HTTP/1.1" 200 '
-                f'{rng.randint(200, 50000)} "{rng.choice(REFERRERS)}" "{rng.choice(AGENTS)}"\n'
-            )
+    generate(path, distinct=lines // 5, repeat=5)
 
 
 def import_child(path: str) -> None:
@@ -97,25 +84,27 @@ def import_child(path: str) -> None:
     from hippocratic.tracking.logimport import import_log
 
     report = import_log(path, resolve_addresses=False)
+    rss = max(
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )  # its workers too
     print(json.dumps({
         "seconds": time.perf_counter() - start, "lines": report.lines, "views": report.views,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "max_rss_mb": rss / 1024,
     }))  # fmt: skip
 
 
-def log_import(lines: int = 1_000_000) -> list[dict]:
-    log = WORK / "access-1m.log"
-    WORK.mkdir(parents=True, exist_ok=True)
-    generate_log(log, lines)
-    baseline = None
-    if shutil.which("goaccess"):
-        start = time.perf_counter()
-        subprocess.run(
-            [shutil.which("goaccess"), str(log), "--log-format=COMBINED", "--no-progress",
-             "-o", str(WORK / "goaccess.json")],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        baseline = lines / (time.perf_counter() - start)
+def _goaccess(log: Path, lines: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [shutil.which("goaccess"), str(log), "--log-format=COMBINED", "--no-progress",
+         "-o", str(WORK / "goaccess.json")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return lines / (time.perf_counter() - start)
+
+
+def _ours(log: Path) -> tuple[float, dict]:
     url = _fresh_sqlite("import.sqlite3")
     start = time.perf_counter()
     out = subprocess.run(
@@ -124,14 +113,31 @@ def log_import(lines: int = 1_000_000) -> list[dict]:
     )  # fmt: skip
     wall = time.perf_counter() - start
     child = json.loads(out.stdout.strip().splitlines()[-1])
-    ours = child["lines"] / wall
-    ratio = ours / baseline if baseline else None
+    return child["lines"] / wall, child
+
+
+def log_import(lines: int = 1_000_000, pairs: int = 2) -> list[dict]:
+    log = WORK / "access-shape-1m.log"
+    WORK.mkdir(parents=True, exist_ok=True)
+    generate_log(log, lines)
+    have_goaccess = bool(shutil.which("goaccess"))
+    theirs, ours, children = [], [], []
+    for _ in range(pairs):  # paired runs, one after the other, on the same file
+        if have_goaccess:
+            theirs.append(_goaccess(log, lines))
+        rate, child = _ours(log)
+        ours.append(rate)
+        children.append(child)
+    baseline = statistics.median(theirs) if theirs else None
+    rate = statistics.median(ours)
+    ratio = rate / baseline if baseline else None
+    child = max(children, key=lambda c: c["max_rss_mb"])
     return [
         {
-            "name": f"import {lines:,}-line log (lines/s, SQLite)", "ours": ours,
-            "baseline": baseline, "baseline_name": "GoAccess" if baseline else
+            "name": f"import {lines:,}-line log of a real log's shape (lines/s, SQLite)",
+            "ours": rate, "baseline": baseline, "baseline_name": "GoAccess" if baseline else
             "GoAccess not installed: apt-get install goaccess",
-            "ratio": ratio, "target": ">= 0.5x", "met": bool(ratio and ratio >= 0.5),
+            "ratio": ratio, "target": ">= 1.0x", "met": bool(ratio and ratio >= 1.0),
         },
         {
             "name": "import peak memory", "ours": child["max_rss_mb"], "unit": "MB",

@@ -191,3 +191,29 @@ def test_a_truncated_gzip_keeps_what_was_read_and_fails(tmp_path, dns_server):
         with pytest.raises(CommandError, match=r"corrupt\.log\.gz: the file is broken"):
             run(corrupt, no_dns=True)
         assert len(views()) == kept
+
+
+def test_worker_processes_import_exactly_what_one_process_does(tmp_path, dns_server, monkeypatch):
+    """A large file is parsed by worker processes reading their own spans; the page views,
+    counts and malformed lines are the same as the line-by-line import's."""
+    from hippocratic.enforcement.gateway import decided_elsewhere
+
+    monkeypatch.setattr(logimport, "SPAN_BYTES", 4096)  # many spans from a small file
+    log = tmp_path / "access.log"
+    log.write_text(combined(600) + "not a log line\n" + combined(600, path="/b/{i}"))
+
+    def imported(workers):
+        report = logimport.import_log(str(log), resolve_addresses=False, workers=workers)
+        rows = sorted((v.time, v.path, v.referrer_domain, v.browser_family) for v in views())
+        with decided_elsewhere():
+            PageView.internal.all().delete()
+        LogImport.objects.all().delete()
+        counts = (report.lines, report.views, report.dropped, report.malformed)
+        return rows, counts, report.first_malformed
+
+    with use_profile("japoon"):
+        alone, parallel = imported(1), imported(2)
+    assert alone == parallel
+    assert alone[1] == (1201, 1200, 0, 1) and alone[2] == [
+        (601, "not in combined or common log format")
+    ]

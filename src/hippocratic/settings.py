@@ -23,6 +23,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from hippocratic.capabilities import APPS as CAPABILITY_APPS
+
 HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
 VAR_DIR = HOME / "var"
 DEBUG = os.environ.get("HIPPOCRATIC_DEBUG", "").lower() in ("1", "true", "yes", "on")
@@ -98,12 +100,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",  # the API docs from its own static files, never a CDN (DIS-7, VIS-4)
     "django_tasks_db",  # the durable task queue in the database
-    "hippocratic.enforcement",
-    "hippocratic.accounts",
-    "hippocratic.billing",
-    "hippocratic.tracking",
-    "hippocratic.site",
-    "hippocratic.jobs",
+    *CAPABILITY_APPS,  # hippocratic's own apps, each declaring what it enforces
 ]
 
 MIDDLEWARE = [

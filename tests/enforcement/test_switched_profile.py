@@ -38,7 +38,7 @@ def test_start_up_names_what_is_held_and_the_way_out(ducallier_data):
     with use_profile("dracon"):
         (warning,) = stored_data_is_allowed(None)
     assert warning.id == "hippocratic.W003"
-    assert "accounts.Customer.email: 1 row(s) store user.contact.email" in warning.msg
+    assert "accounts.Customer.email: rows store user.contact.email" in warning.msg
     assert "accounts.Prospect.name" in warning.msg and "billing.PaymentMethod" in warning.msg
     assert "hippocratic policy conformance" in warning.hint
     assert "hippocratic retention --for-real" in warning.hint

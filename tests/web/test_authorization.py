@@ -13,7 +13,7 @@ from tests_paths import use_profile
 
 from hippocratic.accounts.models import Subscription
 from hippocratic.enforcement.actors import Actor
-from web.walk import paths
+from web.walk import everyone_and_every_path, paths
 
 pytestmark = pytest.mark.django_db
 METHODS = ("get", "post", "patch", "delete")
@@ -134,13 +134,9 @@ def test_every_post_without_a_csrf_token_is_refused(grace, signed_up):
 
 def test_every_form_on_every_page_carries_a_csrf_token(grace, signed_up):
     with use_profile("ducallier"):
-        grace_client, me, subscription, _ = grace
-        root = Client()
-        root.force_login(User.objects.create_superuser("root"))
-        values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
-                  "app_label": "accounts"}  # fmt: skip
+        clients, values = everyone_and_every_path(grace)
         forms_seen = 0
-        for client in (Client(), grace_client, root):
+        for client in clients:
             for path in paths(values):
                 if path.startswith("/api/"):
                     continue

@@ -5,11 +5,10 @@ Content-Security-Policy that allows none."""
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from tests_paths import use_profile
 
-from web.walk import paths
+from web.walk import everyone_and_every_path, paths
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,9 @@ def _loaded(page: str) -> list[str]:
 @pytest.mark.promise("VIS-4")
 def test_no_page_loads_anything_from_a_third_party(grace):
     with use_profile("ducallier"):
-        grace_client, me, subscription, _ = grace
-        root = Client()
-        root.force_login(User.objects.create_superuser("root"))
-        values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
-                  "app_label": "accounts"}  # fmt: skip
+        clients, values = everyone_and_every_path(grace)
         pages = 0
-        for client in (Client(), grace_client, root):
+        for client in clients:
             for path in [*paths(values), "/api/docs"]:
                 response = client.get(path)
                 policy = response.headers.get("Content-Security-Policy", "")

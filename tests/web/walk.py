@@ -33,3 +33,17 @@ def paths(values: dict[str, str]) -> list[str]:
 
     walk(get_resolver().url_patterns, "")
     return sorted(set(found))
+
+
+def everyone_and_every_path(grace) -> tuple[list, dict[str, str]]:
+    """A stranger, Grace and a superuser (fresh clients), and the values that make
+    every URL pattern a path of Grace's (her subscription, her rows)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    grace_client, me, subscription, _ = grace
+    root = Client()
+    root.force_login(User.objects.create_superuser("root"))
+    values = {"subscription_id": str(subscription), "object_id": str(me), "token": "x",
+              "app_label": "accounts"}  # fmt: skip
+    return [Client(), grace_client, root], values

@@ -226,7 +226,7 @@ def _visitors(page: Page) -> Section:
     logged = {f.value for f in log.fields} if log is not None else set()
     if log is not None:
         section.say("When you visit our web site, our web server records:", "VIS-2")
-        if section.blocks:
+        if page.states("VIS-2"):
             section.add(Bullets(tuple(LOG_FIELDS[f] for f in log.fields)))
         if VisitorLogField.REFERRER_DOMAIN in log.fields:
             section.say(

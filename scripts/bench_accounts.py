@@ -49,12 +49,12 @@ def measure(vendor: str) -> list[dict]:
     from hippocratic.accounts import own_data
     from hippocratic.accounts.models import AccountEvent, Customer, Subscription
     from hippocratic.enforcement.actors import Actor
-    from hippocratic.enforcement.gateway import _gateway_call
+    from hippocratic.enforcement.gateway import decided_elsewhere
 
     first, second = _customer_with_history(1), _customer_with_history(2)
 
     def plain_export(pk):
-        with _gateway_call():
+        with decided_elsewhere():
             held = {
                 "customer": Customer.internal.filter(pk=pk).values().get(),
                 "customer_log": list(AccountEvent.internal.filter(customer_id=pk).values()),
@@ -79,7 +79,7 @@ def measure(vendor: str) -> list[dict]:
     start = time.perf_counter()
     own_data.erase(first, by=Actor.system("bench"))
     ours = time.perf_counter() - start
-    with _gateway_call():
+    with decided_elsewhere():
         if AccountEvent.internal.filter(customer_id=first).exists():
             raise SystemExit("erasure left log entries")
         start = time.perf_counter()

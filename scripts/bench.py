@@ -8,7 +8,9 @@
   3. audit appends per second on SQLite and, where it answers, PostgreSQL;
   4. a customer's export and erasure with 100,000 log entries and 1,000
      subscriptions (scripts/bench_accounts.py), on each database; target: < 2 s;
-  5. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
+  5. one billing run for 10,000 customers (scripts/bench_billing.py) against a
+     plain loop of the same processor calls; target: at most 1.3x, < 60 s on SQLite;
+  6. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
      recording overhead under wrk, dashboard time at 10k to 10M page views.
 
 Database measurements run in a child process per database, on a fresh test
@@ -174,6 +176,9 @@ def _measure(vendor: str) -> list[dict]:
         import bench_accounts
 
         results += bench_accounts.measure(vendor)
+        import bench_billing
+
+        results += bench_billing.measure(vendor)
     return results
 
 

@@ -297,6 +297,20 @@ if os.environ.get("HIPPOCRATIC_PAYMENTS") == "stripe":
         )
     HIPPOCRATIC_PAYMENTS = {"processor": "stripe", "api_key": os.environ["STRIPE_API_KEY"]}
 
+# The site's own address, for links in mail (the billing page in a dunning notice).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
+# Billing (PAY-1, PAY-2): the provider's currency and tax rate, and when a failed
+# charge is tried again (days after the first failure); after the last retry the
+# customer's services are suspended.
+HIPPOCRATIC_BILLING = {
+    "currency": os.environ.get("HIPPOCRATIC_CURRENCY", "USD").upper(),
+    "tax_rate_percent": os.environ.get("HIPPOCRATIC_TAX_RATE_PERCENT", "0"),
+    "retry_after_days": (3, 5, 7),
+    "invoice_prefix": os.environ.get("HIPPOCRATIC_INVOICE_PREFIX", "INV"),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

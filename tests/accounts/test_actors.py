@@ -5,6 +5,7 @@ signing up), and a subject actor reads no one's rows but their own."""
 import ast
 
 import pytest
+from billing.helpers import card_form
 from django.test import Client
 from tests_paths import REPO, use_profile
 
@@ -25,6 +26,7 @@ def test_a_customers_requests_leave_no_system_entry(signed_up, hosting):
     with use_profile("ducallier"):
         client, me = signed_up("ada", ADA, account="organisation")
         client.post("/account/profile/", {**ADA, "phone": "+44 20 7946 0000"})
+        client.post("/account/billing/card/", card_form())
         client.post("/account/services/subscribe/", {"service": hosting.pk})
         assert client.post("/account/organisation/").context["members"] == 1
         for page in ("/account/", "/account/data/", "/account/data/export.json"):

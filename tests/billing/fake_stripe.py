@@ -1,8 +1,11 @@
 """A fake of the parts of Stripe's API the adapter uses, on loopback.
 
-POST /v1/payment_methods (a card) and POST /v1/payment_intents (a confirmed
-charge), form-encoded as Stripe's client sends them, answered in Stripe's shapes,
-including its 402 card errors for Stripe's declining test numbers.
+Payment methods, customers, setup intents (where Stripe's declining test cards are
+refused), payment intents (where 4000 0000 0000 0341 is), refunds and detaching,
+form-encoded as Stripe's client sends them, answered in Stripe's shapes, including
+its 402 card errors. Idempotency keys are honoured as Stripe honours them: the same
+key gets the first answer again. Every request is kept in `requests`, with its
+Idempotency-Key, for tests to see what left the system (DIS-6).
 """
 
 import json
@@ -13,14 +16,23 @@ from urllib.parse import parse_qs
 
 from hippocratic.billing.processors import brand_of, luhn_valid
 
-DECLINES = {"4000000000000002": "card_declined", "4000000000009995": "insufficient_funds"}
+SETUP_DECLINES = {
+    "4000000000000002": "card_declined", "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card", "4000000000000127": "incorrect_cvc",
+}  # fmt: skip
+CHARGE_DECLINES = {"4000000000000341": "card_declined"}
 
 
 class FakeStripe:
     def __init__(self, api_key: str):
         self.api_key = api_key
         self.cards: dict[str, str] = {}  # payment method id -> number: the processor keeps it
+        self.customers: dict[str, str] = {}  # customer id -> payment method id
+        self.detached: set[str] = set()
+        self.charges: dict[str, int] = {}  # payment intent id -> amount
+        self.replies: dict[str, tuple[int, dict]] = {}  # idempotency key -> first answer
         self.requests: list[tuple[str, dict]] = []
+        self.keys: list[str | None] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,13 +43,18 @@ class FakeStripe:
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 fake.requests.append((self.path, form))
+                key = self.headers.get("Idempotency-Key")
+                fake.keys.append(key)
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                     return self._send(401, _error("invalid_request_error", None, "Bad key"))
-                if self.path == "/v1/payment_methods":
-                    return self._send(*fake.payment_method(form))
-                if self.path == "/v1/payment_intents":
-                    return self._send(*fake.payment_intent(form))
-                return self._send(404, _error("invalid_request_error", None, "No such route"))
+                if key and key in fake.replies and self.path == "/v1/payment_intents":
+                    return self._send(*fake.replies[key])
+                answer = fake.route(self.command, self.path, form)
+                if key:
+                    fake.replies[key] = answer
+                return self._send(*answer)
+
+            do_DELETE = do_POST
 
             def _send(self, status, body):
                 data = json.dumps(body).encode()
@@ -60,6 +77,46 @@ class FakeStripe:
         self.server.shutdown()
         self.server.server_close()
 
+    def route(self, method, path, form):
+        parts = path.strip("/").split("/")
+        if path == "/v1/payment_methods":
+            return self.payment_method(form)
+        if path == "/v1/customers":
+            return self.customer(form)
+        if path == "/v1/setup_intents":
+            return self.setup_intent(form)
+        if path == "/v1/payment_intents":
+            return self.payment_intent(form)
+        if path == "/v1/refunds":
+            return self.refund(form)
+        if len(parts) == 4 and parts[1] == "payment_methods" and parts[3] == "detach":
+            self.detached.add(parts[2])
+            return 200, {"id": parts[2], "object": "payment_method", "type": "card"}
+        if method == "DELETE" and len(parts) == 3 and parts[1] == "customers":
+            self.customers.pop(parts[2], None)
+            return 200, {"id": parts[2], "object": "customer", "deleted": True}
+        return 404, _error("invalid_request_error", None, "No such route")
+
+    def customer(self, form):
+        cus = "cus_" + secrets.token_hex(8)
+        self.customers[cus] = form.get("payment_method", "")
+        return 200, {"id": cus, "object": "customer"}
+
+    def setup_intent(self, form):
+        number = self.cards.get(form.get("payment_method", ""))
+        if number is None:
+            return 400, _error("invalid_request_error", "resource_missing", "No such PaymentMethod")
+        if number in SETUP_DECLINES:
+            return 402, _error("card_error", SETUP_DECLINES[number], "Your card was declined.")
+        return 200, {"id": "seti_" + secrets.token_hex(8), "object": "setup_intent",
+                     "status": "succeeded"}  # fmt: skip
+
+    def refund(self, form):
+        amount = int(form["amount"])
+        if self.charges.get(form.get("payment_intent", ""), 0) < amount:
+            return 400, _error("invalid_request_error", "amount_too_large", "Too much.")
+        return 200, {"id": "re_" + secrets.token_hex(8), "object": "refund", "amount": amount}
+
     def payment_method(self, form):
         number = form.get("card[number]", "")
         if not luhn_valid(number):
@@ -73,13 +130,16 @@ class FakeStripe:
         return 200, {"id": pm, "object": "payment_method", "type": "card", "card": card}
 
     def payment_intent(self, form):
-        number = self.cards.get(form.get("payment_method", ""))
-        if number is None:
+        pm = form.get("payment_method", "")
+        number = self.cards.get(pm)
+        if number is None or pm in self.detached:
             return 400, _error("invalid_request_error", "resource_missing", "No such PaymentMethod")
-        if number in DECLINES:
-            return 402, _error("card_error", DECLINES[number], "Your card was declined.")
+        if number in CHARGE_DECLINES:
+            return 402, _error("card_error", CHARGE_DECLINES[number], "Your card was declined.")
+        pi = "pi_" + secrets.token_hex(12)
+        self.charges[pi] = int(form["amount"])
         return 200, {
-            "id": "pi_" + secrets.token_hex(12), "object": "payment_intent",
+            "id": pi, "object": "payment_intent",
             "amount": int(form["amount"]), "currency": form["currency"], "status": "succeeded",
         }  # fmt: skip
 

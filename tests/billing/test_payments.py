@@ -1,5 +1,6 @@
 """Payments through a processor (PAY-1, PAY-2, PAY-3)."""
 
+import html
 import logging
 
 import pytest
@@ -10,12 +11,15 @@ from scan import tables_holding
 from tests_paths import use_profile
 
 from billing.fake_stripe import FakeStripe
+from billing.helpers import NUMBER, billed, card_form, running_since
 from hippocratic.billing import services as billing
 from hippocratic.billing.logs import mask
-from hippocratic.billing.models import Invoice, PaymentMethod
+from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentMethod, SandboxLedgerEntry
 from hippocratic.billing.processors import (
+    FAILS_WHEN_CHARGED,
     CardDeclined,
     CardDetails,
+    ChargeRequest,
     PaymentError,
     SandboxProcessor,
     StripeProcessor,
@@ -26,17 +30,8 @@ from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
-NUMBER = "4242424242424242"
 DECLINED = "4000000000000002"
 PAYING = ("isp", "japoon", "quality", "ducallier")
-
-
-def card_form(number=NUMBER, **extra):
-    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-    return {
-        "number": spaced, "exp_month": 12, "exp_year": 2031, "cvc": "123",
-        "billing_name": "A. Lovelace", "billing_address": "12 St James's Square", **extra,
-    }  # fmt: skip
 
 
 def assert_card_number_nowhere(number: str, logs: str, *pages: bytes):
@@ -62,44 +57,65 @@ def test_the_card_goes_to_the_processor_and_only_its_token_is_kept(name, signed_
         kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).values().get()
         assert kept["processor_token"].startswith("tok_sandbox_ok_")
         assert (kept["brand"], kept["last4"]) == ("visa", "4242")
-        listing = client.get("/account/billing/")
-        invoice = billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
+        running_since(me)
+        invoice = billed(me)
         assert invoice.processor_charge.startswith("ch_sandbox_")
+        assert invoice.status == Invoice.Status.PAID and invoice.card_last4 == "4242"
+        listing = client.get("/account/billing/")
+        assert b"$15.00" in listing.content and b"cents" not in listing.content
         assert_card_number_nowhere(NUMBER, caplog.text, page.content, listing.content)
 
 
+# Stripe's documented test cards, and what the customer is told for each.
+REFUSED_AT_SETUP = {
+    "4000000000000002": "Your card was declined.",
+    "4000000000009995": "Your card has insufficient funds.",
+    "4000000000000069": "Your card has expired.",
+    "4000000000000127": "Your card's security code is incorrect.",
+}
+
+
 @pytest.mark.promise("PAY-1")
-def test_a_bad_number_is_refused_and_not_written_back_into_the_page(signed_up):
-    with use_profile("ducallier"):
+@pytest.mark.parametrize("name", PAYING)
+def test_a_card_the_processor_refuses_is_not_added_and_the_customer_is_told_why(name, signed_up):
+    with use_profile(name):
         client, _ = signed_up()
-        bad = "4242424242424241"  # fails the Luhn check
-        response = client.post("/account/billing/card/", card_form(bad))
-        assert response.status_code == 200
-        assert b"not valid" in response.content and bad.encode() not in response.content
+        attempts = [(n, {}, reason) for n, reason in REFUSED_AT_SETUP.items()]
+        attempts += [
+            (NUMBER, {"exp_month": 1, "exp_year": 2020}, "expiration date is in the past"),
+            ("4242424242424241", {}, "card number is incorrect"),  # fails the Luhn check
+            (NUMBER, {"cvc": "12"}, "security code is invalid"),
+        ]
+        for number, extra, reason in attempts:
+            page = client.post("/account/billing/card/", card_form(number, **extra))
+            assert page.status_code == 200, number
+            text = page.content.decode()
+            assert "The card was not added" in text and html.escape(reason) in text, number
+            assert number not in text and card_form(number)["number"] not in text
         assert not PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+        assert client.post("/account/billing/card/", card_form()).status_code == 302
 
 
 @pytest.mark.promise("PAY-1")
-def test_the_sandbox_honours_test_cards_and_can_be_told_to_decline(signed_up):
+def test_the_sandbox_charges_as_stripe_does_and_never_twice_for_one_key(signed_up):
     assert luhn_valid(NUMBER) and not luhn_valid("4242424242424241")
     sandbox = SandboxProcessor()
-    token = sandbox.tokenize(CardDetails(DECLINED, 1, 2030, "123"))  # tokenised, as with Stripe
+    failing = sandbox.add_card(CardDetails(FAILS_WHEN_CHARGED, 1, 2030, "123"), {})
+    request = ChargeRequest(failing.token, 100, "usd", "INV-1", "INV-1/1")
     with pytest.raises(CardDeclined) as refused:
-        sandbox.charge(token.token, 100, "usd", "x")
+        sandbox.charge(request)
     assert refused.value.code == "card_declined"
-    good = sandbox.tokenize(CardDetails(NUMBER, 1, 2030, "123"))
-    assert sandbox.charge(good.token, 100, "USD", "x").currency == "usd"
+    good = sandbox.add_card(CardDetails(NUMBER, 1, 2030, "123"), {})
+    once = sandbox.charge(ChargeRequest(good.token, 100, "USD", "INV-2", "INV-2/1"))
+    again = sandbox.charge(ChargeRequest(good.token, 100, "USD", "INV-2", "INV-2/1"))
+    assert once == again and once.currency == "usd"  # the same charge, not a second one
+    assert SandboxLedgerEntry.objects.filter(kind="charge", code="").count() == 1
     with pytest.raises(CardDeclined):
-        SandboxProcessor(decline=True).charge(good.token, 100, "usd", "x")
-    with (
-        use_profile("ducallier"),
-        override_settings(HIPPOCRATIC_PAYMENTS={"processor": "sandbox", "decline": True}),
-    ):
-        client, me = signed_up()
-        client.post("/account/billing/card/", card_form())
-        with pytest.raises(CardDeclined):
-            billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
-        assert not Invoice.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+        SandboxProcessor(decline=True).charge(ChargeRequest(good.token, 1, "usd", "I", "I/9"))
+    sandbox.detach(good.token)
+    with pytest.raises(CardDeclined) as gone:
+        sandbox.charge(ChargeRequest(good.token, 100, "usd", "INV-3", "INV-3/1"))
+    assert gone.value.code == "resource_missing"
 
 
 @pytest.mark.promise("PAY-1")
@@ -109,22 +125,27 @@ def test_the_stripe_adapter_against_a_fake_of_stripes_api(signed_up, caplog):
         config = {"processor": "stripe", "api_key": "sk_test_fake", "api_base": stripe_api.url}
         with override_settings(HIPPOCRATIC_PAYMENTS=config):
             client, me = signed_up()
+            refused = client.post("/account/billing/card/", card_form(DECLINED))
+            assert b"Your card was declined." in refused.content  # refused at set-up
             assert client.post("/account/billing/card/", card_form()).status_code == 302
             kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).get()
-            assert kept.processor_token in stripe_api.cards and kept.processor == "stripe"
-            assert (kept.brand, kept.last4) == ("visa", "4242")
-            invoice = billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Hosting")
-            assert invoice.processor_charge.startswith("pi_") and invoice.amount_cents == 1500
-            # A declining card: tokenised, then refused at the charge, with Stripe's code.
-            client.post("/account/billing/card/", card_form(DECLINED))
-            with pytest.raises(CardDeclined) as refused:
-                billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Hosting")
-            assert refused.value.code == "card_declined"
+            customer, method = kept.processor_token.split("/")
+            assert method in stripe_api.cards and customer in stripe_api.customers
+            assert (kept.brand, kept.last4, kept.processor) == ("visa", "4242", "stripe")
+            running_since(me)
+            invoice = billed(me)
+            assert invoice.processor_charge.startswith("pi_") and invoice.total == 1500
+            assert invoice.status == Invoice.Status.PAID
+            charges = [k for (path, _), k in zip(stripe_api.requests, stripe_api.keys, strict=True)
+                       if path == "/v1/payment_intents"]  # fmt: skip
+            assert charges == [f"{invoice.number}/1"]  # under its idempotency key
+            client.post("/account/billing/card/remove/")
+            assert method in stripe_api.detached and customer not in stripe_api.customers
         with pytest.raises(PaymentError):  # a wrong key is a processor error, not a crash
-            StripeProcessor(api_key="sk_wrong", api_base=stripe_api.url).tokenize(
-                CardDetails(NUMBER, 1, 2030, "123")
+            StripeProcessor(api_key="sk_wrong", api_base=stripe_api.url).add_card(
+                CardDetails(NUMBER, 1, 2030, "123"), {}
             )
-    assert stripe_api.requests[0][1]["card[number]"] == NUMBER  # it did reach "Stripe"
+    assert stripe_api.requests[0][1]["card[number]"] == DECLINED  # it did reach "Stripe"
     assert "Post details" in caplog.text  # and Stripe's client logged the body, masked:
     assert_card_number_nowhere(NUMBER, caplog.text)
     assert_card_number_nowhere(DECLINED, caplog.text)
@@ -135,7 +156,7 @@ def test_error_reports_do_not_show_the_card(signed_up, monkeypatch):
     class Broken:
         name = "broken"
 
-        def tokenize(self, card):
+        def add_card(self, card, billing):
             raise RuntimeError("processor exploded")
 
     with use_profile("ducallier"):
@@ -173,8 +194,9 @@ def test_billing_records_are_read_only_for_billing(name, signed_up):
     with use_profile(name):
         client, me = signed_up()
         client.post("/account/billing/card/", card_form())
-        billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
-        for model in (PaymentMethod, Invoice):
+        running_since(me)
+        billed(me)
+        for model in (PaymentMethod, Invoice, ChargeAttempt):
             assert model.objects.for_purpose(Actor("staff.billing", "t"), billing.BILLING).count()
             for actor, purpose in [
                 (Actor("staff.marketing", "t"), "marketing.communications.email"),

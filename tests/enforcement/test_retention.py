@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from hippocratic.accounts.models import Customer
-from hippocratic.billing.models import PaymentMethod
+from hippocratic.billing.models import Invoice
 from hippocratic.enforcement import retention
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.enforcement.models import AuditEntry
@@ -48,17 +48,19 @@ def test_expired_rows_are_deleted_and_audited(ducallier):
 
 @pytest.mark.django_db
 def test_legally_retained_billing_record_outlives_the_contact_data(ducallier):
-    """Contact fields go after a year; the card record (kept 7 years by law) and its row stay."""
+    """Contact fields go after a year; the invoice (kept 7 years by law) and its row stay."""
     customer = _customer(closed_days_ago=400)
-    PaymentMethod.objects.for_purpose(SYSTEM, "essential.service.payment_processing").create(
-        customer=customer, processor_token="tok_1", brand="visa", last4="4242"
-    )
+    Invoice.objects.for_purpose(SYSTEM, "essential.service.payment_processing").create(
+        customer=customer, number="INV-1", period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 2, 1), subtotal=1500, total=1500, currency="USD",
+        card_last4="4242",
+    )  # fmt: skip
     retention.purge(for_real=True)
     row = _row(customer.pk)
     assert row is not None
     assert (row.name, row.email, row.phone) == ("", "", "")
     with decided_elsewhere():
-        assert PaymentMethod.internal.get().last4 == "4242"
+        assert Invoice.internal.get().card_last4 == "4242"
     blanked = AuditEntry.objects.filter(actor=retention.ACTOR.label, rule="retention:email").get()
     assert blanked.action == "erase"
     assert blanked.categories == ["user.contact.email"]

@@ -2,21 +2,18 @@
 
 import pytest
 from accounts.conftest import GRACE, SYSTEM
-from billing.test_payments import card_form
+from billing.helpers import billed, card_form
 
 from hippocratic.accounts.models import Subscription
-from hippocratic.enforcement.actors import Actor
 
 
 @pytest.fixture
 def grace(signed_up, hosting):
     """A customer with a bit of everything, and the values that would betray a leak."""
     client, me = signed_up("grace_hopper", GRACE)
-    client.post("/account/services/subscribe/", {"service": hosting.pk})
     client.post("/account/billing/card/", card_form("5555555555554444"))
-    from hippocratic.billing import services as billing
-
-    billing.charge(Actor.system("billing-run"), me, 1500, "usd", "Web hosting")
+    client.post("/account/services/subscribe/", {"service": hosting.pk})
+    billed(me)
     subscription = Subscription.objects.for_purpose(SYSTEM, "essential.service").get().pk
     secrets_ = [GRACE["name"], GRACE["email"], GRACE["phone"], GRACE["address"], "4444",
                 "grace_hopper"]  # fmt: skip

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from accounts.conftest import ADA, GRACE
+from billing.helpers import card_form
 from django.contrib.auth.models import User
 from django.test import Client
 from tests_paths import use_profile
@@ -37,8 +38,12 @@ def test_a_customer_reads_and_corrects_their_details(signed_up, hosting):
         assert patch(client, {"status": "closed"}).status_code == 422
         assert patch(client, {"name": "", "phone": "+1 555"}).status_code == 422
         assert services.own_customer(me).name == ADA["name"]
-        chosen = client.post("/api/me/subscriptions", {"service": "hosting"},
-                             content_type="application/json")  # fmt: skip
+        choose = {"path": "/api/me/subscriptions", "data": {"service": "hosting"},
+                  "content_type": "application/json"}  # fmt: skip
+        refused = client.post(**choose)  # a paid service, and no card on file yet
+        assert refused.status_code == 402 and "add a card" in refused.json()["detail"]
+        client.post("/account/billing/card/", card_form())
+        chosen = client.post(**choose)
         assert chosen.status_code == 201
         stop = client.post(f"/api/me/subscriptions/{chosen.json()['id']}/discontinue")
         assert stop.status_code == 200

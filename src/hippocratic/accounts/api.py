@@ -2,13 +2,14 @@
 behind the same session login and CSRF check (django-ninja's SessionAuth)."""
 
 from django.http import HttpRequest
-from ninja import Body, Router, Schema, Status
+from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
 from hippocratic.accounts import own_data, services
 from hippocratic.accounts.forms import PROFILE, ContactForm
 from hippocratic.accounts.models import AccountEvent, Customer, Service
+from hippocratic.money import format_money
 
 
 class CustomerAuth(SessionAuth):
@@ -28,8 +29,13 @@ class ServiceOut(Schema):
     code: str
     name: str
     description: str
-    monthly_price_cents: int
+    monthly_price_cents: int = Field(description="In the currency's minor units (cents)")
     currency: str
+    monthly_price: str = Field(description='As people write it: "$15.00"')
+
+    @staticmethod
+    def resolve_monthly_price(service) -> str:
+        return format_money(service.monthly_price_cents, service.currency)
 
 
 class SubscriptionOut(Schema):
@@ -101,13 +107,18 @@ def subscriptions(request):
 
 
 @router.post(
-    "/me/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Choose a service"
+    "/me/subscriptions",
+    response={201: SubscriptionOut, 402: Problem, **ERRORS},
+    summary="Choose a service (a paid one needs a card on file: 402 until there is one)",
 )
 def choose(request, body: ChooseService):
     service = Service.objects.filter(code=body.service, available=True).first()
     if service is None:
         raise HttpError(404, "no such service")
-    s = services.subscribe(request.auth, service)
+    try:
+        s = services.subscribe(request.auth, service)
+    except services.ServiceRefused as refusal:
+        raise HttpError(402, str(refusal)) from None
     return Status(201, {
         "id": s.pk, "service": service.name, "status": s.status,
         "created_at": s.created_at.isoformat(),

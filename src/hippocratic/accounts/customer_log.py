@@ -15,3 +15,11 @@ def record(customer_id: int, kind: models.TextChoices, detail: str = "", *, by: 
     AccountEvent.objects.for_purpose(by, purpose_for(AccountEvent)).create(
         customer_id=customer_id, kind=kind.value, detail=detail[:300]
     )
+
+
+def record_many(events: list[tuple[int, models.TextChoices, str]], *, by: Actor) -> None:
+    """`record` for many customers at once (a billing run): one write, one audit entry."""
+    if events:
+        AccountEvent.objects.for_purpose(by, purpose_for(AccountEvent)).bulk_create(
+            [AccountEvent(customer_id=c, kind=k.value, detail=d[:300]) for c, k, d in events]
+        )

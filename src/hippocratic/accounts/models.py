@@ -132,11 +132,14 @@ class Service(models.Model):
 
 
 class Subscription(CustomerOwnedModel):
-    """A customer's choice of a service (ACC-3); discontinuing ends it (ACC-7)."""
+    """A customer's choice of a service (ACC-3); discontinuing ends it (ACC-7), and so
+    does suspension for an invoice left unpaid. `ended_at` is when it stopped,
+    either way: billing charges for the time between the two."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         DISCONTINUED = "discontinued", "Discontinued"
+        SUSPENDED = "suspended", "Suspended (unpaid invoice)"
 
     service = personal(
         models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+"),

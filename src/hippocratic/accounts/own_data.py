@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hippocratic.accounts.models import Customer, CustomerOwnedModel
 from hippocratic.accounts.sessions import session_store
+from hippocratic.accounts.signals import erasing
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
@@ -140,6 +141,9 @@ def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
     remember-me tokens, throttling records and opt-outs go too. Returns counts."""
     now, kept = timezone.now(), legally_retained()
     counts: dict[str, int] = {}
+    # Other apps settle first what must not outlive the erasure elsewhere (billing
+    # detaches card tokens at the processor); an error here erases nothing.
+    erasing.send(sender=Customer, customer_id=customer_id, by=by)
     with decided_elsewhere():  # decided here, audited below: erasure is the subject's right
         for model in customer_models():
             rows = model.internal.filter(**{model.subject_field: customer_id})

@@ -158,8 +158,26 @@ def update_profile(customer_id: int, changes: dict[str, str]) -> list[str]:
     return sorted(changed)
 
 
+class ServiceRefused(Exception):
+    """A service may not start yet; the message says why, fit to show the customer,
+    and `where` is the page that lets them put it right."""
+
+    def __init__(self, message: str, where: str = ""):
+        self.where = where
+        super().__init__(message)
+
+
+# Other apps check here that a service may start (billing: a paid service needs a
+# card on file). Each is called as check(customer_id, service) and raises
+# ServiceRefused; accounts knows nothing of the apps that register them.
+START_CHECKS: list = []
+
+
 @transaction.atomic
 def subscribe(customer_id: int, service: Service) -> Subscription:
+    """Start a service for the customer, unless a start check refuses (ServiceRefused)."""
+    for check in START_CHECKS:
+        check(customer_id, service)
     me = Actor.for_customer(customer_id)
     subscription = Subscription.objects.for_purpose(me, "essential.service").create(
         customer_id=customer_id, service=service
@@ -182,3 +200,18 @@ def discontinue(customer_id: int, subscription_id: int) -> bool:
     name = Service.objects.filter(pk=service_id).values_list("name", flat=True).first() or ""
     log_event(customer_id, AccountEvent.Kind.DISCONTINUED, name)
     return True
+
+
+@transaction.atomic
+def suspend_services(customer_id: int, reason: str, *, by: Actor, purpose: str) -> list[str]:
+    """Stop the customer's running services (an unpaid invoice); returns their names.
+    The customer is told, and the log says why: never silently."""
+    running = Subscription.objects.for_purpose(by, purpose).filter(
+        customer_id=customer_id, status=Subscription.Status.ACTIVE
+    )
+    service_ids = list(running.values_list("service_id", flat=True))
+    if not service_ids:
+        return []
+    running.update(status=Subscription.Status.SUSPENDED, ended_at=timezone.now())
+    names = dict(Service.objects.filter(pk__in=service_ids).values_list("pk", "name"))
+    return [names.get(pk, "") for pk in service_ids]

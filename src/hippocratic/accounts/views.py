@@ -181,7 +181,11 @@ def profile(request, me: int):
 @require_POST
 def subscribe(request, me: int):
     service = get_object_or_404(Service, pk=request.POST.get("service"), available=True)
-    services.subscribe(me, service)
+    try:
+        services.subscribe(me, service)
+    except services.ServiceRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(refusal.where or "accounts:services")
     messages.success(request, f"You now have {service.name}.")
     return redirect("accounts:home")
 

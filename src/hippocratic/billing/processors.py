@@ -1,14 +1,23 @@
-"""Payment processors (PAY-1): the card number goes to the processor, and only its
-token and display hints (brand, last four digits) come back to be kept.
+"""Payment processors (PAY-1, DIS-6): the card number goes to the processor, and only
+its token and display hints (brand, last four digits) come back to be kept.
 
     processor = current_processor()
-    card = processor.tokenize(CardDetails(number, exp_month, exp_year, cvc))
-    charge = processor.charge(card.token, 1500, "usd", "Hosting, March")
+    card = processor.add_card(CardDetails(number, exp_month, exp_year, cvc), billing={})
+    charge = processor.charge(ChargeRequest(card.token, 1500, "usd", "INV-202611-7", key))
+    processor.detach(card.token)
 
-`SandboxProcessor` runs locally (tests, the demo, development); `StripeProcessor`
+What crosses this interface is all the processor ever receives from us (DIS-6): the
+card, the billing fields the policy lists for the processor, and for a charge the
+token, amount, currency, invoice number and an idempotency key, so that a retried
+job never charges twice.
+
+`SandboxProcessor` runs locally (tests, the demo, development) and keeps its books
+in the database as a real processor keeps them on its servers; `StripeProcessor`
 talks to Stripe through its official client. settings.HIPPOCRATIC_PAYMENTS picks one.
 """
 
+import datetime as dt
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,7 +25,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,27 @@ class CardToken:
 
 
 @dataclass(frozen=True)
+class ChargeRequest:
+    """Everything a charge sends the processor (DIS-6)."""
+
+    token: str
+    amount: int  # minor units
+    currency: str
+    invoice_number: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class Charge:
     reference: str
-    amount_cents: int
+    amount: int
     currency: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    reference: str
+    amount: int
 
 
 class PaymentError(Exception):
@@ -57,12 +85,23 @@ class CardDeclined(PaymentError):
     pass
 
 
+class ProcessorUnavailable(PaymentError):
+    """The processor did not answer: try again later, nothing was decided."""
+
+    def __init__(self, message: str = "The payment processor did not answer; try again."):
+        super().__init__(message, "processor_unavailable")
+
+
 class Processor(Protocol):
     name: str
 
-    def tokenize(self, card: CardDetails) -> CardToken: ...
+    def add_card(self, card: CardDetails, billing: dict[str, str]) -> CardToken: ...
 
-    def charge(self, token: str, amount_cents: int, currency: str, description: str) -> Charge: ...
+    def charge(self, request: ChargeRequest) -> Charge: ...
+
+    def refund(self, charge_reference: str, amount: int, idempotency_key: str) -> Refund: ...
+
+    def detach(self, token: str) -> None: ...
 
 
 def luhn_valid(number: str) -> bool:
@@ -90,21 +129,37 @@ def brand_of(number: str) -> str:
     return "unknown"
 
 
-# Stripe's published test numbers, honoured by the sandbox with the same outcomes.
-SANDBOX_DECLINES = {
+def expired(exp_month: int, exp_year: int, now: dt.datetime) -> bool:
+    """A card is good through the last day of its expiry month."""
+    return (exp_year, exp_month) < (now.year, now.month)
+
+
+# Stripe's published test numbers (docs.stripe.com/testing), with the outcomes and
+# messages Stripe gives when a card is set up for later charges.
+SETUP_REFUSALS = {
     "4000000000000002": ("card_declined", "Your card was declined."),
     "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
+    "4000000000009987": ("card_declined", "Your card was declined."),  # lost card
     "4000000000000069": ("expired_card", "Your card has expired."),
+    "4000000000000127": ("incorrect_cvc", "Your card's security code is incorrect."),
+    "4000000000000119": (
+        "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
 }
+# Set up fine, declined when charged ("attaching this card succeeds, charges fail").
+FAILS_WHEN_CHARGED = "4000000000000341"
 
 
 class SandboxProcessor:
-    """A processor that runs in-process: it Luhn-checks, tokenises, honours the
-    test card numbers above (a card whose charge is declined is still tokenised,
-    as with Stripe) and declines everything when told to (`decline=True`).
+    """A processor that runs in-process and behaves as Stripe documents its test cards.
 
-    The token names the outcome its charges will have, never the number: the
-    sandbox keeps no state, so a token works across processes and restarts.
+    Its books (billing.SandboxLedgerEntry) stand in for the processor's servers: a
+    charge is written there under its idempotency key before it is answered, so a
+    retry with the same key gets the same answer and never a second charge, even
+    after the worker that asked was killed. A token names the outcome of its
+    charges and the card's expiry, never the number. `decline=True` declines
+    every charge.
     """
 
     name = "sandbox"
@@ -112,30 +167,101 @@ class SandboxProcessor:
     def __init__(self, *, decline: bool = False):
         self.decline = decline
 
-    def tokenize(self, card: CardDetails) -> CardToken:
+    def add_card(self, card: CardDetails, billing: dict[str, str]) -> CardToken:
         if not luhn_valid(card.number):
-            raise PaymentError("That card number is not valid.", "incorrect_number")
+            raise CardDeclined("Your card number is incorrect.", "incorrect_number")
         if len(card.cvc) not in (3, 4) or not card.cvc.isdigit():
-            raise PaymentError("The security code is 3 or 4 digits.", "invalid_cvc")
-        outcome = SANDBOX_DECLINES.get(card.number, ("ok", ""))[0]
-        token = f"tok_sandbox_{outcome}_{secrets.token_hex(12)}"
+            raise CardDeclined("Your card's security code is invalid.", "invalid_cvc")
+        if expired(card.exp_month, card.exp_year, timezone.now()):
+            raise CardDeclined("Your card's expiration date is in the past.", "invalid_expiry")
+        if card.number in SETUP_REFUSALS:
+            code, message = SETUP_REFUSALS[card.number]
+            raise CardDeclined(message, code)
+        outcome = "fails" if card.number == FAILS_WHEN_CHARGED else "ok"
+        expiry = f"{card.exp_year:04d}{card.exp_month:02d}"
+        token = f"tok_sandbox_{outcome}_{expiry}_{secrets.token_hex(12)}"
         return CardToken(token, brand_of(card.number), card.number[-4:])
 
-    def charge(self, token: str, amount_cents: int, currency: str, description: str) -> Charge:
-        if not token.startswith("tok_sandbox_"):
-            raise PaymentError("Unknown card token.", "resource_missing")
-        outcome = token.removeprefix("tok_sandbox_").rsplit("_", 1)[0]
-        if self.decline:
-            raise CardDeclined("Your card was declined.", "card_declined")
-        if outcome != "ok":
-            code = outcome
-            message = next(m for c, m in SANDBOX_DECLINES.values() if c == code)
-            raise CardDeclined(message, code)
-        return Charge(f"ch_sandbox_{secrets.token_hex(12)}", amount_cents, currency.lower())
+    def charge(self, request: ChargeRequest) -> Charge:
+        from hippocratic.billing.models import SandboxLedgerEntry as Entry
+
+        earlier = Entry.objects.filter(idempotency_key=request.idempotency_key).first()
+        if earlier is None:
+            code, message = self._outcome(request.token)
+            reference = "" if code else f"ch_sandbox_{secrets.token_hex(12)}"
+            try:
+                with transaction.atomic():
+                    earlier = Entry.objects.create(
+                        kind=Entry.Kind.CHARGE, idempotency_key=request.idempotency_key,
+                        token_digest=_digest(request.token), reference=reference,
+                        amount=request.amount, currency=request.currency.lower(),
+                        code=code, message=message,
+                    )  # fmt: skip
+            except IntegrityError:  # the same key, at the same moment, from elsewhere
+                earlier = Entry.objects.get(idempotency_key=request.idempotency_key)
+        if earlier.code:
+            raise CardDeclined(earlier.message, earlier.code)
+        return Charge(earlier.reference, earlier.amount, earlier.currency)
+
+    def _outcome(self, token: str) -> tuple[str, str]:
+        from hippocratic.billing.models import SandboxLedgerEntry as Entry
+
+        parts = token.split("_")
+        if len(parts) != 5 or parts[:2] != ["tok", "sandbox"]:
+            return "resource_missing", "No such card."
+        detached = Entry.objects.filter(kind=Entry.Kind.DETACH, token_digest=_digest(token))
+        if detached.exists():
+            return "resource_missing", "No such card."
+        year, month = int(parts[3][:4]), int(parts[3][4:])
+        if expired(month, year, timezone.now()):
+            return "expired_card", "Your card has expired."
+        if self.decline or parts[2] == "fails":
+            return "card_declined", "Your card was declined."
+        return "", ""
+
+    def refund(self, charge_reference: str, amount: int, idempotency_key: str) -> Refund:
+        from hippocratic.billing.models import SandboxLedgerEntry as Entry
+
+        earlier = Entry.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return Refund(earlier.reference, earlier.amount)
+        charge = Entry.objects.filter(kind=Entry.Kind.CHARGE, reference=charge_reference).first()
+        if charge is None or not charge_reference:
+            raise PaymentError("No such charge.", "resource_missing")
+        refunded = sum(
+            Entry.objects.filter(kind=Entry.Kind.REFUND, refers_to=charge_reference)
+            .values_list("amount", flat=True)
+        )  # fmt: skip
+        if amount <= 0 or refunded + amount > charge.amount:
+            raise PaymentError("A refund cannot exceed what was charged.", "amount_too_large")
+        entry = Entry.objects.create(
+            kind=Entry.Kind.REFUND, idempotency_key=idempotency_key,
+            refers_to=charge_reference, reference=f"re_sandbox_{secrets.token_hex(12)}",
+            amount=amount, currency=charge.currency,
+        )  # fmt: skip
+        return Refund(entry.reference, entry.amount)
+
+    def detach(self, token: str) -> None:
+        from hippocratic.billing.models import SandboxLedgerEntry as Entry
+
+        Entry.objects.get_or_create(
+            kind=Entry.Kind.DETACH, idempotency_key=f"detach:{_digest(token)}",
+            defaults={"token_digest": _digest(token)},
+        )  # fmt: skip
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class StripeProcessor:
     """Stripe, through its official client (stripe-python's StripeClient).
+
+    A card is set up for later charges as Stripe asks for subscriptions: a Customer
+    object that holds nothing about the customer but the card, a PaymentMethod, and
+    a SetupIntent confirmed off-session, so that a card Stripe refuses is refused at
+    once. Our token is "cus_…/pm_…". The number crosses our server in memory only:
+    Stripe's hosted fields are a third-party script, which no page here loads.
 
     `api_base` points the client elsewhere: the tests run it against a fake of
     Stripe's API on loopback. Stripe's client logs request bodies at DEBUG; the
@@ -149,48 +275,60 @@ class StripeProcessor:
 
         self._stripe = stripe
         addresses = {"api": api_base} if api_base else None
-        self._client = stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0)
+        self._client = stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=2)
 
-    def tokenize(self, card: CardDetails) -> CardToken:
+    def _call(self, method, params, key: str | None = None, *, declined=CardDeclined):
         try:
-            method = self._client.v1.payment_methods.create(
-                params={
-                    "type": "card",
-                    "card": {
-                        "number": card.number,
-                        "exp_month": card.exp_month,
-                        "exp_year": card.exp_year,
-                        "cvc": card.cvc,
-                    },
-                }
-            )
+            return method(params=params, options={"idempotency_key": key} if key else {})
         except self._stripe.CardError as error:
-            raise PaymentError(error.user_message or "The card was refused.", error.code) from None
+            raise declined(error.user_message or "The card was refused.", error.code) from None
+        except self._stripe.InvalidRequestError as error:
+            raise PaymentError(error.user_message or "The processor refused.", error.code) from None
         except self._stripe.StripeError as error:
-            raise PaymentError("The payment processor did not answer; try again.") from error
-        return CardToken(method.id, method.card.brand, method.card.last4)
+            raise ProcessorUnavailable() from error
 
-    def charge(self, token: str, amount_cents: int, currency: str, description: str) -> Charge:
-        try:
-            intent = self._client.v1.payment_intents.create(
-                params={
-                    "amount": amount_cents,
-                    "currency": currency.lower(),
-                    "payment_method": token,
-                    "confirm": True,
-                    "description": description,
-                    "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-                }
-            )
-        except self._stripe.CardError as error:
-            raise CardDeclined(
-                error.user_message or "Your card was declined.", error.code
-            ) from None
-        except self._stripe.StripeError as error:
-            raise PaymentError("The payment processor did not answer; try again.") from error
+    def add_card(self, card: CardDetails, billing: dict[str, str]) -> CardToken:
+        v1 = self._client.v1
+        details = {k: v for k, v in billing.items() if v}
+        method = self._call(v1.payment_methods.create, {
+            "type": "card",
+            "card": {"number": card.number, "exp_month": card.exp_month,
+                     "exp_year": card.exp_year, "cvc": card.cvc},
+            **({"billing_details": details} if details else {}),
+        })  # fmt: skip
+        customer = self._call(v1.customers.create, {"payment_method": method.id})
+        self._call(v1.setup_intents.create, {
+            "customer": customer.id, "payment_method": method.id, "confirm": True,
+            "usage": "off_session", "payment_method_types": ["card"],
+        })  # fmt: skip
+        return CardToken(f"{customer.id}/{method.id}", method.card.brand, method.card.last4)
+
+    def charge(self, request: ChargeRequest) -> Charge:
+        customer, method = request.token.split("/", 1)
+        intent = self._call(self._client.v1.payment_intents.create, {
+            "amount": request.amount, "currency": request.currency.lower(),
+            "customer": customer, "payment_method": method,
+            "confirm": True, "off_session": True, "description": request.invoice_number,
+            "payment_method_types": ["card"],
+        }, request.idempotency_key)  # fmt: skip
         if intent.status != "succeeded":
             raise CardDeclined("The payment needs more steps than we can take.", intent.status)
         return Charge(intent.id, intent.amount, intent.currency)
+
+    def refund(self, charge_reference: str, amount: int, idempotency_key: str) -> Refund:
+        params = {"payment_intent": charge_reference, "amount": amount}
+        done = self._call(self._client.v1.refunds.create, params, idempotency_key)
+        return Refund(done.id, done.amount)
+
+    def detach(self, token: str) -> None:
+        customer, method = token.split("/", 1)
+        try:
+            self._client.v1.payment_methods.detach(method)
+            self._client.v1.customers.delete(customer)
+        except self._stripe.InvalidRequestError:
+            pass  # already gone
+        except self._stripe.StripeError as error:
+            raise ProcessorUnavailable() from error
 
 
 @cache

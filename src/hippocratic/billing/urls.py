@@ -6,4 +6,6 @@ app_name = "billing"
 urlpatterns = [
     path("", views.home, name="home"),
     path("card/", views.add_card, name="add_card"),
+    path("card/remove/", views.remove_card, name="remove_card"),
+    path("invoices/<str:number>/", views.receipt, name="receipt"),
 ]

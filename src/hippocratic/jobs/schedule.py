@@ -24,6 +24,7 @@ SCHEDULE = (
         dt.timedelta(hours=1)),
     Job("enforcement.audit_checkpoint", "hippocratic.enforcement.tasks.write_audit_checkpoint",
         dt.timedelta(hours=1)),
+    Job("billing.run", "hippocratic.billing.tasks.run_billing", dt.timedelta(hours=1)),
     Job("enforcement.retention", "hippocratic.enforcement.tasks.purge_expired_personal_data",
         dt.timedelta(days=1)),
 )  # fmt: skip

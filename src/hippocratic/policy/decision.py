@@ -28,7 +28,8 @@ from hippocratic.policy.models import Policy, SubjectKind
 from hippocratic.policy.reasons import Reason
 from hippocratic.policy.taxonomy import is_within
 
-# Roles and the purposes (data uses) each may act for. "*" is every declared purpose.
+# Roles and the purposes (data uses) each may act for. "*" is every declared purpose;
+# "!use" takes a use back (support serves the service, but billing is billing's: PAY-2).
 # `customer` acts on their own data only; the gateway scopes the rows.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "system": ("*",),
@@ -36,7 +37,7 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     # Someone asking for information writes their inquiry for the purposes the policy
     # gives prospects' data (the gateway lets them read nothing).
     "prospect": ("essential", "functional", "marketing.communications"),
-    "staff.support": ("essential.service", "functional"),
+    "staff.support": ("essential.service", "!essential.service.payment_processing", "functional"),
     "staff.billing": ("essential.service.payment_processing",),
     "staff.marketing": ("marketing",),
     "staff.analytics": ("analytics",),
@@ -145,8 +146,10 @@ class Engine:
         return None
 
     def _role_rule(self, role: str, purpose: str) -> Decision | None:
-        # 7. The role may act for the purpose.
+        # 7. The role may act for the purpose ("!x" takes x and what is under it away).
         scopes = self.roles[role]
+        if any(is_within(purpose, s[1:]) for s in scopes if s.startswith("!")):
+            return Decision(False, Reason.ROLE_NOT_PERMITTED, f"roles.{role}")
         if "*" not in scopes and not any(is_within(purpose, scope) for scope in scopes):
             return Decision(False, Reason.ROLE_NOT_PERMITTED, f"roles.{role}")
         return None

@@ -51,6 +51,8 @@ class Command(BaseCommand):
             f"  Log in:          {base}/account/login/\n"
             f"  API docs:        {base}/api/docs\n"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
+            "  Test cards:      4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;\n"
+            "                   4000 0000 0000 0341 is added, then declined when charged\n"
             "  (a new password each time; set HIPPOCRATIC_POLICY=policies/dracon.yaml "
             "for another profile)\n"
         )

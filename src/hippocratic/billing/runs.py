@@ -1,0 +1,327 @@
+"""The billing run (PAY-2: billing data used to bill, and for nothing else).
+
+Run by the worker (billing.tasks.run_billing, hourly; each run does what is due):
+
+1. Issue: for the last complete month, one invoice per customer and currency, a line
+   per service, pro-rated by the days it ran, with the provider's tax rate. An
+   invoice's number is made of month and customer, so a second run issues nothing.
+2. Charge: each invoice that is due is charged through the processor. The attempt is
+   written first, under an idempotency key, and only then is the processor asked; a
+   run killed in between finds the attempt still "sent" and asks again with the same
+   key, which the processor answers with the same charge: never two.
+3. Dunning: a declined charge is tried again on the schedule (retry_after_days after
+   the invoice), the customer told by mail each time; after the last retry the
+   invoice is unpaid and the customer's services are suspended, and they are told.
+
+Rows go in chunks: one transaction and one audit entry per chunk, not per customer.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from hippocratic.accounts import services as accounts
+from hippocratic.accounts.customer_log import record_many
+from hippocratic.accounts.models import Service, Subscription
+from hippocratic.billing import notify, periods
+from hippocratic.billing.config import BillingSettings, billing_settings
+from hippocratic.billing.models import (
+    BillingEvent,
+    ChargeAttempt,
+    Invoice,
+    PaymentMethod,
+    PaymentTerms,
+)
+from hippocratic.billing.processors import (
+    ChargeRequest,
+    PaymentError,
+    ProcessorUnavailable,
+    current_processor,
+)
+from hippocratic.billing.services import BILLING, remove_cards
+from hippocratic.enforcement.actors import Actor
+from hippocratic.money import format_money, percent_of
+
+SYSTEM = Actor.system("billing.run")
+CHUNK = 500
+NO_CARD = "no_card"
+
+
+@dataclass
+class RunReport:
+    issued: int = 0
+    paid: int = 0
+    declined: int = 0
+    unanswered: int = 0
+    suspended: list[int] = field(default_factory=list)
+    cards_removed: int = 0
+
+
+def run(now: dt.datetime | None = None) -> RunReport:
+    """Issue what is due to be issued, then charge what is due to be charged."""
+    now = now or timezone.now()
+    report = RunReport()
+    report.cards_removed = remove_cards_of_closed_accounts()
+    report.issued = issue_invoices(periods.last_complete_month(timezone.localdate(now)), now)
+    charge_due(now, report)
+    return report
+
+
+def remove_cards_of_closed_accounts() -> int:
+    """A closed account's card is detached and deleted: the invoices are kept as the
+    law requires, but a token that can still be charged is not."""
+    closed = (
+        PaymentMethod.objects.for_purpose(SYSTEM, BILLING)
+        .filter(customer__closed_at__isnull=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return sum(remove_cards(SYSTEM, customer_id) for customer_id in list(closed))
+
+
+# --- 1. Issue ------------------------------------------------------------------------------
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def issue_invoices(period: periods.Period, now: dt.datetime) -> int:
+    """Issue the period's invoices not issued yet; returns how many."""
+    config = billing_settings()
+    start, end = _midnight(period.start), _midnight(period.end)
+    issued = Invoice.objects.for_purpose(SYSTEM, BILLING).filter(period_start=period.start)
+    done = set(issued.values_list("customer_id", flat=True))
+    used = (
+        Subscription.objects.for_purpose(SYSTEM, BILLING)
+        .filter(created_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .order_by("customer_id", "created_at")
+        .values_list("customer_id", "pk", "service_id", "created_at", "ended_at")
+    )
+    catalogue = {s.pk: s for s in Service.objects.all()}
+    lines: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for customer_id, sub_id, service_id, started, ended in used:
+        service = catalogue[service_id]
+        if customer_id in done or not service.monthly_price_cents:
+            continue
+        local_end = timezone.localdate(ended) if ended else None
+        days = periods.days_used(period, timezone.localdate(started), local_end)
+        amount = periods.prorated(service.monthly_price_cents, period, days)
+        if amount:
+            part = "" if days >= period.days else f" ({days} of {period.days} days)"
+            lines[customer_id, service.currency.upper()].append({
+                "description": f"{service.name}, {period.label()}{part}",
+                "amount": amount, "subscription": sub_id,
+            })  # fmt: skip
+    keys = sorted(lines)
+    count = 0
+    for i in range(0, len(keys), CHUNK):
+        count += _issue_chunk(keys[i : i + CHUNK], lines, period, now, config)
+    return count
+
+
+def _issue_chunk(keys, lines, period, now, config: BillingSettings) -> int:
+    customers = {c for c, _ in keys}
+    cards = _cards(customers)
+    transfer = set(
+        PaymentTerms.objects.for_purpose(SYSTEM, BILLING)
+        .filter(customer_id__in=customers, pays_by=PaymentTerms.PaysBy.BANK_TRANSFER)
+        .values_list("customer_id", flat=True)
+    )
+    invoices = []
+    for customer_id, currency in keys:
+        subtotal = sum(line["amount"] for line in lines[customer_id, currency])
+        tax = percent_of(subtotal, config.tax_rate_percent)
+        card = cards.get(customer_id, {})
+        number = f"{config.invoice_prefix}-{period.code}-{customer_id}"
+        if currency != config.currency:
+            number += f"-{currency}"
+        by_transfer = customer_id in transfer
+        invoices.append(Invoice(
+            customer_id=customer_id, number=number, created_at=now,
+            period_start=period.start, period_end=period.end,
+            status=Invoice.Status.AWAITING_TRANSFER if by_transfer else Invoice.Status.DUE,
+            next_attempt_at=None if by_transfer else now,
+            lines=lines[customer_id, currency], subtotal=subtotal,
+            tax_rate_percent=config.tax_rate_percent, tax=tax, total=subtotal + tax,
+            currency=currency, billing_name=card.get("billing_name", ""),
+            billing_address=card.get("billing_address", ""),
+        ))  # fmt: skip
+    with transaction.atomic():
+        made = Invoice.objects.for_purpose(SYSTEM, BILLING).bulk_create(
+            invoices, ignore_conflicts=True
+        )
+        record_many([(i.customer_id, BillingEvent.INVOICED, i.number) for i in invoices], by=SYSTEM)
+    return len(made)
+
+
+def _cards(customers) -> dict[int, dict]:
+    """The card on file of each of `customers` (the newest, if there were ever two)."""
+    methods = (
+        PaymentMethod.objects.for_purpose(SYSTEM, BILLING)
+        .filter(customer_id__in=customers)
+        .order_by("created_at")
+        .values("customer_id", "processor_token", "brand", "last4", "billing_name",
+                "billing_address")
+    )  # fmt: skip
+    return {m["customer_id"]: m for m in methods}
+
+
+# --- 2. Charge and 3. dunning ------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    attempt: ChargeAttempt
+    invoice: dict
+    card: dict
+    charge: str = ""
+    code: str = ""
+    message: str = ""
+    answered: bool = True
+
+
+def charge_due(now: dt.datetime, report: RunReport) -> None:
+    """Ask again what a killed run left unanswered, then charge what is due."""
+    config = billing_settings()
+    _finish_unanswered(now, report, config)
+    last = 0
+    while True:
+        chunk = list(
+            Invoice.objects.for_purpose(SYSTEM, BILLING)
+            .filter(
+                pk__gt=last,
+                next_attempt_at__lte=now,
+                status__in=[Invoice.Status.DUE, Invoice.Status.RETRYING],
+            )
+            .order_by("pk")
+            .values("pk", "customer_id", "number", "total", "currency", "attempts", "created_at")[
+                :CHUNK
+            ]
+        )
+        if not chunk:
+            return
+        last = chunk[-1]["pk"]
+        _charge_chunk(chunk, now, report, config)
+
+
+def _charge_chunk(chunk: list[dict], now, report: RunReport, config) -> None:
+    attempts = [
+        ChargeAttempt(
+            customer_id=inv["customer_id"],
+            invoice_id=inv["pk"],
+            attempt=inv["attempts"] + 1,
+            idempotency_key=f"{inv['number']}/{inv['attempts'] + 1}",
+            amount=inv["total"],
+            currency=inv["currency"],
+            created_at=now,
+        )
+        for inv in chunk
+    ]
+    # Written and committed before the processor is asked: the run's memory of it.
+    with transaction.atomic():
+        ChargeAttempt.objects.for_purpose(SYSTEM, BILLING).bulk_create(attempts)
+        Invoice.objects.for_purpose(SYSTEM, BILLING).filter(
+            pk__in=[inv["pk"] for inv in chunk]
+        ).update(attempts=F("attempts") + 1, next_attempt_at=None)
+    for inv in chunk:
+        inv["attempts"] += 1
+    _ask_and_record(attempts, {inv["pk"]: inv for inv in chunk}, now, report, config)
+
+
+def _finish_unanswered(now, report: RunReport, config) -> None:
+    """Attempts a killed run sent but never recorded: asked again under the same key."""
+    sent = list(
+        ChargeAttempt.objects.for_purpose(SYSTEM, BILLING).filter(status=ChargeAttempt.Status.SENT)
+    )
+    if not sent:
+        return
+    invoices = (
+        Invoice.objects.for_purpose(SYSTEM, BILLING)
+        .filter(pk__in={a.invoice_id for a in sent})
+        .values("pk", "customer_id", "number", "total", "currency", "attempts", "created_at")
+    )
+    _ask_and_record(sent, {inv["pk"]: inv for inv in invoices}, now, report, config)
+
+
+def _ask_and_record(attempts, invoices: dict[int, dict], now, report: RunReport, config) -> None:
+    cards = _cards({a.customer_id for a in attempts})
+    processor = current_processor()
+    outcomes = []
+    for attempt in attempts:
+        card = cards.get(attempt.customer_id)
+        outcome = Outcome(attempt, invoices[attempt.invoice_id], card or {})
+        if card is None:
+            outcome.code, outcome.message = NO_CARD, "There is no card on file."
+        else:
+            request = ChargeRequest(
+                token=card["processor_token"], amount=attempt.amount, currency=attempt.currency,
+                invoice_number=outcome.invoice["number"], idempotency_key=attempt.idempotency_key,
+            )  # fmt: skip
+            try:
+                outcome.charge = processor.charge(request).reference
+            except ProcessorUnavailable:
+                outcome.answered = False  # asked again, same key, by the next run
+            except PaymentError as refusal:
+                outcome.code, outcome.message = refusal.code, str(refusal)[:200]
+        outcomes.append(outcome)
+    _record(outcomes, now, report, config)
+
+
+def _record(outcomes: list[Outcome], now, report: RunReport, config: BillingSettings) -> None:
+    answered = [o for o in outcomes if o.answered]
+    report.unanswered += len(outcomes) - len(answered)
+    attempts, invoices, events, told, suspend = [], [], [], [], []
+    for o in answered:
+        a, inv = o.attempt, o.invoice
+        a.answered_at, a.processor_charge, a.code, a.message = now, o.charge, o.code, o.message
+        a.status = ChargeAttempt.Status.FAILED if o.code else ChargeAttempt.Status.SUCCEEDED
+        attempts.append(a)
+        row = Invoice(pk=inv["pk"], card_brand=o.card.get("brand", ""),
+                      card_last4=o.card.get("last4", ""))  # fmt: skip
+        if not o.code:
+            row.status, row.paid_at, row.processor_charge = Invoice.Status.PAID, now, o.charge
+            row.next_attempt_at = None
+            events.append((inv["customer_id"], BillingEvent.CHARGED, inv["number"]))
+            report.paid += 1
+        elif inv["attempts"] < config.attempts:
+            row.status, row.paid_at, row.processor_charge = Invoice.Status.RETRYING, None, ""
+            row.next_attempt_at = max(inv["created_at"] + config.retry_after[inv["attempts"] - 1],
+                                      now)  # fmt: skip
+            events.append((inv["customer_id"], BillingEvent.CHARGE_FAILED, inv["number"]))
+            told.append((inv["pk"], notify.CHARGE_FAILED))
+            report.declined += 1
+        else:
+            row.status, row.paid_at, row.processor_charge = Invoice.Status.UNPAID, None, ""
+            row.next_attempt_at = None
+            events.append((inv["customer_id"], BillingEvent.SUSPENDED, inv["number"]))
+            suspend.append(inv)
+            report.declined += 1
+        invoices.append(row)
+    if not answered:
+        return
+    with transaction.atomic():
+        ChargeAttempt.objects.for_purpose(SYSTEM, BILLING).bulk_update(
+            attempts, ["status", "processor_charge", "code", "message", "answered_at"]
+        )
+        Invoice.objects.for_purpose(SYSTEM, BILLING).bulk_update(
+            invoices,
+            ["status", "paid_at", "processor_charge", "card_brand", "card_last4",
+             "next_attempt_at"],
+        )  # fmt: skip
+        record_many(events, by=SYSTEM)
+        for inv in suspend:
+            due = format_money(inv["total"], inv["currency"])
+            accounts.suspend_services(
+                inv["customer_id"], f"invoice {inv['number']} ({due}) unpaid",
+                by=SYSTEM, purpose=BILLING,
+            )  # fmt: skip
+            report.suspended.append(inv["customer_id"])
+            told.append((inv["pk"], notify.SUSPENDED))
+        for invoice_id, kind in told:
+            transaction.on_commit(lambda i=invoice_id, k=kind: notify.tell(i, k))

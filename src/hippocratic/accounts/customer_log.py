@@ -2,6 +2,7 @@
 service. Every app records its own kinds of event here, through `record`."""
 
 from django.db import models
+from django.utils import timezone
 
 from hippocratic.accounts.models import AccountEvent
 from hippocratic.enforcement.actors import Actor
@@ -20,6 +21,8 @@ def record(customer_id: int, kind: models.TextChoices, detail: str = "", *, by: 
 def record_many(events: list[tuple[int, models.TextChoices, str]], *, by: Actor) -> None:
     """`record` for many customers at once (a billing run): one write, one audit entry."""
     if events:
-        AccountEvent.objects.for_purpose(by, purpose_for(AccountEvent)).bulk_create(
-            [AccountEvent(customer_id=c, kind=k.value, detail=d[:300]) for c, k, d in events]
+        now = timezone.now()
+        AccountEvent.objects.for_purpose(by, purpose_for(AccountEvent)).insert_rows(
+            ["customer_id", "kind", "detail", "created_at"],
+            [(c, k.value, d[:300], now) for c, k, d in events],
         )

@@ -266,6 +266,40 @@ class PersonalQuerySet(models.QuerySet):
         self._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=len(rows))
         return len(rows)
 
+    def update_rows(self, columns: Sequence[str], rows: list[Sequence]) -> int:
+        """Set `columns` to each row's own values, row by row: `rows` are (pk, *values).
+        Decided and audited once, as update() is, for rows whose values differ (a billing
+        run's answers); the rows must also match this query's scope. One statement,
+        run for many parameter sets, where bulk_update builds a CASE per column."""
+        fields = [self.model._meta.get_field(c) for c in columns]
+        decision = self._check_write(Action.UPDATE, [f for f in fields if category_of(f)])
+        if not rows:
+            return 0
+        allowed = set(self.values_list("pk", flat=True).filter(pk__in=[r[0] for r in rows]))
+        if len(allowed) != len({r[0] for r in rows}):
+            raise AccessDenied(decision, "update_rows names rows outside this query's scope")
+        connection = connections[self.db]
+        prepare = [_db_value(f, connection) for f in fields]
+        params = [
+            [None if v is None else to_db(v) for to_db, v in zip(prepare, row[1:], strict=True)]
+            + [row[0]]
+            for row in rows
+        ]
+        quote = connection.ops.quote_name
+        # Table and column names come from the model and are quoted; values are parameters.
+        sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+            quote(self.model._meta.db_table),
+            ", ".join(f"{quote(f.column)} = %s" for f in fields),
+            quote(self.model._meta.pk.column),
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+        self._audit(
+            Action.UPDATE, decision, {category_of(f) for f in fields if category_of(f)},
+            rows=len(rows),
+        )  # fmt: skip
+        return len(rows)
+
     def update(self, **kwargs):
         fields = self._fields_named(kwargs)
         decision = self._check_write(Action.UPDATE, fields)
@@ -293,7 +327,9 @@ def _db_value(field: models.Field, connection):
         if connection.vendor == "sqlite":
             # What SQLite's adapt_datetimefield_value makes (UTC, naive, as text),
             # without its per-value checks: a million page views of an imported log.
-            return lambda value: str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            return lambda value: (
+                None if value is None else str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            )
         return connection.ops.adapt_datetimefield_value
     return lambda value: field.get_db_prep_save(value, connection)
 

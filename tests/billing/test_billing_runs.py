@@ -11,16 +11,18 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client, override_settings
+from django_tasks_db.models import DBTaskResult
 from freezegun import freeze_time
 from tests_paths import use_profile
 
 from billing.fake_stripe import FakeStripe
 from billing.helpers import NEXT_RUN, billed, card_form, hosting, running_since
-from hippocratic.accounts.models import AccountEvent, Subscription
+from hippocratic.accounts.models import AccountEvent, Customer, Subscription
 from hippocratic.billing import processors, refunds, runs
 from hippocratic.billing import services as billing
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentTerms, SandboxLedgerEntry
 from hippocratic.billing.periods import Period, days_used, prorated
+from hippocratic.billing.tasks import charge_customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.money import format_money
@@ -193,7 +195,7 @@ def test_a_paid_service_starts_only_with_a_usable_card_or_agreed_transfer(name, 
 
 @pytest.mark.promise("PAY-1")
 def test_the_customer_sees_the_next_charge_invoices_and_receipts_and_removes_the_card(
-    signed_up, settings
+    signed_up, settings, django_capture_on_commit_callbacks
 ):
     settings.HIPPOCRATIC_BILLING = {**settings.HIPPOCRATIC_BILLING, "tax_rate_percent": "20"}
     with use_profile("ducallier"):
@@ -228,12 +230,14 @@ def test_the_customer_sees_the_next_charge_invoices_and_receipts_and_removes_the
                 "code", flat=True
             )
         )
-        # A new card is tried at once.
-        client.post("/account/billing/card/", card_form("5555555555554444"))
-        retry = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).get(
-            status=Invoice.Status.RETRYING
-        )
-        assert retry.next_attempt_at <= dt.datetime.now(dt.UTC)
+        # A new card is tried at once: the worker is asked to charge this customer now.
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/account/billing/card/", card_form("5555555555554444"))
+        queued = DBTaskResult.objects.get(task_path="hippocratic.billing.tasks.charge_customer")
+        assert queued.args_kwargs["args"] == [me]
+        assert charge_customer.call(me) == {"paid": 1, "declined": 0}
+        paid = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).filter(status="paid")
+        assert paid.count() == 2 and paid.latest("period_start").card_last4 == "4444"
 
 
 @pytest.mark.promise("PAY-2")
@@ -351,3 +355,32 @@ def test_stripe_receives_only_what_charging_needs(signed_up):
     sent = " ".join(v for _, form in stripe_api.requests for v in form.values())
     for value in [*NOT_FOR_THE_PROCESSOR, "A. Lovelace"]:
         assert value not in sent, value
+
+
+@pytest.mark.promise("PAY-2")
+def test_two_runs_at_once_never_take_the_same_invoice(signed_up):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/account/billing/card/", card_form())
+        running_since(me)
+        runs.issue_invoices(runs.periods.last_complete_month(NEXT_RUN.date()), NEXT_RUN)
+        due = list(runs._due(NEXT_RUN).values_list("pk", flat=True))
+        assert len(due) == 1
+        assert [i["attempts"] for i in runs._claim(due, NEXT_RUN)] == [1]
+        assert runs._claim(due, NEXT_RUN) == []  # taken: the other run finds nothing
+        report = runs.RunReport()
+        runs.charge_due(NEXT_RUN, report)
+        assert report.paid == 0  # nothing is charged twice, or by the run that lost
+
+
+@pytest.mark.promise("PAY-1")
+def test_a_closed_accounts_card_is_detached_and_deleted_by_the_next_run(signed_up):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/account/billing/card/", card_form())
+        Customer.objects.for_purpose(SYSTEM, "essential.service").filter(pk=me).update(
+            status="closed", closed_at=NEXT_RUN - dt.timedelta(days=3)
+        )
+        assert runs.run(NEXT_RUN).cards_removed == 1
+        assert not billing._methods(SYSTEM, me).exists()
+        assert SandboxLedgerEntry.objects.filter(kind="detach").count() == 1

@@ -153,3 +153,23 @@ def test_streamed_reads_are_decided_withheld_and_audited_too(customer):
     with pytest.raises(AccessDenied):
         next(PaymentMethod.objects.for_purpose(MARKETING, "marketing.communications.email")
              .iterator())  # fmt: skip
+
+
+@pytest.mark.promise("SEC-5")
+def test_row_by_row_updates_are_decided_audited_once_and_kept_in_scope(customer):
+    other = Customer.objects.for_purpose(SYSTEM, "essential.service").create(name="Grace")
+    me = Actor.for_customer(customer.pk)
+    mine = Customer.objects.for_purpose(me, "essential.service")
+    before = AuditEntry.objects.count()
+    assert mine.update_rows(["phone"], [(customer.pk, "+44 20 7946 0001")]) == 1
+    entry = AuditEntry.objects.exclude(action="read").get(seq__gt=before)
+    assert (entry.action, entry.rows, entry.categories) == (
+        "update", 1, ["user.contact.phone_number"])  # fmt: skip
+    with pytest.raises(AccessDenied):  # Grace's row is outside the customer's scope
+        mine.update_rows(["phone"], [(customer.pk, "1"), (other.pk, "2")])
+    with pytest.raises(AccessDenied):  # and marketing may not write a phone number
+        Customer.objects.for_purpose(MARKETING, "marketing").update_rows(
+            ["phone"], [(customer.pk, "3")]
+        )
+    rows = Customer.objects.for_purpose(SYSTEM, "essential.service").order_by("pk")
+    assert list(rows.values_list("phone", flat=True)) == ["+44 20 7946 0001", ""]

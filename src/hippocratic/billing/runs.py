@@ -188,53 +188,68 @@ class Outcome:
     answered: bool = True
 
 
-def charge_due(now: dt.datetime, report: RunReport) -> None:
-    """Ask again what a killed run left unanswered, then charge what is due."""
+INVOICE = ("pk", "customer_id", "number", "total", "currency", "attempts", "created_at")
+
+
+def _due(now: dt.datetime, customer_id: int | None = None):
+    due = Invoice.objects.for_purpose(SYSTEM, BILLING).filter(
+        next_attempt_at__lte=now, status__in=[Invoice.Status.DUE, Invoice.Status.RETRYING]
+    )
+    return due if customer_id is None else due.filter(customer_id=customer_id)
+
+
+def charge_due(now: dt.datetime, report: RunReport, customer_id: int | None = None) -> None:
+    """Ask again what a killed run left unanswered, then charge what is due (all of
+    it, or one customer's: a new card is tried at once)."""
     config = billing_settings()
     _finish_unanswered(now, report, config)
     last = 0
     while True:
-        chunk = list(
-            Invoice.objects.for_purpose(SYSTEM, BILLING)
-            .filter(
-                pk__gt=last,
-                next_attempt_at__lte=now,
-                status__in=[Invoice.Status.DUE, Invoice.Status.RETRYING],
-            )
-            .order_by("pk")
-            .values("pk", "customer_id", "number", "total", "currency", "attempts", "created_at")[
-                :CHUNK
-            ]
-        )
+        chunk = list(_due(now, customer_id).filter(pk__gt=last).order_by("pk").values_list(
+            "pk", flat=True)[:CHUNK])  # fmt: skip
         if not chunk:
             return
-        last = chunk[-1]["pk"]
+        last = chunk[-1]
         _charge_chunk(chunk, now, report, config)
 
 
 ATTEMPT = ("pk", "customer_id", "invoice_id", "idempotency_key", "amount", "currency")
 
 
-def _charge_chunk(chunk: list[dict], now, report: RunReport, config) -> None:
-    rows = [
-        (inv["customer_id"], inv["pk"], inv["attempts"] + 1,
-         f"{inv['number']}/{inv['attempts'] + 1}", ChargeAttempt.Status.SENT, inv["total"],
-         inv["currency"], "", "", "", now)
-        for inv in chunk
-    ]  # fmt: skip
+def _claim(invoice_ids: list[int], now) -> list[dict]:
+    """Take the invoices that are still due and still unclaimed, and mark them taken
+    (no next attempt while this one is out). Two runs at once (the hourly run and a
+    customer's new card) never take the same invoice: the rows are locked where the
+    database can (PostgreSQL), and SQLite runs one writing transaction at a time."""
+    free = list(
+        _due(now).filter(pk__in=invoice_ids).select_for_update(skip_locked=True).values(*INVOICE)
+    )
+    Invoice.objects.for_purpose(SYSTEM, BILLING).filter(pk__in=[inv["pk"] for inv in free]).update(
+        attempts=F("attempts") + 1, next_attempt_at=None
+    )
+    for inv in free:
+        inv["attempts"] += 1
+    return free
+
+
+def _charge_chunk(invoice_ids: list[int], now, report: RunReport, config) -> None:
     attempts = ChargeAttempt.objects.for_purpose(SYSTEM, BILLING)
-    # Written and committed before the processor is asked: the run's memory of it.
+    # Claimed, and the attempts written and committed, before the processor is asked:
+    # the run's memory of what it asked.
     with transaction.atomic():
+        chunk = _claim(invoice_ids, now)
+        rows = [
+            (inv["customer_id"], inv["pk"], inv["attempts"], f"{inv['number']}/{inv['attempts']}",
+             ChargeAttempt.Status.SENT, inv["total"], inv["currency"], "", "", "", now)
+            for inv in chunk
+        ]  # fmt: skip
         attempts.insert_rows(
             ["customer_id", "invoice_id", "attempt", "idempotency_key", "status", "amount",
              "currency", "code", "message", "processor_charge", "created_at"],
             rows,
         )  # fmt: skip
-        Invoice.objects.for_purpose(SYSTEM, BILLING).filter(
-            pk__in=[inv["pk"] for inv in chunk]
-        ).update(attempts=F("attempts") + 1, next_attempt_at=None)
-    for inv in chunk:
-        inv["attempts"] += 1
+    if not chunk:
+        return
     sent = list(attempts.filter(idempotency_key__in=[r[3] for r in rows]).values(*ATTEMPT))
     _ask_and_record(sent, {inv["pk"]: inv for inv in chunk}, now, report, config)
 
@@ -251,7 +266,7 @@ def _finish_unanswered(now, report: RunReport, config) -> None:
     invoices = (
         Invoice.objects.for_purpose(SYSTEM, BILLING)
         .filter(pk__in={a["invoice_id"] for a in sent})
-        .values("pk", "customer_id", "number", "total", "currency", "attempts", "created_at")
+        .values(*INVOICE)
     )
     _ask_and_record(sent, {inv["pk"]: inv for inv in invoices}, now, report, config)
 

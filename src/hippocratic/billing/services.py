@@ -66,7 +66,7 @@ def add_card(
                 status__in=[Invoice.Status.RETRYING, Invoice.Status.UNPAID],
             )
             if waiting.update(status=Invoice.Status.RETRYING, next_attempt_at=timezone.now()):
-                transaction.on_commit(_charge_soon)
+                transaction.on_commit(lambda: _charge_soon(customer_id))
     except BaseException:
         processor.detach(token.token)  # nothing kept here, so nothing left there
         raise
@@ -75,10 +75,10 @@ def add_card(
     return method
 
 
-def _charge_soon():
-    from hippocratic.billing.tasks import run_billing
+def _charge_soon(customer_id: int):
+    from hippocratic.billing.tasks import charge_customer  # tasks import this module
 
-    run_billing.enqueue()
+    charge_customer.enqueue(customer_id)
 
 
 def _keep(actor, customer_id: int, processor: str, token: CardToken, billing) -> PaymentMethod:

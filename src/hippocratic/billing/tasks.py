@@ -1,6 +1,7 @@
 """Background work of the billing app (Django's tasks framework)."""
 
 from django.tasks import task
+from django.utils import timezone
 
 from hippocratic.billing import runs
 
@@ -12,3 +13,11 @@ def run_billing() -> dict:
     report = runs.run()
     return {"issued": report.issued, "paid": report.paid, "declined": report.declined,
             "unanswered": report.unanswered, "suspended": len(report.suspended)}  # fmt: skip
+
+
+@task()
+def charge_customer(customer_id: int) -> dict:
+    """When a customer adds a card: their invoices waiting on a failed charge, now."""
+    report = runs.RunReport()
+    runs.charge_due(timezone.now(), report, customer_id=customer_id)
+    return {"paid": report.paid, "declined": report.declined}

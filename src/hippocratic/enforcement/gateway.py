@@ -256,13 +256,19 @@ class PersonalQuerySet(models.QuerySet):
                     row[i] = to_db(row[i])
         quote = connection.ops.quote_name
         # Table and column names come from the model and are quoted; values are parameters.
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-            quote(self.model._meta.db_table),
-            ", ".join(quote(f.column) for f in fields),
-            ", ".join(["%s"] * len(fields)),
+        head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
+            quote(self.model._meta.db_table), ", ".join(quote(f.column) for f in fields)
         )
+        one = "({})".format(", ".join(["%s"] * len(fields)))
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            if connection.vendor == "postgresql":
+                # Django's psycopg cursor binds client-side, so executemany would make a
+                # round trip per row: many rows per statement instead.
+                for batch in _batches(rows, len(fields)):
+                    values = [v for row in batch for v in row]
+                    cursor.execute(head + ", ".join([one] * len(batch)), values)
+            else:
+                cursor.executemany(head + one, rows)
         self._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=len(rows))
         return len(rows)
 
@@ -286,14 +292,30 @@ class PersonalQuerySet(models.QuerySet):
             for row in rows
         ]
         quote = connection.ops.quote_name
-        # Table and column names come from the model and are quoted; values are parameters.
-        sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-            quote(self.model._meta.db_table),
-            ", ".join(f"{quote(f.column)} = %s" for f in fields),
-            quote(self.model._meta.pk.column),
-        )
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            if connection.vendor == "postgresql":
+                # One statement per batch: UPDATE … FROM (VALUES …), each value cast to
+                # its column's type (a column of NULLs has none of its own).
+                every = [*fields, self.model._meta.pk]
+                one = "({})".format(
+                    ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in every)
+                )
+                names = ", ".join(f"v{i}" for i in range(len(every)))
+                sets = ", ".join(f"{quote(f.column)} = v.v{i}" for i, f in enumerate(fields))
+                for batch in _batches(params, len(every)):
+                    # Names come from the model and are quoted; values are parameters.
+                    sql = "UPDATE {} SET {} FROM (VALUES {}) AS v({}) WHERE {}.{} = v.v{}".format(  # noqa: S608
+                        table, sets, ", ".join([one] * len(batch)), names, table, pk,
+                        len(fields),
+                    )  # fmt: skip
+                    cursor.execute(sql, [v for row in batch for v in row])
+            else:
+                # Names come from the model and are quoted; values are parameters.
+                sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+                    table, ", ".join(f"{quote(f.column)} = %s" for f in fields), pk
+                )
+                cursor.executemany(sql, params)
         self._audit(
             Action.UPDATE, decision, {category_of(f) for f in fields if category_of(f)},
             rows=len(rows),
@@ -318,6 +340,13 @@ class PersonalQuerySet(models.QuerySet):
             deleted, counts = super().delete()
         self._audit(Action.DELETE, decision, {category_of(f) for f in fields}, rows=deleted)
         return deleted, counts
+
+
+def _batches(rows: list, columns: int, max_params: int = 30_000):
+    """Rows in batches whose parameters stay under the database's limit (65,535)."""
+    size = max(1, max_params // max(columns, 1))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def _db_value(field: models.Field, connection):

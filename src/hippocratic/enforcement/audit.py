@@ -75,7 +75,10 @@ def chain_hash(prev_hash: str, values: dict) -> str:
 def _head_for_update() -> AuditHead:
     head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        head, _ = AuditHead.objects.get_or_create(pk=1)
+        # The first append ever (or after a flush): writers racing here must not each
+        # start a chain. ON CONFLICT DO NOTHING waits for the winner, then all lock its row.
+        AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
+        head = AuditHead.objects.select_for_update().get(pk=1)
     return head
 
 

@@ -20,6 +20,7 @@ APPS = (
     "hippocratic.enforcement",
     "hippocratic.accounts",
     "hippocratic.billing",
+    "hippocratic.messaging",
     "hippocratic.tracking",
     "hippocratic.site",
     "hippocratic.jobs",

@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hippocratic.site.context_processors.provider",
                 "hippocratic.billing.context_processors.billing",
+                "hippocratic.messaging.context_processors.messaging",
             ],
         },
     },

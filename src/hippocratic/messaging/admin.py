@@ -1,0 +1,44 @@
+"""Campaigns in the admin: staff write one, check it, and send it. A campaign holds
+no personal data; its recipients are chosen by the worker through the gateway."""
+
+from django.contrib import admin, messages
+
+from hippocratic.enforcement.actors import staff_role
+from hippocratic.messaging import campaigns
+from hippocratic.messaging.models import Campaign
+from hippocratic.messaging.tasks import send_campaign
+
+# Who may send which kind: marketing mail is marketing's; bulletins serve the service.
+SENDERS = {
+    Campaign.Kind.BULLETIN: {"staff.support", "staff.admin"},
+    Campaign.Kind.NEWSLETTER: {"staff.marketing", "staff.admin"},
+    Campaign.Kind.ANNOUNCEMENT: {"staff.marketing", "staff.admin"},
+}
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("subject", "kind", "status", "created_at", "sent_at")
+    list_filter = ("kind", "status")
+    readonly_fields = ("status", "created_by", "created_at", "sent_at")
+    actions = ["send"]
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = obj.created_by or request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Send (after checking the template against the policy)")
+    def send(self, request, queryset):
+        role = staff_role(request.user)
+        for campaign in queryset.filter(status=Campaign.Status.DRAFT):
+            if role not in SENDERS[campaign.kind]:
+                self.message_user(request, f"{campaign}: your role may not send it.",
+                                  messages.ERROR)  # fmt: skip
+                continue
+            try:
+                campaigns.template_fields(campaign)
+            except campaigns.CampaignRefused as refusal:
+                self.message_user(request, f"{campaign}: {refusal}", messages.ERROR)
+                continue
+            send_campaign.enqueue(campaign.pk)
+            self.message_user(request, f"{campaign}: queued for the worker.")

@@ -1,0 +1,124 @@
+"""Campaigns: who each kind reaches, for which purpose, and what its template may name.
+
+    bulletin      essential.service.notifications  every active customer, whatever
+                                                    their marketing choices (MSG-1)
+    newsletter    marketing.communications.email    mailing-list members who have not
+                                                    opted out (MSG-2)
+    announcement  marketing.communications.email    customers who have not opted out;
+                                                    the e-mail address only (MSG-6)
+
+Recipients are read through the gateway with the campaign's purpose, so an opt-out
+(an OptOut row) leaves a customer out of marketing and never out of a bulletin.
+"""
+
+from dataclasses import dataclass
+
+from django.template import Template, TemplateSyntaxError
+from django.template.base import VariableNode
+
+from hippocratic.accounts.models import Customer
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.fields import category_of
+from hippocratic.messaging.models import Campaign
+from hippocratic.provider import current_engine, current_policy
+
+MARKETING = "marketing.communications.email"
+BULLETINS = "essential.service.notifications"
+SENDER = Actor.system("messaging.send")
+
+
+@dataclass(frozen=True)
+class KindRule:
+    purpose: str
+    promise: str  # the policy must make it for the kind to exist
+    list_only: bool = False  # only mailing-list members
+    fields: tuple[str, ...] | None = None  # the customer fields a template may name
+
+
+KINDS = {
+    Campaign.Kind.BULLETIN: KindRule(BULLETINS, "MSG-1"),
+    Campaign.Kind.NEWSLETTER: KindRule(MARKETING, "MSG-2", list_only=True),
+    Campaign.Kind.ANNOUNCEMENT: KindRule(MARKETING, "MSG-6", fields=("email",)),
+}
+# Objects a template might reach for, and the models whose fields they are: asked of
+# the engine like any other use, so that billing data is refused by the policy (PAY-2).
+_OBJECTS = {"customer": Customer}
+
+
+def _billing_models() -> dict:
+    from hippocratic.billing.models import Invoice, PaymentMethod
+
+    return {"card": PaymentMethod, "invoice": Invoice}
+
+
+class CampaignRefused(ValueError):
+    """The campaign may not go as written; the message says why, in one line."""
+
+
+def mails_customers() -> bool:
+    return "user.contact.email" in current_policy().collected_categories("customer")
+
+
+def kinds_available() -> list[str]:
+    """The kinds this provider's policy allows: its promise made and its purpose
+    declared. Marketing needs e-mail addresses; a bulletin does not: it is shown on
+    every customer's account page too, and mailed where there is an address."""
+    policy = current_policy()
+    return [
+        kind for kind, rule in KINDS.items()
+        if rule.promise in policy.promises and rule.purpose in policy.purposes
+        and (kind == Campaign.Kind.BULLETIN or mails_customers())
+    ]  # fmt: skip
+
+
+def template_fields(campaign: Campaign) -> list[str]:
+    """The customer fields the campaign's template names; CampaignRefused if it names
+    anything the campaign's purpose may not use (billing data never: MSG-6, PAY-2)."""
+    if campaign.kind not in kinds_available():
+        raise CampaignRefused(f"this provider's policy makes no {campaign.kind} campaigns")
+    rule = KINDS[campaign.kind]
+    try:
+        nodes = Template(campaign.subject + "\n" + campaign.body).nodelist.get_nodes_by_type(
+            VariableNode
+        )
+    except TemplateSyntaxError as error:
+        raise CampaignRefused(f"the template does not parse: {error}") from None
+    fields = {"email"} if mails_customers() else set()
+    for node in nodes:
+        path = str(node.filter_expression.var).split(".")
+        if path[0] in ("provider", "unsubscribe_url"):
+            continue
+        model = {**_OBJECTS, **_billing_models()}.get(path[0])
+        if model is None or len(path) != 2:
+            raise CampaignRefused(f"{{{{ {'.'.join(path)} }}}} is not available to campaigns")
+        try:
+            field = model._meta.get_field(path[1])
+        except Exception:
+            raise CampaignRefused(f"{path[0]} has no field {path[1]!r}") from None
+        category = category_of(field)
+        decision = current_engine().decide("system", rule.purpose, {category}, "customer")
+        if category is None or not decision.allowed:
+            why = decision.rule if category else "not personal data a campaign can use"
+            raise CampaignRefused(
+                f"{{{{ {path[0]}.{path[1]} }}}} ({category}) may not be used for "
+                f"{rule.purpose}: {why}"
+            )
+        if model is not Customer or (rule.fields is not None and path[1] not in rule.fields):
+            raise CampaignRefused(
+                f"a {campaign.kind} may name only {', '.join(rule.fields or ('customer',))}"
+            )
+        fields.add(path[1])
+    return sorted(fields)
+
+
+def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = None):
+    """{customer id: {field: value}} for the campaign's audience, read as its purpose."""
+    rule = KINDS[campaign.kind]
+    if not mails_customers():
+        return {}
+    rows = Customer.objects.for_purpose(SENDER, rule.purpose).filter(status=Customer.Status.ACTIVE)
+    if rule.list_only:
+        rows = rows.filter(listmembership_set__isnull=False)
+    if only is not None:
+        rows = rows.filter(pk__in=only)
+    return {row["pk"]: row for row in rows.exclude(email="").values("pk", *fields)}

@@ -1,0 +1,83 @@
+"""Mail to customers: campaigns (bulletins, newsletters, announcements), the mailing
+list and each message sent. A campaign holds no personal data; who it reached is in
+its deliveries, chosen through the gateway with the campaign's purpose."""
+
+from django.db import models
+from django.utils import timezone
+
+from hippocratic.accounts.models import CustomerOwnedModel
+from hippocratic.enforcement.fields import personal
+
+LIST = "user.privacy_preferences"
+
+
+class Campaign(models.Model):
+    class Kind(models.TextChoices):
+        # (purpose, who it reaches) for each kind: see messaging.campaigns.KINDS
+        BULLETIN = "bulletin", "Service bulletin (every customer, whatever their choices)"
+        NEWSLETTER = "newsletter", "Promotion or newsletter (the mailing list, less opt-outs)"
+        ANNOUNCEMENT = "announcement", "New or upgraded product (e-mail address only)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(
+        max_length=20_000,
+        help_text="A Django template. It may name {{ customer.<field> }} only where the "
+        "policy lets the campaign's purpose use that field; never billing data.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.get_kind_display().split(' (')[0]}: {self.subject}"
+
+
+class Delivery(CustomerOwnedModel):
+    """One campaign's message to one customer. Unique per campaign and customer, and
+    marked "sending" before it goes: a worker killed mid-send never sends it twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Handed to the mail server, no answer recorded"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Refused by the mail server"
+
+    technical_fields = ("id", "customer", "created_at", "campaign", "status", "message_id",
+                        "sent_at", "attempts")  # fmt: skip
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    message_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(CustomerOwnedModel.Meta):
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="one_per_recipient")
+        ]
+
+    def __str__(self):
+        return f"Delivery #{self.pk}"
+
+
+class ListMembership(CustomerOwnedModel):
+    """A customer on the mailing list (MSG-2): when and how they joined, and the words
+    they agreed to, under the policy version then in force."""
+
+    source = personal(models.CharField(max_length=40), LIST)
+    consent_text = personal(models.CharField(max_length=500), LIST)
+    policy_version = personal(models.CharField(max_length=64), LIST)
+
+    class Meta(CustomerOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["customer"], name="one_membership")]
+
+    def __str__(self):
+        return f"List membership #{self.pk}"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from hippocratic.messaging import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("list/", views.mailing_list, name="mailing_list"),
+]

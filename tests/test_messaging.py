@@ -1,0 +1,126 @@
+"""Mail to customers (MSG-1, MSG-2, MSG-5, MSG-6): bulletins reach everyone, marketing
+only list members who have not opted out, every marketing message can be left in one
+click (POST only), and no campaign can name billing data."""
+
+import pytest
+from accounts.conftest import ADA, GRACE
+from billing.helpers import card_form
+from django.core import mail
+from django.test import Client
+from tests_paths import use_profile
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.models import OptOut
+from hippocratic.messaging import campaigns, sending
+from hippocratic.messaging.models import Campaign, Delivery, ListMembership
+from hippocratic.messaging.tasks import send_campaign
+
+pytestmark = pytest.mark.django_db
+LIN = {**ADA, "name": "Lin Wu", "email": "lin@wu.example"}
+
+
+def three_customers(signed_up) -> list[tuple[Client, int]]:
+    return [signed_up(user, person) for user, person in
+            [("ada", ADA), ("grace", GRACE), ("lin", LIN)]]  # fmt: skip
+
+
+def send(kind, body="Hello from {{ provider }}", subject="News from {{ provider }}"):
+    campaign = Campaign.objects.create(kind=kind, subject=subject, body=body)
+    mail.outbox.clear()
+    send_campaign.call(campaign.pk)
+    return campaign
+
+
+@pytest.mark.promise("MSG-2", "MSG-5")
+def test_a_newsletter_reaches_list_members_who_have_not_opted_out(signed_up):
+    with use_profile("ducallier"):
+        people = three_customers(signed_up)
+        for client, _ in people:
+            client.post("/mail/list/", {"join": "1"})
+        (_, ada), (grace_client, _), (_, lin) = people
+        grace_client.post("/mail/list/", {"join": "0"})  # Grace leaves from her account
+        campaign = send(Campaign.Kind.NEWSLETTER)
+        assert sorted(m.to[0] for m in mail.outbox) == [ADA["email"], LIN["email"]]
+        tokens = set()
+        for message in mail.outbox:
+            assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            link, mailto = message.extra_headers["List-Unsubscribe"].split(", ")
+            assert (
+                mailto
+                == "<mailto:unsubscribe@ducallier.com?subject=Remove%20From%20Mailing%20List>"
+            )
+            assert link.startswith("<http") and link.strip("<>") in message.body
+            tokens.add(link)
+            assert message.body.startswith("Hello ")
+        assert len(tokens) == 2  # one per recipient
+        with pytest.raises(campaigns.CampaignRefused, match=r"user\.name"):  # not for marketing
+            campaigns.template_fields(Campaign(kind="newsletter", subject="Hi {{ customer.name }}",
+                                               body=""))  # fmt: skip
+        sent = Delivery.objects.for_purpose(campaigns.SENDER, campaigns.MARKETING)
+        assert sent.filter(campaign=campaign, status="sent").count() == 2
+        # The one-click link: a GET (a link scanner) changes nothing; a POST opts out.
+        path = mail.outbox[0].extra_headers["List-Unsubscribe"].split(">")[0].split("8000")[1]
+        who = sending.customer_of_token(path.rstrip("/").rsplit("/", 1)[1])
+        assert Client().get(path).status_code == 200
+        assert not OptOut.objects.filter(subject_id=who).exists()
+        assert Client().post(path).status_code == 200  # no CSRF token: mail providers post
+        assert OptOut.objects.filter(subject_id=who, use=campaigns.MARKETING).exists()
+        send(Campaign.Kind.NEWSLETTER)
+        assert len(mail.outbox) == 1  # the other member only
+        assert Client().post("/mail/unsubscribe/forged/").status_code == 404
+        assert {ada, lin} >= {who}
+
+
+@pytest.mark.promise("MSG-1")
+def test_a_bulletin_reaches_every_customer_whatever_their_choices(signed_up):
+    with use_profile("japoon"):
+        people = three_customers(signed_up)
+        OptOut.objects.create(subject="customer", subject_id=people[1][1], use=campaigns.MARKETING)
+        send(Campaign.Kind.BULLETIN, "Maintenance on Sunday night.", "Planned maintenance")
+        assert sorted(m.to[0] for m in mail.outbox) == sorted(p["email"] for p in (ADA, GRACE, LIN))
+        assert all("List-Unsubscribe" not in m.extra_headers for m in mail.outbox)
+        page = people[1][0].get("/account/").content.decode()
+        assert "Planned maintenance" in page and "Maintenance on Sunday night." in page
+    with use_profile("dracon"):  # no e-mail addresses: the bulletin is on the account page
+        client, _ = signed_up("dora", {"name": "Dora", "address": "1 Road", "phone": "1"})
+        send(Campaign.Kind.BULLETIN, "Dracon's lines are down on Monday.", "Line works")
+        assert mail.outbox == []
+        assert "Line works" in client.get("/account/").content.decode()
+        assert campaigns.kinds_available() == [Campaign.Kind.BULLETIN]  # no marketing at all
+
+
+@pytest.mark.promise("MSG-6")
+@pytest.mark.parametrize("name", ["japoon", "quality", "ducallier"])
+def test_no_campaign_can_name_billing_data(name, signed_up):
+    with use_profile(name):
+        client, _ = signed_up()
+        client.post("/account/billing/card/", card_form())
+        for kind in campaigns.kinds_available():
+            for body in ("Your card ends {{ card.last4 }}", "You paid {{ invoice.total }}"):
+                campaign = Campaign(kind=kind, subject="Hi", body=body)
+                with pytest.raises(campaigns.CampaignRefused) as refused:
+                    campaigns.template_fields(campaign)
+                assert "may not be used" in str(refused.value), refused.value
+        if Campaign.Kind.ANNOUNCEMENT in campaigns.kinds_available():
+            announcement = Campaign(kind=Campaign.Kind.ANNOUNCEMENT, subject="New: backups",
+                                    body="Dear {{ customer.name }}")  # fmt: skip
+            with pytest.raises(campaigns.CampaignRefused, match="may n"):  # only the address
+                campaigns.template_fields(announcement)
+            send(Campaign.Kind.ANNOUNCEMENT, "Backups are here. Write to {{ customer.email }}.")
+            assert [m.to[0] for m in mail.outbox] == [ADA["email"]]
+            assert "4242" not in mail.outbox[0].body
+
+
+@pytest.mark.promise("MSG-2")
+def test_joining_keeps_when_how_and_the_words_agreed_to(signed_up):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        assert "Join the mailing list" in client.get("/account/").content.decode()
+        client.post("/mail/list/", {"join": "1"})
+        kept = ListMembership.objects.for_purpose(Actor.for_customer(me), "essential.service")
+        row = kept.get()
+        assert row.source == "account page" and "newsletter" in row.consent_text
+        assert len(row.policy_version) == 64
+    with use_profile("japoon"):  # no mailing list in this policy
+        client, _ = signed_up("grace", GRACE)
+        assert client.post("/mail/list/", {"join": "1"}).status_code == 404

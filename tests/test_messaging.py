@@ -1,9 +1,10 @@
-"""Mail to customers (MSG-1, MSG-2, MSG-5, MSG-6): bulletins reach everyone, marketing
-only list members who have not opted out, every marketing message can be left in one
-click (POST only), and no campaign can name billing data."""
+"""Mail to customers (MSG-1 … MSG-6): bulletins reach everyone, marketing only list
+members who have not opted out, every marketing message can be left in one click (POST
+only), by mail to the unsubscribe address or by replying, and no campaign can name
+billing data."""
 
 import pytest
-from accounts.conftest import ADA, GRACE
+from accounts.conftest import ADA, GRACE, SYSTEM
 from billing.helpers import card_form
 from django.core import mail
 from django.test import Client
@@ -11,8 +12,8 @@ from tests_paths import use_profile
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
-from hippocratic.messaging import campaigns, sending
-from hippocratic.messaging.models import Campaign, Delivery, ListMembership
+from hippocratic.messaging import campaigns, inbound, sending, services
+from hippocratic.messaging.models import Campaign, Delivery, ListMembership, MailRequest
 from hippocratic.messaging.tasks import send_campaign
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,131 @@ def test_joining_keeps_when_how_and_the_words_agreed_to(signed_up):
     with use_profile("japoon"):  # no mailing list in this policy
         client, _ = signed_up("grace", GRACE)
         assert client.post("/mail/list/", {"join": "1"}).status_code == 404
+
+
+def eml(subject: str, sender: str = ADA["email"], to: str = "unsubscribe@ducallier.com",
+        message_id: str | None = None) -> bytes:  # fmt: skip
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = f"Ada <{sender}>", to, subject
+    message["Message-ID"] = message_id or f"<{abs(hash((subject, sender, to)))}@mail.example>"
+    message.set_content("Please take me off.")
+    return bytes(message)
+
+
+@pytest.mark.promise("MSG-3")
+@pytest.mark.parametrize("subject", [
+    "RE: remove from mailing list", "Remove From Mailing List", "Fwd: Re:  REMOVE   FROM "
+    "mailing list", "\u201cRemove From Mailing List\u201d",
+    "=?utf-8?q?Remove_From_Mailing_List?=",
+])  # fmt: skip
+def test_mail_to_the_unsubscribe_address_removes_the_sender(
+    subject, signed_up, django_capture_on_commit_callbacks
+):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            got = inbound.receive(eml(subject), ["unsubscribe@ducallier.com"])
+        assert (got.kind, got.done) == ("unsubscribe", True)
+        assert OptOut.objects.filter(subject_id=me, use=campaigns.MARKETING).exists()
+        assert not services.is_member(me)
+        request = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).get()
+        assert (request.due_at - request.created_at).days == 14  # the policy's deadline
+        assert request.done_at is not None and request.customer_id == me
+        assert [m.to for m in mail.outbox] == [[ADA["email"]]]  # told it is done
+        # The MTA delivers the same message again: still one request.
+        assert inbound.receive(eml(subject), ["unsubscribe@ducallier.com"]).request_id == (
+            request.pk
+        )
+        assert MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).count() == 1
+
+
+@pytest.mark.promise("MSG-3")
+def test_other_subjects_change_nothing_and_strangers_wait_for_staff(signed_up):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        assert inbound.receive(eml("Hello"), []).kind == "ignored"  # To: header used
+        assert services.is_member(me)
+        got = inbound.receive(eml("remove from mailing list", "someone@else.example"), [])
+        assert (got.kind, got.done) == ("unsubscribe", False)  # in the staff queue
+        waiting = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).get()
+        assert waiting.done_at is None and waiting.customer_id is None
+        for bad, reason in [
+            (b"\x00\x01binary", "binary"), (b"Subject: x\r\n\r\nno sender", "sender"),
+            (b"x" * (inbound.MAX_BYTES + 1), "larger"),
+        ]:  # fmt: skip
+            with pytest.raises(inbound.MailRejected, match=reason):
+                inbound.receive(bad, ["unsubscribe@ducallier.com"])
+
+
+@pytest.mark.promise("MSG-4")
+def test_replying_to_a_marketing_message_opts_out_and_support_mail_is_queued(signed_up):
+    with use_profile("ducallier"):
+        people = three_customers(signed_up)
+        for client, _ in people:
+            client.post("/mail/list/", {"join": "1"})
+        send(Campaign.Kind.NEWSLETTER)
+        to_lin = next(m for m in mail.outbox if m.to == [LIN["email"]])
+        reply_to = to_lin.extra_headers["Reply-To"]
+        assert reply_to.startswith("reply+") and reply_to.endswith("@ducallier.com")
+        got = inbound.receive(eml("Re: News", LIN["email"], reply_to), [reply_to])
+        assert (got.kind, got.done) == ("reply", True)
+        lin = people[2][1]
+        assert OptOut.objects.filter(subject_id=lin, use=campaigns.MARKETING).exists()
+        forged = reply_to.replace(reply_to.split("-")[-1][:4], "0000")
+        assert inbound.receive(eml("Re: x", to=forged), [forged]).kind == "ignored"
+        support = inbound.receive(eml("Please stop the newsletter", to="support@ducallier.com"),
+                                  ["support@ducallier.com"])  # fmt: skip
+        assert (support.kind, support.done) == ("support", False)  # staff act on it
+
+
+@pytest.mark.promise("MSG-3")
+@pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
+def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys):
+    import io
+    import smtplib
+    import socket
+    import sys
+
+    from django.core.management import call_command
+
+    from hippocratic.messaging.lmtp import serve
+
+    with use_profile("ducallier"):
+        signed_up()
+        old = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(eml("remove from mailing list")))
+        try:
+            call_command("mail", "receive")
+        finally:
+            sys.stdin = old
+        assert "stored: unsubscribe (done)" in capsys.readouterr().out
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = serve("127.0.0.1", port)
+        try:
+            with smtplib.LMTP("127.0.0.1", port) as lmtp:
+                for n in range(3):
+                    message = eml("Remove from mailing list", f"p{n}@x.example",
+                                  message_id=f"<m{n}@x>")  # fmt: skip
+                    lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+                lmtp.sendmail(
+                    "p0@x.example",
+                    ["unsubscribe@ducallier.com"],
+                    eml("Remove from mailing list", "p0@x.example", message_id="<m0@x>"),
+                )
+                code, _ = lmtp.docmd("NOOP")
+                assert code == 250
+                try:
+                    lmtp.sendmail("a@x.example", ["unsubscribe@ducallier.com"], b"\x00\x00")
+                except smtplib.SMTPDataError as refused:
+                    assert refused.smtp_code == 550
+        finally:
+            controller.stop()
+        kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
+        assert kept.count() == 4  # the pipe's, and three over LMTP (one sent twice)

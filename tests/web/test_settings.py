@@ -68,7 +68,7 @@ def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
     )
     assert refused.returncode != 0
-    assert "hippocratic.E002" in refused.stderr and "MSG-3" in refused.stderr
+    assert "hippocratic.E002" in refused.stderr and "COM-1" in refused.stderr
     started = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
         env={**env, "HIPPOCRATIC_STRICT_PROMISES": "0"},

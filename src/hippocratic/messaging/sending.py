@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hippocratic.messaging import campaigns
+from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery
 from hippocratic.provider import current_policy
 
@@ -132,6 +133,8 @@ def _message(campaign, subject, body, person: dict) -> EmailMessage:
         targets = [f"<{link}>"] + ([f"<{m}>"] if (m := _unsubscribe_mailto()) else [])
         headers["List-Unsubscribe"] = ", ".join(targets)
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if reply := reply_address(person["pk"], campaign.pk):  # a reply opts out (MSG-4)
+            headers["Reply-To"] = reply
     text = body.render(Context(context, autoescape=False))
     if "unsubscribe_url" in context and context["unsubscribe_url"] not in text:
         text += f"\n\n--\nTo stop these messages: {context['unsubscribe_url']}\n"

@@ -10,10 +10,17 @@ from django.core import mail
 from django.test import Client
 from tests_paths import use_profile
 
+from hippocratic.accounts import own_data
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
 from hippocratic.messaging import campaigns, inbound, sending, services
-from hippocratic.messaging.models import Campaign, Delivery, ListMembership, MailRequest
+from hippocratic.messaging.models import (
+    Campaign,
+    Delivery,
+    ListMembership,
+    MailRequest,
+    Suppression,
+)
 from hippocratic.messaging.tasks import send_campaign
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +260,49 @@ def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys)
             controller.stop()
         kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
         assert kept.count() == 4  # the pipe's, and three over LMTP (one sent twice)
+
+
+def dsn(to: str, status: str) -> bytes:
+    """A delivery status notification (RFC 3464), as an MTA sends one back."""
+    return (
+        f"From: MAILER-DAEMON@mx.example\r\nTo: {to}\r\nSubject: Undelivered Mail\r\n"
+        f"Message-ID: <dsn-{status}-{abs(hash(to))}@mx.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; x@y\r\n"
+        f"Action: failed\r\nStatus: {status}\r\n--b--\r\n"
+    ).encode()
+
+
+@pytest.mark.promise("MSG-2")
+def test_bounces_stop_mail_and_an_erased_address_is_never_mailed_again(signed_up):
+    with use_profile("ducallier"):
+        people = three_customers(signed_up)
+        for client, _ in people:
+            client.post("/mail/list/", {"join": "1"})
+        send(Campaign.Kind.NEWSLETTER)
+        envelope = {m.to[0]: m.from_email for m in mail.outbox}
+        assert all(e.startswith("bounce+") for e in envelope.values())
+        assert {m.extra_headers["From"] for m in mail.outbox} == {"support@ducallier.com"}
+        # Grace's address bounces for good; Lin's is full, once (soft).
+        grace_bounce, lin_bounce = envelope[GRACE["email"]], envelope[LIN["email"]]
+        assert inbound.receive(dsn(grace_bounce, "5.1.1"), [grace_bounce]).done
+        assert not inbound.receive(dsn(lin_bounce, "4.2.2"), [lin_bounce]).done
+        send(Campaign.Kind.NEWSLETTER)
+        assert sorted(m.to[0] for m in mail.outbox) == [ADA["email"], LIN["email"]]
+        for _ in range(inbound.SOFT_BOUNCE_LIMIT):  # soft bounces add up to a stop
+            inbound.receive(dsn(lin_bounce, "4.2.2"), [lin_bounce])
+        send(Campaign.Kind.NEWSLETTER)
+        assert [m.to[0] for m in mail.outbox] == [ADA["email"]]
+        # Ada is erased; signing up again with the same address, she is never mailed.
+        ada = people[0][1]
+        own_data.erase(ada, by=Actor.for_customer(ada))  # as /account/erase/ does (ACC-8)
+        assert Suppression.objects.count() == 2  # Grace's bounce, Ada's erasure: hashes
+        assert ADA["email"] not in str(list(Suppression.objects.values()))
+        again, _ = signed_up("ada2", ADA)
+        again.post("/mail/list/", {"join": "1"})
+        send(Campaign.Kind.NEWSLETTER)
+        assert mail.outbox == []
+        forged = grace_bounce.replace("bounce+", "bounce+9")
+        assert inbound.receive(dsn(forged, "5.1.1"), [forged]).kind == "ignored"

@@ -19,7 +19,8 @@ from django.template.base import VariableNode
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.fields import category_of
-from hippocratic.messaging.models import Campaign
+from hippocratic.messaging import suppression
+from hippocratic.messaging.models import BounceScore, Campaign
 from hippocratic.provider import current_engine, current_policy
 
 MARKETING = "marketing.communications.email"
@@ -121,4 +122,13 @@ def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = N
         rows = rows.filter(listmembership_set__isnull=False)
     if only is not None:
         rows = rows.filter(pk__in=only)
-    return {row["pk"]: row for row in rows.exclude(email="").values("pk", *fields)}
+    found = {row["pk"]: row for row in rows.exclude(email="").values("pk", *fields)}
+    if rule.purpose == MARKETING:  # never to an erased or bounced address
+        gone = suppression.suppressed(row["email"] for row in found.values())
+        found = {pk: row for pk, row in found.items() if row["email"] not in gone}
+    stopped = set(
+        BounceScore.objects.for_purpose(SENDER, rule.purpose)
+        .filter(customer_id__in=list(found), disabled_at__isnull=False)
+        .values_list("customer_id", flat=True)
+    )
+    return {pk: row for pk, row in found.items() if pk not in stopped}

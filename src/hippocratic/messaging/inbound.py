@@ -43,7 +43,9 @@ REMOVE = "remove from mailing list"
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # Quotes of every kind (curly ones by code point), brackets, emphasis marks.
 _NOISE = re.compile("[\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\\[\\]()<>*_]+")
-_REPLY = re.compile(r"^reply\+(\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
+_TOKEN = re.compile(r"^(reply|bounce)\+(\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
+_STATUS = re.compile(r"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.IGNORECASE | re.MULTILINE)
+SOFT_BOUNCE_LIMIT = 5  # Mailman's bounce_score_threshold
 REPLY_SALT = "hippocratic.messaging.reply"
 DEFAULT_DEADLINE_DAYS = 14
 
@@ -65,31 +67,28 @@ def asks_removal(subject: str) -> bool:
     return REMOVE in " ".join(text.split()).casefold()
 
 
-def reply_address(customer_id: int, campaign_id: int) -> str | None:
-    """The per-recipient Reply-To of a marketing message: a reply opts them out."""
+def reply_address(customer_id: int, campaign_id: int, kind: str = "reply") -> str | None:
+    """A per-recipient address of a message: its Reply-To ("reply": a reply opts them
+    out, MSG-4) or its envelope sender ("bounce": where the bounce comes back)."""
     contact = current_policy().provider.contacts.support
     if not contact.email:
         return None
-    sig = salted_hmac(REPLY_SALT, f"{customer_id}.{campaign_id}", algorithm="sha256").hexdigest()[
-        :16
-    ]
-    return f"reply+{customer_id}-{campaign_id}-{sig}@{contact.email.rsplit('@', 1)[1]}"
+    sig = _signature(customer_id, campaign_id, kind)
+    return f"{kind}+{customer_id}-{campaign_id}-{sig}@{contact.email.rsplit('@', 1)[1]}"
 
 
-def _signature(customer_id, campaign_id) -> str:
+def _signature(customer_id, campaign_id, kind: str) -> str:
     """16 hex digits: a local part has room for no more (64 characters in all)."""
-    mac = salted_hmac(REPLY_SALT, f"{customer_id}.{campaign_id}", algorithm="sha256")
+    mac = salted_hmac(REPLY_SALT, f"{kind}.{customer_id}.{campaign_id}", algorithm="sha256")
     return mac.hexdigest()[:16]
 
 
-def _replier(address: str) -> int | None:
-    found = _REPLY.match(address)
-    if not found:
+def _token_customer(address: str, kind: str) -> int | None:
+    found = _TOKEN.match(address)
+    if not found or found.group(1).lower() != kind:
         return None
-    customer_id, campaign_id, sig = found.groups()
-    expected = salted_hmac(
-        REPLY_SALT, f"{customer_id}.{campaign_id}", algorithm="sha256"
-    ).hexdigest()[:16]
+    _, customer_id, campaign_id, sig = found.groups()
+    expected = _signature(customer_id, campaign_id, kind)
     return int(customer_id) if constant_time_compare(sig.lower(), expected) else None
 
 
@@ -125,7 +124,10 @@ def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     ]
     contacts = current_policy().provider.contacts
     unsubscribe = getattr(contacts, "unsubscribe", None)
-    replier = next((c for c in map(_replier, to) if c), None)
+    replier = next((c for a in to if (c := _token_customer(a, "reply"))), None)
+    bounced = next((c for a in to if (c := _token_customer(a, "bounce"))), None)
+    if bounced is not None:
+        return _bounce(bounced, raw)
     if unsubscribe and unsubscribe.email and unsubscribe.email.lower() in to:
         if not asks_removal(subject):
             return Received("ignored", False)
@@ -183,3 +185,33 @@ def _confirm(sender: str) -> None:
         current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL,
         [sender],
     )
+
+
+def _bounce(customer_id: int, raw: bytes) -> Received:
+    """A bounce of one of our messages: 5.x.x stops mail to the address at once (and
+    suppresses it), 4.x.x or an unreadable report counts towards the limit."""
+    from hippocratic.messaging import suppression
+    from hippocratic.messaging.models import BounceScore, Suppression
+
+    status = _STATUS.search(raw[:200_000].decode("utf-8", "replace"))
+    hard = status is not None and status.group(1) == "5"
+    now = timezone.now()
+    with transaction.atomic():
+        scores = BounceScore.objects.for_purpose(INTAKE, SUPPORT)
+        if not scores.filter(customer_id=customer_id).exists():
+            if not Customer.objects.for_purpose(INTAKE, SUPPORT).filter(pk=customer_id).exists():
+                return Received("ignored", False)
+            scores.create(customer_id=customer_id)
+        mine = scores.filter(customer_id=customer_id)
+        score = mine.values_list("score", flat=True).get() + (SOFT_BOUNCE_LIMIT if hard else 1)
+        stop = score >= SOFT_BOUNCE_LIMIT
+        mine.filter(disabled_at__isnull=True).update(
+            score=min(score, 1000), **({"disabled_at": now} if stop else {})
+        )
+        if hard:
+            address = (
+                Customer.objects.for_purpose(INTAKE, SUPPORT).filter(pk=customer_id)
+                .values_list("email", flat=True).first()
+            )  # fmt: skip
+            suppression.suppress(address or "", Suppression.Reason.BOUNCED)
+    return Received("bounce", stop)

@@ -115,3 +115,35 @@ class MailRequest(CustomerOwnedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Suppression(models.Model):
+    """An address that is never mailed marketing again, kept as a keyed hash only: after
+    an erasure, or when it bounced for good. Nothing else about them stays here."""
+
+    class Reason(models.TextChoices):
+        ERASED = "erased", "The customer was erased"
+        BOUNCED = "bounced", "The address bounced"
+
+    digest = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Suppressed address ({self.get_reason_display()})"
+
+
+class BounceScore(CustomerOwnedModel):
+    """Bounces of a customer's address, as Mailman counts them: a hard bounce stops mail
+    at once; soft bounces add up, and at the threshold mail stops."""
+
+    technical_fields = ("id", "customer", "created_at", "score", "disabled_at")
+
+    score = models.PositiveSmallIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(CustomerOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["customer"], name="one_bounce_score")]
+
+    def __str__(self):
+        return f"Bounce score #{self.pk}"

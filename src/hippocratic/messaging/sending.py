@@ -138,7 +138,11 @@ def _message(campaign, subject, body, person: dict) -> EmailMessage:
     text = body.render(Context(context, autoescape=False))
     if "unsubscribe_url" in context and context["unsubscribe_url"] not in text:
         text += f"\n\n--\nTo stop these messages: {context['unsubscribe_url']}\n"
+    # The envelope sender is per recipient, so a bounce says whose address failed;
+    # the From: header stays the provider's.
+    headers["From"] = _sender()
+    envelope = reply_address(person["pk"], campaign.pk, "bounce") or _sender()
     return EmailMessage(
-        subject.render(Context(context, autoescape=False)).strip()[:200], text, _sender(),
+        subject.render(Context(context, autoescape=False)).strip()[:200], text, envelope,
         [person["email"]], headers=headers,
     )  # fmt: skip

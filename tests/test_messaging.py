@@ -306,3 +306,19 @@ def test_bounces_stop_mail_and_an_erased_address_is_never_mailed_again(signed_up
         assert mail.outbox == []
         forged = grace_bounce.replace("bounce+", "bounce+9")
         assert inbound.receive(dsn(forged, "5.1.1"), [forged]).kind == "ignored"
+
+
+def test_the_development_outbox_shows_staff_the_mail_sent(settings, tmp_path, admin_client):
+    settings.DEBUG = True
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                                    "OPTIONS": {"file_path": str(tmp_path)}}}  # fmt: skip
+    with use_profile("ducallier"):
+        from django.core.mail import send_mail
+
+        send_mail("Welcome aboard", "Hello from the demo.", "support@ducallier.com",
+                  ["ada@lovelace.example"])  # fmt: skip
+        page = admin_client.get("/mail/outbox/").content.decode()
+        assert "Welcome aboard" in page and "Hello from the demo." in page
+        assert Client().get("/mail/outbox/").status_code == 302  # staff only
+        settings.DEBUG = False
+        assert admin_client.get("/mail/outbox/").status_code == 404  # development only

@@ -241,18 +241,23 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
 
-# Outbound mail (Django 6.1's MAILERS). The console in development; SMTP
+# Outbound mail (Django 6.1's MAILERS). A local outbox in development; SMTP
 # (EMAIL_HOST and friends) in production unless MAIL_BACKEND names another.
+# In development the mail goes to files under var/outbox/, which staff read at
+# /mail/outbox/ (`make run` prints the address).
+OUTBOX_DIR = VAR_DIR / "outbox"
 MAILERS = {
     "default": {
         "BACKEND": os.environ.get(
             "MAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend"
+            "django.core.mail.backends.filebased.EmailBackend"
             if DEBUG
             else "django.core.mail.backends.smtp.EmailBackend",
         ),
     }
 }
+if MAILERS["default"]["BACKEND"].endswith("filebased.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {"file_path": str(OUTBOX_DIR)}
 
 # Django's cache: the process's memory by default, Redis (shared by every worker
 # process and machine) where REDIS_URL is set. It holds reverse-DNS answers.

@@ -6,4 +6,5 @@ app_name = "messaging"
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("list/", views.mailing_list, name="mailing_list"),
+    path("outbox/", views.outbox, name="outbox"),
 ]

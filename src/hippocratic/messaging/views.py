@@ -3,7 +3,13 @@ account page. The link in a message carries a signed per-recipient token: a GET 
 a one-button page (link scanners follow GETs), and only a POST unsubscribes. The POST
 is exempt from CSRF because mail providers send it (RFC 8058); the token is the proof."""
 
+import email
+import email.policy
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -42,3 +48,30 @@ def mailing_list(request, me: int):
         services.leave(me, "account page", by=Actor.for_customer(me))
         messages.success(request, "You are off the mailing list.")
     return redirect("accounts:home")
+
+
+OUTBOX_SHOWN = 50
+
+
+@staff_member_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def outbox(request):
+    """Development only: the mail the demo sent (the file backend's var/outbox/)."""
+    mailer = settings.MAILERS["default"]
+    if not settings.DEBUG or not mailer["BACKEND"].endswith("filebased.EmailBackend"):
+        raise Http404("The outbox exists in development only.")
+    folder = Path(mailer["OPTIONS"]["file_path"])
+    files = sorted(folder.glob("*.log"), key=lambda f: f.stat().st_mtime, reverse=True)
+    shown = []
+    for path in files[:OUTBOX_SHOWN]:
+        # The file backend writes each message after a line of dashes.
+        for chunk in path.read_bytes().split(b"-" * 79):
+            if chunk.strip():
+                message = email.message_from_bytes(chunk.strip(), policy=email.policy.default)
+                body = message.get_body(preferencelist=("plain",))
+                shown.append({
+                    "headers": [(k, str(v)) for k, v in message.items()],
+                    "body": body.get_content() if body else "",
+                })  # fmt: skip
+    return render(request, "messaging/outbox.html", {"messages_sent": shown[:OUTBOX_SHOWN]})

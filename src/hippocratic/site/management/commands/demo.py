@@ -50,6 +50,7 @@ class Command(BaseCommand):
             f"  Sign up:         {base}/account/sign-up/\n"
             f"  Log in:          {base}/account/login/\n"
             f"  API docs:        {base}/api/docs\n"
+            f"  Mail sent:       {base}/mail/outbox/ (staff; the demo's outbox)\n"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
             "  Test cards:      4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;\n"
             "                   4000 0000 0000 0341 is added, then declined when charged\n"

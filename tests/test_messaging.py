@@ -322,3 +322,69 @@ def test_the_development_outbox_shows_staff_the_mail_sent(settings, tmp_path, ad
         assert Client().get("/mail/outbox/").status_code == 302  # staff only
         settings.DEBUG = False
         assert admin_client.get("/mail/outbox/").status_code == 404  # development only
+
+
+@pytest.mark.promise("MSG-3")
+@pytest.mark.django_db(transaction=True)
+def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while():
+    """1,000 messages over LMTP; for part of the run another process holds the SQLite
+    database's write lock, so stores fail and the server answers 451. The "MTA" (this
+    test) tries those again later, as Postfix does; every message is stored once."""
+    import smtplib
+    import socket
+    import sqlite3
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    from hippocratic.messaging.lmtp import serve
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the lock is taken with SQLite's own BEGIN EXCLUSIVE")
+    options = connections.settings["default"]["OPTIONS"]
+    waited = options.get("timeout")
+    options["timeout"] = 1  # the server's connections give up after a second, not 20
+    with use_profile("ducallier"):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = serve("127.0.0.1", port)
+        locked, release = threading.Event(), threading.Event()
+
+        def hold_the_lock():
+            other = sqlite3.connect(connection.settings_dict["NAME"], timeout=30)
+            other.execute("BEGIN EXCLUSIVE")
+            locked.set()
+            release.wait(30)
+            other.rollback()
+            other.close()
+
+        deferred, answers = [], []
+        try:
+            with smtplib.LMTP("127.0.0.1", port) as lmtp:
+                for n in range(1000):
+                    if n == 400:
+                        threading.Thread(target=hold_the_lock, daemon=True).start()
+                        locked.wait(10)
+                        threading.Timer(4, release.set).start()
+                    message = eml("remove from mailing list", f"p{n}@x.example",
+                                  message_id=f"<lmtp-{n}@x>")  # fmt: skip
+                    try:
+                        lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+                        answers.append(250)
+                    except smtplib.SMTPDataError as error:
+                        answers.append(error.smtp_code)
+                        deferred.append((n, message))
+                release.set()
+                time.sleep(0.5)
+                for n, message in deferred:  # the MTA's retry
+                    lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+        finally:
+            release.set()
+            controller.stop()
+            options["timeout"] = waited
+        assert 451 in answers and set(answers) <= {250, 451}
+        kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
+        assert kept.count() == 1000
+        assert len(set(kept.values_list("message_key", flat=True))) == 1000

@@ -3,12 +3,13 @@
 A message is answered 250 only once it is stored; 550 when it cannot be read; 451
 when the database does not answer, so the MTA keeps it and tries again."""
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from hippocratic.messaging import inbound
 
@@ -16,16 +17,31 @@ logger = logging.getLogger(__name__)
 
 
 def _receive(content: bytes, recipients: list[str]):
+    # As a request does: connections past their age (CONN_MAX_AGE) close before and after.
     close_old_connections()
-    return inbound.receive(content, recipients)
+    try:
+        return inbound.receive(content, recipients)
+    finally:
+        close_old_connections()
 
 
 class Intake:
+    """Stores run one at a time on a thread of our own, which keeps its database
+    connection; stopping the server closes it there."""
+
+    def __init__(self):
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lmtp-store")
+
+    def close(self):
+        self.executor.submit(connections.close_all).result()
+        self.executor.shutdown()
+
     async def handle_DATA(self, server, session, envelope):
         content = envelope.original_content or envelope.content or b""
+        loop = asyncio.get_running_loop()
         try:
-            got = await sync_to_async(_receive, thread_sensitive=True)(
-                content, list(envelope.rcpt_tos)
+            got = await loop.run_in_executor(
+                self.executor, _receive, content, list(envelope.rcpt_tos)
             )
         except inbound.MailRejected as reason:
             logger.warning("inbound mail refused: %s", reason)
@@ -39,6 +55,10 @@ class Intake:
 class LMTPController(Controller):
     def factory(self):
         return LMTP(self.handler, data_size_limit=inbound.MAX_BYTES, enable_SMTPUTF8=True)
+
+    def stop(self, *args, **kwargs):
+        super().stop(*args, **kwargs)
+        self.handler.close()
 
 
 def serve(host: str, port: int) -> LMTPController:

@@ -10,7 +10,9 @@
      subscriptions (scripts/bench_accounts.py), on each database; target: < 2 s;
   5. one billing run for 10,000 customers (scripts/bench_billing.py) against a
      plain loop of the same processor calls; target: at most 1.3x, < 60 s on SQLite;
-  6. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
+  6. mail (scripts/bench_mail.py): a newsletter to 100,000 members against smtplib,
+     and LMTP intake against a bare aiosmtpd handler;
+  7. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
      recording overhead under wrk, dashboard time at 10k to 10M page views.
 
 Database measurements run in a child process per database, on a fresh test
@@ -179,6 +181,9 @@ def _measure(vendor: str) -> list[dict]:
         import bench_billing
 
         results += bench_billing.measure(vendor)
+        import bench_mail
+
+        results += bench_mail.measure(vendor)
     return results
 
 

@@ -388,3 +388,46 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while():
         kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
         assert kept.count() == 1000
         assert len(set(kept.values_list("message_key", flat=True))) == 1000
+
+
+@pytest.mark.promise("MSG-2")
+def test_a_mail_server_that_defers_gets_the_message_again_later_and_none_twice(
+    signed_up, monkeypatch
+):
+    import smtplib
+
+    class Flaky:
+        """A mail server that answers 451 to the first message it is given."""
+
+        def __init__(self):
+            self.sent, self.refused = [], 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_messages(self, messages):
+            if not self.refused:
+                self.refused += 1
+                raise smtplib.SMTPResponseException(451, b"4.3.2 try later")
+            self.sent.extend(m.to[0] for m in messages)
+            return len(messages)
+
+    server = Flaky()
+    monkeypatch.setattr(sending, "mailers", type("M", (), {"default": server})())
+    with use_profile("ducallier"):
+        for client, _ in three_customers(signed_up):
+            client.post("/mail/list/", {"join": "1"})
+        campaign = Campaign.objects.create(kind="newsletter", subject="Hi", body="News")
+        first = send_campaign.call(campaign.pk)
+        assert (first["sent"], first["deferred"]) == (2, 1)
+        campaign.refresh_from_db()
+        assert campaign.status == Campaign.Status.SENDING  # not done while one waits
+        again = send_campaign.call(campaign.pk)  # the retry the task queued
+        assert (again["sent"], again["deferred"]) == (1, 0)
+        assert sorted(server.sent) == sorted([ADA["email"], GRACE["email"], LIN["email"]])
+        campaign.refresh_from_db()
+        assert campaign.status == Campaign.Status.SENT
+        assert send_campaign.call(campaign.pk)["sent"] == 0  # nothing goes twice

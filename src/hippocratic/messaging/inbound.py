@@ -139,9 +139,10 @@ def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     else:
         return Received("ignored", False)
     now = timezone.now()
-    customer_id = replier if kind == MailRequest.Kind.REPLY else _customer_of(sender)
     try:
+        # One transaction, one commit: the message is stored when it ends.
         with transaction.atomic():
+            customer_id = replier if kind == MailRequest.Kind.REPLY else _customer_of(sender)
             request = MailRequest.objects.for_purpose(INTAKE, SUPPORT).create(
                 kind=kind, message_key=key, sender=sender, customer_id=customer_id, created_at=now,
                 due_at=now + dt.timedelta(days=_deadline_days()),

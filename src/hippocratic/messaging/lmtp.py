@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError, connections
 
 from hippocratic.messaging import inbound
 
@@ -17,12 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 def _receive(content: bytes, recipients: list[str]):
-    # As a request does: connections past their age (CONN_MAX_AGE) close before and after.
-    close_old_connections()
+    """On the store thread, which keeps one connection (a connection per message costs
+    more than the store); after a database error it is closed, and the next message
+    connects afresh."""
     try:
         return inbound.receive(content, recipients)
-    finally:
-        close_old_connections()
+    except DatabaseError:
+        connections.close_all()
+        raise
 
 
 class Intake:

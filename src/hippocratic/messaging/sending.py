@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template import Context, Template
@@ -70,56 +70,84 @@ def start(campaign: Campaign) -> int:
 
 
 def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> dict:
-    """Send the campaign's queued deliveries. Temporary SMTP errors leave a delivery
-    queued for the next try; permanent ones mark it failed. Returns counts."""
+    """Send the campaign's queued deliveries over one connection to the mail server.
+    Each chunk is marked "sending" in one write before any of it goes, and its answers
+    are written in one more: a killed worker leaves at most a chunk "sending", never
+    sent twice. Temporary SMTP errors leave a delivery queued for the next try;
+    permanent ones mark it failed. Returns counts."""
     rule = campaigns.KINDS[campaign.kind]
     fields = campaigns.template_fields(campaign)
-    rate = rate_per_second or getattr(settings, "HIPPOCRATIC_MAIL_RATE", 50)
+    rate = (
+        getattr(settings, "HIPPOCRATIC_MAIL_RATE", 50)
+        if rate_per_second is None
+        else (rate_per_second)
+    )
     deliveries = Delivery.objects.for_purpose(campaigns.SENDER, rule.purpose)
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     subject, body = Template(campaign.subject), Template(campaign.body)
-    last = 0
-    while True:
-        batch = list(
-            deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED, pk__gt=last)
-            .order_by("pk").values_list("pk", "customer_id")[:CHUNK]
-        )  # fmt: skip
-        if not batch:
-            break
-        last = batch[-1][0]
-        # Read again, as the campaign's purpose: whoever opted out since is left out.
-        people = campaigns.recipients(campaign, fields, only=[c for _, c in batch])
-        for delivery_id, customer_id in batch:
-            mine = deliveries.filter(pk=delivery_id, status=Delivery.Status.QUEUED)
-            if customer_id not in people:
-                mine.update(status=Delivery.Status.FAILED)  # opted out or left meanwhile
-                continue
-            if not mine.update(status=Delivery.Status.SENDING, attempts=1):
-                continue  # another worker took it
-            message = _message(campaign, subject, body, people[customer_id])
-            try:
-                message.send()
-            except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError):
-                deliveries.filter(pk=delivery_id).update(status=Delivery.Status.QUEUED)
-                counts["deferred"] += 1
-                continue
-            except smtplib.SMTPResponseException as error:
-                temporary = 400 <= error.smtp_code < 500
-                status = Delivery.Status.QUEUED if temporary else Delivery.Status.FAILED
-                deliveries.filter(pk=delivery_id).update(status=status)
-                counts["deferred" if temporary else "failed"] += 1
-                continue
-            deliveries.filter(pk=delivery_id).update(
-                status=Delivery.Status.SENT, sent_at=timezone.now(),
-                message_id=message.extra_headers["Message-ID"],
-            )  # fmt: skip
-            counts["sent"] += 1
-            time.sleep(1 / rate if rate else 0)
+    mailer = mailers.default
+    last, started = 0, time.monotonic()
+    with mailer:
+        while True:
+            queued = deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED)
+            batch = list(queued.filter(pk__gt=last).order_by("pk").values_list(
+                "pk", "customer_id")[:CHUNK])  # fmt: skip
+            if not batch:
+                break
+            last = batch[-1][0]
+            # Read again, as the campaign's purpose: whoever opted out since is left out.
+            people = campaigns.recipients(campaign, fields, only=[c for _, c in batch])
+            with transaction.atomic():
+                mine = queued.filter(pk__in=[d for d, _ in batch]).select_for_update(
+                    skip_locked=True
+                )  # fmt: skip
+                taken = set(mine.values_list("pk", flat=True))
+                deliveries.filter(pk__in=taken).update(status=Delivery.Status.SENDING, attempts=1)
+            answers = []
+            for delivery_id, customer_id in batch:
+                if delivery_id not in taken:
+                    continue  # another worker took it
+                if customer_id not in people:  # opted out or left meanwhile
+                    answers.append((delivery_id, Delivery.Status.FAILED, "", None))
+                    continue
+                if counts.get("server_gone"):  # back in the queue for the next try
+                    answers.append((delivery_id, Delivery.Status.QUEUED, "", None))
+                    continue
+                message = _message(campaign, subject, body, people[customer_id])
+                answers.append((delivery_id, *_send(mailer, message, counts)))
+                if rate:
+                    _pace(started, counts["sent"], rate)
+            deliveries.update_rows(["status", "message_id", "sent_at"], answers)
+            if counts.pop("server_gone", False):
+                break
     if not deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED).exists():
         Campaign.objects.filter(pk=campaign.pk).update(
             status=Campaign.Status.SENT, sent_at=timezone.now()
         )
     return counts
+
+
+def _send(mailer, message: EmailMessage, counts: dict) -> tuple[str, str, object]:
+    """(status, Message-ID, sent at) of one message handed to the mail server."""
+    try:
+        mailer.send_messages([message])
+    except smtplib.SMTPResponseException as error:
+        temporary = 400 <= error.smtp_code < 500
+        counts["deferred" if temporary else "failed"] += 1
+        return (Delivery.Status.QUEUED if temporary else Delivery.Status.FAILED), "", None
+    except (smtplib.SMTPException, OSError):  # the server went away: try again later
+        counts["deferred"] += 1
+        counts["server_gone"] = True
+        return Delivery.Status.QUEUED, "", None
+    counts["sent"] += 1
+    return Delivery.Status.SENT, message.extra_headers["Message-ID"], timezone.now()
+
+
+def _pace(started: float, sent: int, rate: float) -> None:
+    """Keep to `rate` messages a second on average (HIPPOCRATIC_MAIL_RATE; 0: no limit)."""
+    ahead = sent / rate - (time.monotonic() - started)
+    if ahead > 0:
+        time.sleep(ahead)
 
 
 def _message(campaign, subject, body, person: dict) -> EmailMessage:

@@ -1,0 +1,172 @@
+"""`make bench`, mail: a newsletter to 100,000 list members delivered to an SMTP sink
+on loopback (another process), against smtplib sending the same rendered messages in
+a plain loop over one connection (target: at least 0.8x its messages/s); and LMTP
+intake of 10,000 messages into the request queue, against a bare aiosmtpd LMTP handler
+that only writes each message to a file (target: at least 0.5x its messages/s).
+
+BENCH_MAIL_RECIPIENTS and BENCH_LMTP_MESSAGES make a quicker run."""
+
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RECIPIENTS = int(os.environ.get("BENCH_MAIL_RECIPIENTS", "100000"))
+INTAKE = int(os.environ.get("BENCH_LMTP_MESSAGES", "10000"))
+
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+mode, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class Count:
+    n = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.n += 1
+        if mode == "files":
+            with open(f"{folder}/{Count.n}.eml", "wb") as out:
+                out.write(envelope.original_content or envelope.content)
+        return "250 OK"
+class LMTPController(Controller):
+    def factory(self):
+        return LMTP(self.handler)
+kind = LMTPController if mode == "files" else Controller
+kind(Count(), hostname="127.0.0.1", port=port).start()
+print("ready", flush=True)
+time.sleep(36000)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(mode: str, folder: str = "") -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, mode, str(port), folder or "."],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    sink.stdout.readline()
+    return sink, port
+
+
+def _members(count: int) -> None:
+    from django.utils import timezone
+
+    from hippocratic.accounts.models import Customer
+    from hippocratic.enforcement.actors import Actor
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.messaging.models import ListMembership
+
+    system, now = Actor.system("bench"), timezone.now()
+    blank = ["phone", "address", "company", "domain_name", "title", "department", "fax"]
+    Customer.objects.for_purpose(system, "essential.service").insert_rows(
+        ["name", "email", "status", "membership", "created_at", *blank],
+        [(f"Member {i}", f"member{i}@example.com", "active", "individual", now,
+          *[""] * len(blank)) for i in range(count)],
+    )  # fmt: skip
+    with decided_elsewhere():
+        ids = list(
+            Customer.internal.filter(email__startswith="member").values_list("pk", flat=True)
+        )
+    ListMembership.objects.for_purpose(system, "essential.service").insert_rows(
+        ["customer_id", "source", "consent_text", "policy_version", "created_at"],
+        [(pk, "bench", "yes", "0" * 64, now) for pk in ids],
+    )
+
+
+def campaign_against_smtplib(vendor: str) -> dict:
+    from django.test import override_settings
+
+    from hippocratic.messaging import campaigns, sending
+    from hippocratic.messaging.models import Campaign
+
+    _members(RECIPIENTS)
+    sink, port = _start("count")
+    mailer = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                          "OPTIONS": {"host": "127.0.0.1", "port": port}}}  # fmt: skip
+    try:
+        with override_settings(MAILERS=mailer, HIPPOCRATIC_MAIL_RATE=0):
+            campaign = Campaign.objects.create(
+                kind="newsletter", subject="News from {{ provider }}", body="Hello, members."
+            )
+            start = time.perf_counter()
+            sending.start(campaign)
+            counts = sending.send_queued(campaign)
+            ours = time.perf_counter() - start
+            if counts["sent"] != RECIPIENTS:
+                raise SystemExit(f"the campaign sent {counts['sent']:,} of {RECIPIENTS:,}")
+            # The same messages, rendered, sent by smtplib in a plain loop.
+            fields = campaigns.template_fields(campaign)
+            people = campaigns.recipients(campaign, fields)
+            subject, body = (sending.Template(campaign.subject), sending.Template(campaign.body))
+            rendered = [
+                (p["email"], sending._message(campaign, subject, body, p).message().as_bytes())
+                for p in people.values()
+            ]  # fmt: skip
+            start = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port) as plain:
+                for to, data in rendered:
+                    plain.sendmail("bounce@example.com", [to], data)
+            baseline = time.perf_counter() - start
+    finally:
+        sink.kill()
+    ratio = baseline / ours  # messages/s ours over theirs
+    return {
+        "name": f"newsletter to {RECIPIENTS:,} members, SMTP sink on loopback ({vendor}; msgs/s)",
+        "ours": RECIPIENTS / ours, "baseline": RECIPIENTS / baseline, "unit": "",
+        "baseline_name": "smtplib, the same rendered messages, plain loop", "ratio": ratio,
+        "target": ">= 0.8x", "met": ratio >= 0.8,
+    }  # fmt: skip
+
+
+def intake_against_bare_aiosmtpd(vendor: str) -> dict:
+    from hippocratic.messaging.lmtp import serve
+
+    messages = [
+        (f"p{n}@x.example",
+         (f"From: p{n}@x.example\r\nTo: unsubscribe@ducallier.com\r\n"
+          f"Subject: Remove From Mailing List\r\nMessage-ID: <bench-{n}@x>\r\n\r\nPlease.\r\n")
+         .encode())
+        for n in range(INTAKE)
+    ]  # fmt: skip
+
+    def deliver(port: int) -> float:
+        start = time.perf_counter()
+        with smtplib.LMTP("127.0.0.1", port) as lmtp:
+            for sender, data in messages:
+                lmtp.sendmail(sender, ["unsubscribe@ducallier.com"], data)
+        return time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as folder:
+        sink, port = _start("files", folder)
+        try:
+            baseline = deliver(port)
+        finally:
+            sink.kill()
+        if len(list(Path(folder).glob("*.eml"))) != INTAKE:
+            raise SystemExit("the bare handler did not write every message")
+    port = _free_port()
+    controller = serve("127.0.0.1", port)
+    try:
+        ours = deliver(port)
+    finally:
+        controller.stop()
+    ratio = baseline / ours
+    return {
+        "name": f"LMTP intake of {INTAKE:,} messages into the request queue ({vendor}; msgs/s)",
+        "ours": INTAKE / ours, "baseline": INTAKE / baseline, "unit": "",
+        "baseline_name": "bare aiosmtpd LMTP handler writing files", "ratio": ratio,
+        "target": ">= 0.5x", "met": ratio >= 0.5,
+    }  # fmt: skip
+
+
+def measure(vendor: str) -> list[dict]:
+    return [campaign_against_smtplib(vendor), intake_against_bare_aiosmtpd(vendor)]

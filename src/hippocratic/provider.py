@@ -32,6 +32,11 @@ def current_engine() -> Engine:
     return Engine(current_policy())
 
 
+def sender_address() -> str:
+    """Where the provider's mail comes from: its support address, else DEFAULT_FROM_EMAIL."""
+    return current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL
+
+
 @cache
 def policy_html() -> str:
     """The published page: the promises this build enforces, and no others."""

@@ -15,7 +15,7 @@ from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import Invoice
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, sender_address
 
 CHARGE_FAILED = "charge_failed"
 SUSPENDED = "suspended"
@@ -28,11 +28,6 @@ NOTICE = Actor.system("billing.notice")
 
 def tell(invoice_id: int, kind: str) -> None:
     send_billing_notice.enqueue(invoice_id, kind)
-
-
-def sender() -> str:
-    contact = current_policy().provider.contacts.support
-    return contact.email or settings.DEFAULT_FROM_EMAIL
 
 
 @task()
@@ -64,5 +59,5 @@ def send_billing_notice(invoice_id: int, kind: str) -> bool:
     }
     body = render_to_string(f"billing/mail/{kind}.txt", context)
     subject = SUBJECTS[kind].format(number=invoice["number"])
-    send_mail(subject, body, sender(), [to])
+    send_mail(subject, body, sender_address(), [to])
     return True

@@ -52,3 +52,11 @@ def prorated(monthly_price: int, period: Period, days: int) -> int:
     if days >= period.days:
         return monthly_price
     return share(monthly_price, days, period.days)
+
+
+def charge_for(
+    monthly_price: int, period: Period, started: dt.date, ended: dt.date | None
+) -> tuple[int, int]:
+    """(days used, amount) of a service that ran from `started` to `ended` in `period`."""
+    days = days_used(period, started, ended)
+    return days, prorated(monthly_price, period, days)

@@ -110,8 +110,9 @@ def issue_invoices(period: periods.Period, now: dt.datetime) -> int:
         if customer_id in done or not service.monthly_price_cents:
             continue
         local_end = timezone.localdate(ended) if ended else None
-        days = periods.days_used(period, timezone.localdate(started), local_end)
-        amount = periods.prorated(service.monthly_price_cents, period, days)
+        days, amount = periods.charge_for(
+            service.monthly_price_cents, period, timezone.localdate(started), local_end
+        )
         if amount:
             part = "" if days >= period.days else f" ({days} of {period.days} days)"
             lines[customer_id, service.currency.upper()].append({

@@ -106,6 +106,8 @@ def remove_cards(actor: Actor, customer_id: int) -> int:
         processor.detach(token)
     if tokens:
         with transaction.atomic():
+            # Detached above: blank, the deletion's own detaching (apps.py) skips them.
+            methods.update(processor_token="")
             methods.delete()
             record(customer_id, BillingEvent.CARD_REMOVED, "", by=actor)
     return len(tokens)
@@ -147,8 +149,10 @@ def next_charge(customer_id: int, today: dt.date | None = None) -> tuple[dt.date
     for service_id, started in running.values_list("service_id", "created_at"):
         if currencies.get(service_id, "").upper() != config.currency:
             continue
-        days = periods.days_used(month, timezone.localdate(started), None)
-        subtotal += periods.prorated(prices.get(service_id, 0), month, days)
+        _, amount = periods.charge_for(
+            prices.get(service_id, 0), month, timezone.localdate(started), None
+        )
+        subtotal += amount
     if not subtotal:
         return None
     return month.end, subtotal + percent_of(subtotal, config.tax_rate_percent)

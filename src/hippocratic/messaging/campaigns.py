@@ -17,6 +17,7 @@ from django.template import Template, TemplateSyntaxError
 from django.template.base import VariableNode
 
 from hippocratic.accounts.models import Customer
+from hippocratic.billing.models import Invoice, PaymentMethod
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.fields import category_of
 from hippocratic.messaging import suppression
@@ -43,13 +44,7 @@ KINDS = {
 }
 # Objects a template might reach for, and the models whose fields they are: asked of
 # the engine like any other use, so that billing data is refused by the policy (PAY-2).
-_OBJECTS = {"customer": Customer}
-
-
-def _billing_models() -> dict:
-    from hippocratic.billing.models import Invoice, PaymentMethod
-
-    return {"card": PaymentMethod, "invoice": Invoice}
+OBJECTS = {"customer": Customer, "card": PaymentMethod, "invoice": Invoice}
 
 
 class CampaignRefused(ValueError):
@@ -89,7 +84,7 @@ def template_fields(campaign: Campaign) -> list[str]:
         path = str(node.filter_expression.var).split(".")
         if path[0] in ("provider", "unsubscribe_url"):
             continue
-        model = {**_OBJECTS, **_billing_models()}.get(path[0])
+        model = OBJECTS.get(path[0])
         if model is None or len(path) != 2:
             raise CampaignRefused(f"{{{{ {'.'.join(path)} }}}} is not available to campaigns")
         try:

@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,7 +33,7 @@ from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import services
 from hippocratic.messaging.models import MailRequest
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, sender_address
 
 MAX_BYTES = 10 * 1024 * 1024
 INTAKE = Actor.system("messaging.inbound")
@@ -102,12 +101,13 @@ def _parse(raw: bytes):
         subject = str(message.get("Subject", "") or "")
         sender = parseaddr(str(message.get("From", "") or ""))[1].strip().lower()
         message_id = str(message.get("Message-ID", "") or "").strip()
+        to = [a.lower() for _, a in getaddresses([str(message.get("To", "") or "")])]
     except Exception as error:  # the email package's many header errors
         raise MailRejected(f"unreadable headers: {type(error).__name__}") from None
     if not sender or "@" not in sender or len(sender) > 254:
         raise MailRejected("no sender address in From:")
     key = message_id[:100] or "sha256:" + hashlib.sha256(raw).hexdigest()[:64]
-    return subject[:998], sender, key
+    return subject[:998], sender, key, to
 
 
 def _deadline_days() -> int:
@@ -118,10 +118,8 @@ def _deadline_days() -> int:
 
 
 def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
-    subject, sender, key = _parse(raw)
-    to = [a.lower() for a in recipients] or [
-        a.lower() for _, a in getaddresses([_header(raw, "To")])
-    ]
+    subject, sender, key, header_to = _parse(raw)
+    to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
     contacts = current_policy().provider.contacts
     unsubscribe = getattr(contacts, "unsubscribe", None)
     replier = next((c for a in to if (c := _token_customer(a, "reply"))), None)
@@ -164,14 +162,6 @@ def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     return Received(kind, done, request.pk)
 
 
-def _header(raw: bytes, name: str) -> str:
-    message = email.message_from_bytes(raw[:65536], policy=email.policy.default)
-    try:
-        return str(message.get(name, "") or "")
-    except Exception:
-        return ""
-
-
 def _customer_of(sender: str) -> int | None:
     rows = Customer.objects.for_purpose(INTAKE, SUPPORT).filter(email__iexact=sender)
     return rows.values_list("pk", flat=True).first()
@@ -183,7 +173,7 @@ def _confirm(sender: str) -> None:
         f"You are off {name}'s mailing list",
         f"We received your request and removed {sender} from our mailing list. "
         "Service bulletins about your account still reach you.\n\n" + name,
-        current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL,
+        sender_address(),
         [sender],
     )
 

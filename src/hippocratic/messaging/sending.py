@@ -24,7 +24,7 @@ from django.utils import timezone
 from hippocratic.messaging import campaigns
 from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, sender_address
 
 UNSUBSCRIBE_SALT = "hippocratic.messaging.unsubscribe"
 UNSUBSCRIBE_SUBJECT = "Remove From Mailing List"
@@ -40,11 +40,6 @@ def customer_of_token(token: str) -> int | None:
         return int(signing.loads(token, salt=UNSUBSCRIBE_SALT)["c"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-
-
-def _sender() -> str:
-    contact = current_policy().provider.contacts.support
-    return contact.email or settings.DEFAULT_FROM_EMAIL
 
 
 def _unsubscribe_mailto() -> str | None:
@@ -152,7 +147,7 @@ def _pace(started: float, sent: int, rate: float) -> None:
 
 def _message(campaign, subject, body, person: dict) -> EmailMessage:
     context = {"customer": person, "provider": current_policy().provider.name}
-    headers = {"Message-ID": make_msgid(domain=_sender().rsplit("@", 1)[-1])}
+    headers = {"Message-ID": make_msgid(domain=sender_address().rsplit("@", 1)[-1])}
     if campaigns.KINDS[campaign.kind].purpose == campaigns.MARKETING:
         link = settings.SITE_URL + reverse(
             "messaging:unsubscribe", args=[unsubscribe_token(person["pk"], campaign.pk)]
@@ -168,8 +163,8 @@ def _message(campaign, subject, body, person: dict) -> EmailMessage:
         text += f"\n\n--\nTo stop these messages: {context['unsubscribe_url']}\n"
     # The envelope sender is per recipient, so a bounce says whose address failed;
     # the From: header stays the provider's.
-    headers["From"] = _sender()
-    envelope = reply_address(person["pk"], campaign.pk, "bounce") or _sender()
+    headers["From"] = sender_address()
+    envelope = reply_address(person["pk"], campaign.pk, "bounce") or sender_address()
     return EmailMessage(
         subject.render(Context(context, autoescape=False)).strip()[:200], text, envelope,
         [person["email"]], headers=headers,

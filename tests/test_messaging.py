@@ -18,10 +18,11 @@ from hippocratic.messaging.models import (
     Campaign,
     Delivery,
     ListMembership,
-    MailRequest,
     Suppression,
 )
 from hippocratic.messaging.tasks import send_campaign
+from hippocratic.requests import ledger
+from hippocratic.requests.models import Request
 
 pytestmark = pytest.mark.django_db
 LIN = {**ADA, "name": "Lin Wu", "email": "lin@wu.example"}
@@ -163,15 +164,17 @@ def test_mail_to_the_unsubscribe_address_removes_the_sender(
         assert (got.kind, got.done) == ("unsubscribe", True)
         assert OptOut.objects.filter(subject_id=me, use=campaigns.MARKETING).exists()
         assert not services.is_member(me)
-        request = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).get()
+        request = Request.objects.for_purpose(SYSTEM, ledger.purpose()).get()
         assert (request.due_at - request.created_at).days == 14  # the policy's deadline
         assert request.done_at is not None and request.customer_id == me
+        assert (request.status, request.outcome) == ("done", "left the mailing list")
+        assert request.audit_seqs  # the work's audit entries are named on the request
         assert [m.to for m in mail.outbox] == [[ADA["email"]]]  # told it is done
         # The MTA delivers the same message again: still one request.
         assert inbound.receive(eml(subject), ["unsubscribe@ducallier.com"]).request_id == (
             request.pk
         )
-        assert MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).count() == 1
+        assert Request.objects.for_purpose(SYSTEM, ledger.purpose()).count() == 1
 
 
 @pytest.mark.promise("MSG-3")
@@ -183,7 +186,7 @@ def test_other_subjects_change_nothing_and_strangers_wait_for_staff(signed_up):
         assert services.is_member(me)
         got = inbound.receive(eml("remove from mailing list", "someone@else.example"), [])
         assert (got.kind, got.done) == ("unsubscribe", False)  # in the staff queue
-        waiting = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT).get()
+        waiting = Request.objects.for_purpose(SYSTEM, ledger.purpose()).get()
         assert waiting.done_at is None and waiting.customer_id is None
         for bad, reason in [
             (b"\x00\x01binary", "binary"), (b"Subject: x\r\n\r\nno sender", "sender"),
@@ -258,7 +261,7 @@ def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys)
                     assert refused.smtp_code == 550
         finally:
             controller.stop()
-        kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
+        kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
         assert kept.count() == 4  # the pipe's, and three over LMTP (one sent twice)
 
 
@@ -385,7 +388,7 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while():
             controller.stop()
             options["timeout"] = waited
         assert 451 in answers and set(answers) <= {250, 451}
-        kept = MailRequest.objects.for_purpose(SYSTEM, inbound.SUPPORT)
+        kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
         assert kept.count() == 1000
         assert len(set(kept.values_list("message_key", flat=True))) == 1000
 

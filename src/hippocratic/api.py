@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from hippocratic.accounts.api import catalogue
 from hippocratic.accounts.api import router as own_data
+from hippocratic.requests.api import router as choices_and_requests
 
 
 def _docs_styles_inline(view):
@@ -31,4 +32,5 @@ api = NinjaAPI(
     docs_decorator=_docs_styles_inline,
 )
 api.add_router("/", own_data)
+api.add_router("/", choices_and_requests)
 api.add_router("/services", catalogue)

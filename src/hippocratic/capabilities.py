@@ -21,6 +21,7 @@ APPS = (
     "hippocratic.accounts",
     "hippocratic.billing",
     "hippocratic.messaging",
+    "hippocratic.requests",
     "hippocratic.tracking",
     "hippocratic.site",
     "hippocratic.jobs",

@@ -139,6 +139,7 @@ TEMPLATES = [
                 "hippocratic.site.context_processors.provider",
                 "hippocratic.billing.context_processors.billing",
                 "hippocratic.messaging.context_processors.messaging",
+                "hippocratic.requests.context_processors.requests",
             ],
         },
     },

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/traffic/", include("hippocratic.tracking.urls")),
     path("account/billing/", include("hippocratic.billing.urls")),
+    path("", include("hippocratic.requests.urls")),
     path("account/", include("hippocratic.accounts.urls")),
     path("mail/", include("hippocratic.messaging.urls")),
     path("api/", api.urls),

@@ -23,6 +23,12 @@ SETUP_DECLINES = {
 CHARGE_DECLINES = {"4000000000000341": "card_declined"}
 
 
+def _id(prefix: str) -> str:
+    """An object id of digits only: a test that looks for a name (ada) in what was sent
+    must not find it by chance in a hex id."""
+    return f"{prefix}{secrets.randbelow(10**16):016d}"
+
+
 class FakeStripe:
     def __init__(self, api_key: str):
         self.api_key = api_key
@@ -98,7 +104,7 @@ class FakeStripe:
         return 404, _error("invalid_request_error", None, "No such route")
 
     def customer(self, form):
-        cus = "cus_" + secrets.token_hex(8)
+        cus = _id("cus_")
         self.customers[cus] = form.get("payment_method", "")
         return 200, {"id": cus, "object": "customer"}
 
@@ -108,20 +114,20 @@ class FakeStripe:
             return 400, _error("invalid_request_error", "resource_missing", "No such PaymentMethod")
         if number in SETUP_DECLINES:
             return 402, _error("card_error", SETUP_DECLINES[number], "Your card was declined.")
-        return 200, {"id": "seti_" + secrets.token_hex(8), "object": "setup_intent",
+        return 200, {"id": _id("seti_"), "object": "setup_intent",
                      "status": "succeeded"}  # fmt: skip
 
     def refund(self, form):
         amount = int(form["amount"])
         if self.charges.get(form.get("payment_intent", ""), 0) < amount:
             return 400, _error("invalid_request_error", "amount_too_large", "Too much.")
-        return 200, {"id": "re_" + secrets.token_hex(8), "object": "refund", "amount": amount}
+        return 200, {"id": _id("re_"), "object": "refund", "amount": amount}
 
     def payment_method(self, form):
         number = form.get("card[number]", "")
         if not luhn_valid(number):
             return 402, _error("card_error", "incorrect_number", "Your card number is incorrect.")
-        pm = "pm_" + secrets.token_hex(12)
+        pm = _id("pm_")
         self.cards[pm] = number
         card = {
             "brand": brand_of(number), "last4": number[-4:],
@@ -136,7 +142,7 @@ class FakeStripe:
             return 400, _error("invalid_request_error", "resource_missing", "No such PaymentMethod")
         if number in CHARGE_DECLINES:
             return 402, _error("card_error", CHARGE_DECLINES[number], "Your card was declined.")
-        pi = "pi_" + secrets.token_hex(12)
+        pi = _id("pi_")
         self.charges[pi] = int(form["amount"])
         return 200, {
             "id": pi, "object": "payment_intent",

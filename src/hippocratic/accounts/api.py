@@ -9,6 +9,7 @@ from ninja.security import SessionAuth
 from hippocratic.accounts import own_data, services
 from hippocratic.accounts.forms import PROFILE, ContactForm
 from hippocratic.accounts.models import AccountEvent, Customer, Service
+from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
 
 
@@ -82,13 +83,20 @@ def correct(request, changes: Body[dict[str, str]]):
     form = ContactForm(current | changes, model=Customer, points=PROFILE)
     if not form.is_valid():
         raise HttpError(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    return {"changed": services.update_profile(request.auth, form.contact_data)}
+    changed = services.update_profile(request.auth, form.contact_data)
+    if changed:
+        services.request_done(request.auth, "correction", "api",
+                              "corrected: " + ", ".join(changed),
+                              by=Actor.for_customer(request.auth))  # fmt: skip
+    return {"changed": changed}
 
 
 @router.get("/me/data", response={200: dict, **ERRORS}, summary="Everything we hold about you")
 def everything(request):
     held = own_data.everything(request.auth)
     services.log_event(request.auth, AccountEvent.Kind.EXPORTED, "API")
+    services.request_done(request.auth, "access", "api", "exported as JSON",
+                          by=Actor.for_customer(request.auth))  # fmt: skip
     return held
 
 

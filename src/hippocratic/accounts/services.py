@@ -76,6 +76,15 @@ def customer_id(request) -> int | None:
     return request.session[SESSION_CUSTOMER]
 
 
+def request_done(customer_id: int | None, kind: str, channel: str, outcome: str, *,
+                 by: Actor) -> None:  # fmt: skip
+    """Tell the ledger of requests (which accounts does not import) of a request done."""
+    from hippocratic.accounts.signals import request_done as done
+
+    done.send(sender=Customer, customer_id=customer_id, kind=kind, channel=channel,
+              outcome=outcome, by=by)  # fmt: skip
+
+
 def log_event(customer_id: int, kind, detail: str = "") -> None:
     """The customer's own action, in their log (ACC-3)."""
     record(customer_id, kind, detail, by=Actor.for_customer(customer_id))

@@ -5,3 +5,9 @@ from django.dispatch import Signal
 # Sent inside an erasure (ACC-8), before any row goes, with customer_id and by (the
 # Actor erasing). A receiver that raises stops the erasure: nothing is erased.
 erasing = Signal()
+
+# Sent when a customer's own request is done as it is made (a correction, an export,
+# an erasure) with customer_id (None once erased), kind (access, correction,
+# deletion), channel (portal, api), outcome (what was done, in words) and by. The
+# ledger of requests records it (CH-3).
+request_done = Signal()

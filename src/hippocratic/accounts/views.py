@@ -172,6 +172,9 @@ def profile(request, me: int):
     form = ContactForm(request.POST or None, initial=initial, model=Customer, points=PROFILE)
     if request.method == "POST" and form.is_valid():
         changed = services.update_profile(me, form.contact_data)
+        if changed:
+            services.request_done(me, "correction", "portal", "corrected: " + ", ".join(changed),
+                                  by=Actor.for_customer(me))  # fmt: skip
         messages.success(request, "Saved." if changed else "Nothing changed.")
         return redirect("accounts:home")
     return render(request, "accounts/profile.html", {"form": form})
@@ -251,6 +254,7 @@ def my_data(request, me: int):
 def export(request, me: int):
     held = own_data.everything(me)
     services.log_event(me, AccountEvent.Kind.EXPORTED, "JSON")
+    services.request_done(me, "access", "portal", "exported as JSON", by=Actor.for_customer(me))
     body = json.dumps(held, cls=DjangoJSONEncoder, indent=1)
     response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="my-data.json"'
@@ -275,6 +279,8 @@ def erase(request, me: int):
             error = f"Type {ERASE_WORD} to confirm."
         else:
             own_data.erase(me, by=Actor.for_customer(me))  # its login and sessions too
+            services.request_done(None, "deletion", "portal", "erased; records the law "
+                                  "requires are kept", by=Actor.for_customer(me))  # fmt: skip
             services.session_end(request)
             response = render(request, "accounts/erased.html")
             response.delete_cookie("remember_me", samesite="Lax")

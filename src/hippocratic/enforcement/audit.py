@@ -11,10 +11,12 @@ appends each see the true predecessor.
 """
 
 import base64
+import contextvars
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -88,6 +90,24 @@ def _policy_version() -> str:
     return loaded_policy().version
 
 
+# Set by `collecting()`: the sequence numbers appended inside it, so a piece of work
+# (a request done for a customer) can name the entries it wrote.
+_collected: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "audit_collected", default=None
+)
+
+
+@contextmanager
+def collecting():
+    """with audit.collecting() as seqs: ... -> seqs holds the entries appended inside."""
+    seqs: list[int] = []
+    token = _collected.set(seqs)
+    try:
+        yield seqs
+    finally:
+        _collected.reset(token)
+
+
 def append(
     *,
     actor: Actor,
@@ -130,6 +150,9 @@ def append(
         entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **values)
         head.seq, head.hash = entry.seq, digest
         head.save(update_fields=["seq", "hash"])
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(entry.seq)
     return entry
 
 

@@ -70,18 +70,27 @@ class AuditCheckpoint(models.Model):
 
 
 class OptOut(models.Model):
-    """A subject's refusal of a data use (CH-1, MSG-2): the gateway leaves them out."""
+    """A subject's refusal of a data use (CH-1, MSG-2): the gateway leaves them out; or,
+    with `recipient` and no use, of sharing with a recipient the policy names (DIS-3):
+    the sharing path refuses them (enforcement.sharing)."""
 
     subject = models.CharField(max_length=40)
     subject_id = models.BigIntegerField()
-    use = models.CharField(max_length=200)
+    use = models.CharField(max_length=200, blank=True)
+    recipient = models.CharField(max_length=60, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subject", "subject_id", "use"], name="one_opt_out")
+            models.UniqueConstraint(
+                fields=["subject", "subject_id", "use", "recipient"], name="one_opt_out"
+            )
         ]
-        indexes = [models.Index(fields=["subject", "use", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject", "use", "subject_id"]),
+            models.Index(fields=["subject", "recipient", "subject_id"]),
+        ]
 
     def __str__(self):
-        return f"{self.subject} #{self.subject_id} opted out of {self.use}"
+        refused = self.use or f"sharing with {self.recipient}"
+        return f"{self.subject} #{self.subject_id} opted out of {refused}"

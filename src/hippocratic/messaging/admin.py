@@ -2,12 +2,10 @@
 no personal data; its recipients are chosen by the worker through the gateway."""
 
 from django.contrib import admin, messages
-from django.utils import timezone
 
-from hippocratic.enforcement.actors import Actor, staff_role
-from hippocratic.enforcement.admin import PersonalDataAdmin
-from hippocratic.messaging import campaigns, services
-from hippocratic.messaging.models import Campaign, MailRequest
+from hippocratic.enforcement.actors import staff_role
+from hippocratic.messaging import campaigns
+from hippocratic.messaging.models import Campaign
 from hippocratic.messaging.tasks import send_campaign
 
 # Who may send which kind: marketing mail is marketing's; bulletins serve the service.
@@ -44,32 +42,3 @@ class CampaignAdmin(admin.ModelAdmin):
                 continue
             send_campaign.enqueue(campaign.pk)
             self.message_user(request, f"{campaign}: queued for the worker.")
-
-
-@admin.register(MailRequest)
-class MailRequestAdmin(PersonalDataAdmin):
-    """The staff queue of requests that came by mail, oldest deadline first."""
-
-    admin_purpose = "essential.service.operations.support"
-    list_display = ("kind", "sender", "customer_id", "created_at", "due_at", "done_at")
-    list_filter = ("kind", ("done_at", admin.EmptyFieldListFilter))
-    ordering = ("done_at", "due_at")
-    fields = readonly_fields = ("kind", "sender", "customer_id", "created_at", "due_at",
-                                "done_at", "outcome")  # fmt: skip
-    actions = ["remove_from_list"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Done: take the sender off the mailing list", permissions=["view"])
-    def remove_from_list(self, request, queryset):
-        actor = Actor.for_user(request.user, staff_role(request.user))
-        done = 0
-        for row in queryset.filter(done_at__isnull=True).values("pk", "customer_id"):
-            if row["customer_id"]:
-                services.leave(row["customer_id"], "by mail, done by staff", by=actor)
-            queryset.filter(pk=row["pk"]).update(
-                done_at=timezone.now(), outcome=f"done by {actor.label}"
-            )
-            done += 1
-        self.message_user(request, f"{done} request(s) done.")

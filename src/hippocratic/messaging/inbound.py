@@ -13,10 +13,14 @@ MTA tries again. Storing is idempotent by Message-ID: a retried delivery is one 
   choice's deadline (Ducallier: 14 days). The sender gets a confirmation.
 - To a message's per-recipient reply address (reply+<token>@…): that customer opts out
   of marketing mail (MSG-4).
-- To the support address: a request in the staff queue.
+- To the security address, where the policy takes choices there (Ducallier): a
+  request to change how the sender's information is used, done once they confirm by a
+  link sent to their address (requests.identity).
+- To the support address: a request in the staff queue; from a customer's address, it
+  waits for the same confirmation first.
+Every one of them is a request in the ledger (requests.ledger), with its deadline.
 """
 
-import datetime as dt
 import email
 import email.policy
 import hashlib
@@ -32,12 +36,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import services
-from hippocratic.messaging.models import MailRequest
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.requests import ledger
+from hippocratic.requests import tasks as request_mail
+from hippocratic.requests.models import Request
 
 MAX_BYTES = 10 * 1024 * 1024
 INTAKE = Actor.system("messaging.inbound")
-SUPPORT = "essential.service.operations.support"
 REMOVE = "remove from mailing list"
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # Quotes of every kind (curly ones by code point), brackets, emphasis marks.
@@ -46,7 +51,6 @@ _TOKEN = re.compile(r"^(reply|bounce)\+(\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORECA
 _STATUS = re.compile(r"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.IGNORECASE | re.MULTILINE)
 SOFT_BOUNCE_LIMIT = 5  # Mailman's bounce_score_threshold
 REPLY_SALT = "hippocratic.messaging.reply"
-DEFAULT_DEADLINE_DAYS = 14
 
 
 class MailRejected(ValueError):
@@ -55,7 +59,7 @@ class MailRejected(ValueError):
 
 @dataclass(frozen=True)
 class Received:
-    kind: str  # a MailRequest.Kind, or "ignored"
+    kind: str  # unsubscribe, reply, choice, support, bounce or ignored
     done: bool
     request_id: int | None = None
 
@@ -110,60 +114,84 @@ def _parse(raw: bytes):
     return subject[:998], sender, key, to
 
 
-def _deadline_days() -> int:
+def _choice_by_mail(contact: str) -> str:
+    """The key of the opt-out choice the policy takes by mail to `contact` (security@)."""
     for choice in current_policy().choices:
-        if choice.key == "unsubscribe" and choice.deadline_days:
-            return choice.deadline_days
-    return DEFAULT_DEADLINE_DAYS
+        by_mail = any(ch.kind.value == "email" and ch.contact == contact for ch in choice.channels)
+        if by_mail and choice.kind.value == "opt_out":
+            return choice.key
+    return ""
 
 
 def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     subject, sender, key, header_to = _parse(raw)
     to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
     contacts = current_policy().provider.contacts
-    unsubscribe = getattr(contacts, "unsubscribe", None)
+    unsubscribe, security = contacts.unsubscribe, contacts.security
     replier = next((c for a in to if (c := _token_customer(a, "reply"))), None)
     bounced = next((c for a in to if (c := _token_customer(a, "bounce"))), None)
+    choice = ""
     if bounced is not None:
         return _bounce(bounced, raw)
     if unsubscribe and unsubscribe.email and unsubscribe.email.lower() in to:
         if not asks_removal(subject):
             return Received("ignored", False)
-        kind = MailRequest.Kind.UNSUBSCRIBE
+        kind, channel, label = Request.Kind.UNSUBSCRIBE, Request.Channel.EMAIL, "unsubscribe"
     elif replier is not None:
-        kind = MailRequest.Kind.REPLY
+        kind, channel, label = Request.Kind.UNSUBSCRIBE, Request.Channel.REPLY, "reply"
+    elif (
+        security
+        and security.email
+        and security.email.lower() in to
+        and (choice := _choice_by_mail("security"))
+    ):
+        kind, channel, label = Request.Kind.OPT_OUT, Request.Channel.EMAIL, "choice"
     elif contacts.support.email and contacts.support.email.lower() in to:
-        kind = MailRequest.Kind.SUPPORT
+        kind, channel, label = Request.Kind.SUPPORT, Request.Channel.EMAIL, "support"
     else:
         return Received("ignored", False)
     now = timezone.now()
     try:
         # One transaction, one commit: the message is stored when it ends.
         with transaction.atomic():
-            customer_id = replier if kind == MailRequest.Kind.REPLY else _customer_of(sender)
-            request = MailRequest.objects.for_purpose(INTAKE, SUPPORT).create(
-                kind=kind, message_key=key, sender=sender, customer_id=customer_id, created_at=now,
-                due_at=now + dt.timedelta(days=_deadline_days()),
+            customer_id = replier if channel == Request.Channel.REPLY else _customer_of(sender)
+            leaving = kind == Request.Kind.UNSUBSCRIBE and customer_id is not None
+            # Anything but leaving the list waits until the customer confirms by a link
+            # sent to their address: a From: line is easily forged.
+            confirming = customer_id is not None and not leaving
+            request = ledger.open_request(
+                kind=kind, channel=channel, by=INTAKE, customer_id=customer_id, choice=choice,
+                sender=sender, message_key=key, received=now,
+                requester=Request.Requester.UNVERIFIED if confirming or not customer_id
+                else Request.Requester.CUSTOMER,
+                status=Request.Status.CONFIRMING if confirming else Request.Status.OPEN,
             )  # fmt: skip
-            done = kind != MailRequest.Kind.SUPPORT and customer_id is not None
-            if done:
+            if leaving:
                 # The customer's own request: it runs as them (the opt-out is all it does).
-                services.leave(customer_id, f"by mail ({kind})", by=Actor.for_customer(customer_id))
-                MailRequest.objects.for_purpose(INTAKE, SUPPORT).filter(pk=request.pk).update(
-                    done_at=now, outcome="left the mailing list"
-                )
+                me = Actor.for_customer(customer_id)
+                with ledger.working_on(request.pk, by=me, outcome="left the mailing list"):
+                    services.leave(customer_id, f"by mail ({label})", by=me)
                 transaction.on_commit(lambda: _confirm(sender))
+            elif confirming:
+                request_id = request.pk
+                transaction.on_commit(lambda: request_mail.tell(request_id, request_mail.CONFIRM))
     except IntegrityError:  # the same message again (an MTA's retry): stored once
-        earlier = MailRequest.objects.for_purpose(INTAKE, SUPPORT).filter(message_key=key)
-        row = earlier.values("pk", "kind", "done_at").first()
+        earlier = ledger.requests_for(INTAKE).filter(message_key=key)
+        row = earlier.values("pk", "channel", "kind", "status").first()
         if row is None:
             raise
-        return Received(row["kind"], row["done_at"] is not None, row["pk"])
-    return Received(kind, done, request.pk)
+        return Received(_label(row), row["status"] == Request.Status.DONE, row["pk"])
+    return Received(label, leaving, request.pk)
+
+
+def _label(row: dict) -> str:
+    if row["channel"] == Request.Channel.REPLY:
+        return "reply"
+    return "choice" if row["kind"] == Request.Kind.OPT_OUT else row["kind"]
 
 
 def _customer_of(sender: str) -> int | None:
-    rows = Customer.objects.for_purpose(INTAKE, SUPPORT).filter(email__iexact=sender)
+    rows = Customer.objects.for_purpose(INTAKE, ledger.purpose()).filter(email__iexact=sender)
     return rows.values_list("pk", flat=True).first()
 
 
@@ -188,9 +216,13 @@ def _bounce(customer_id: int, raw: bytes) -> Received:
     hard = status is not None and status.group(1) == "5"
     now = timezone.now()
     with transaction.atomic():
-        scores = BounceScore.objects.for_purpose(INTAKE, SUPPORT)
+        scores = BounceScore.objects.for_purpose(INTAKE, ledger.purpose())
         if not scores.filter(customer_id=customer_id).exists():
-            if not Customer.objects.for_purpose(INTAKE, SUPPORT).filter(pk=customer_id).exists():
+            if (
+                not Customer.objects.for_purpose(INTAKE, ledger.purpose())
+                .filter(pk=customer_id)
+                .exists()
+            ):
                 return Received("ignored", False)
             scores.create(customer_id=customer_id)
         mine = scores.filter(customer_id=customer_id)
@@ -201,7 +233,7 @@ def _bounce(customer_id: int, raw: bytes) -> Received:
         )
         if hard:
             address = (
-                Customer.objects.for_purpose(INTAKE, SUPPORT).filter(pk=customer_id)
+                Customer.objects.for_purpose(INTAKE, ledger.purpose()).filter(pk=customer_id)
                 .values_list("email", flat=True).first()
             )  # fmt: skip
             suppression.suppress(address or "", Suppression.Reason.BOUNCED)

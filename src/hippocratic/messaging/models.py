@@ -83,40 +83,6 @@ class ListMembership(CustomerOwnedModel):
         return f"List membership #{self.pk}"
 
 
-class MailRequest(CustomerOwnedModel):
-    """An instruction that came by mail (MSG-3, MSG-4): to leave the list, or a message
-    to support. Tracked with the policy's deadline; done at once where the sender is
-    known, otherwise waiting in the staff queue. The message itself is not kept: its
-    sender, what it asked and when."""
-
-    class Kind(models.TextChoices):
-        UNSUBSCRIBE = "unsubscribe", "Remove from the mailing list (by mail)"
-        REPLY = "reply", "Opt out by replying to a message"
-        SUPPORT = "support", "Written to support"
-
-    technical_fields = ("id", "customer", "created_at", "kind", "message_key", "due_at",
-                        "done_at", "outcome")  # fmt: skip
-
-    customer = models.ForeignKey(
-        "accounts.Customer", null=True, blank=True, on_delete=models.CASCADE,
-        related_name="mailrequest_set",
-    )  # fmt: skip
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    message_key = models.CharField(
-        max_length=100, unique=True, help_text="The Message-ID (or a digest): stored once."
-    )
-    sender = personal(models.EmailField(max_length=254), "user.contact.email")
-    due_at = models.DateTimeField()
-    done_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=200, blank=True)
-
-    class Meta(CustomerOwnedModel.Meta):
-        indexes = [models.Index(fields=["done_at", "due_at"])]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} #{self.pk}"
-
-
 class Suppression(models.Model):
     """An address that is never mailed marketing again, kept as a keyed hash only: after
     an erasure, or when it bounced for good. Nothing else about them stays here."""

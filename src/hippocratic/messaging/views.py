@@ -21,6 +21,8 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import campaigns, services
 from hippocratic.messaging.models import Campaign
 from hippocratic.messaging.sending import customer_of_token
+from hippocratic.requests import ledger
+from hippocratic.requests.models import Request
 
 
 @csrf_exempt
@@ -31,7 +33,11 @@ def unsubscribe(request, token: str):
     if customer_id is None:
         raise Http404("This unsubscribe link is not valid.")
     if request.method == "POST":
-        services.leave(customer_id, "one-click link", by=Actor.for_customer(customer_id))
+        me = Actor.for_customer(customer_id)
+        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.UNSUBSCRIBE_LINK,
+                                 by=me, customer_id=customer_id) as work:  # fmt: skip
+            left = services.leave(customer_id, "one-click link", by=me)
+            work.outcome = "left the mailing list" if left else "was already off the list"
         return render(request, "messaging/unsubscribed.html")
     return render(request, "messaging/unsubscribe.html", {"token": token})
 
@@ -45,7 +51,10 @@ def mailing_list(request, me: int):
         services.join(me)
         messages.success(request, "You are on the mailing list. Every message says how to leave.")
     else:
-        services.leave(me, "account page", by=Actor.for_customer(me))
+        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.PORTAL,
+                                 by=Actor.for_customer(me), customer_id=me) as work:  # fmt: skip
+            services.leave(me, "account page", by=Actor.for_customer(me))
+            work.outcome = "left the mailing list"
         messages.success(request, "You are off the mailing list.")
     return redirect("accounts:home")
 

@@ -75,6 +75,11 @@ class Engine:
             (rule.categories, rule.uses, rule.promise or "", i)
             for i, rule in enumerate(policy.prohibitions)
         ]
+        self._recipients = {r.key: r for r in policy.recipients}
+        # Recipients a subject may refuse: those marked opt_out, and those a choice names.
+        self._refusable = {r.key for r in policy.recipients if r.opt_out} | {
+            key for choice in policy.choices for key in choice.recipients
+        }
         self._one = lru_cache(maxsize=65536)(self._decide_one)
         self._serving = lru_cache(maxsize=256)(policy.purposes_serving)
 
@@ -120,6 +125,43 @@ class Engine:
                     return Decision(False, Reason.SUBJECT_OPTED_OUT, f"opt-out of {use}", "CH-1")
             return ALLOW
         except Exception:  # deny by default: an engine fault never fails open
+            return Decision(False, Reason.ENGINE_ERROR, "engine")
+
+    def decide_share(
+        self,
+        recipient_key: str,
+        ground: str,
+        categories: Iterable[str],
+        subject: SubjectKind | str,
+        *,
+        refused_recipients: Iterable[str] = (),
+    ) -> Decision:
+        """Whether `categories` of a subject may go to a recipient the policy names, on
+        `ground`. `refused_recipients` holds the recipients this subject opted out of;
+        a recipient the policy lets subjects refuse (DIS-3, CH-1) is then refused."""
+        try:
+            subject_key = subject.value if isinstance(subject, SubjectKind) else subject
+            recipient = self._recipients.get(recipient_key)
+            if recipient is None:
+                return Decision(False, Reason.RECIPIENT_NOT_DECLARED, f"recipients.{recipient_key}")
+            where = f"recipients.{recipient_key}"
+            if subject_key not in {s.value for s in recipient.subjects}:
+                return Decision(False, Reason.SUBJECT_NOT_DECLARED, f"{where}.subjects")
+            if ground not in {g.value for g in recipient.grounds}:
+                return Decision(False, Reason.GROUND_NOT_ALLOWED, f"{where}.grounds")
+            collected = self._collected.get(subject_key, {})
+            refused = frozenset(
+                c for c in categories
+                if c not in collected or not any(is_within(c, r) for r in recipient.categories)
+            )  # fmt: skip
+            if refused:
+                return Decision(False, Reason.CATEGORY_NOT_FOR_RECIPIENT, f"{where}.categories",
+                                refused=refused)  # fmt: skip
+            if recipient_key in self._refusable and recipient_key in set(refused_recipients):
+                promise = "DIS-3" if self.policy.makes("DIS-3") else "CH-1"
+                return Decision(False, Reason.SUBJECT_OPTED_OUT, f"opt-out of {where}", promise)
+            return ALLOW
+        except Exception:  # deny by default
             return Decision(False, Reason.ENGINE_ERROR, "engine")
 
     def purposes_serving(self, subject: str, categories: frozenset[str]) -> list[str]:

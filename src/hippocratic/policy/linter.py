@@ -151,19 +151,22 @@ def retention_shorter_than_deadline(loaded: LoadedPolicy) -> Iterator[PolicyIssu
     """Data an opt-out acts on must outlive the deadline for honouring it."""
     policy = loaded.policy
     for choice in policy.choices:
-        if choice.kind is not ChoiceKind.OPT_OUT or not choice.deadline_days:
+        if choice.kind is not ChoiceKind.OPT_OUT or choice.deadline is None:
             continue
+        days, business = choice.deadline
+        # Business days are longer in calendar days: a week has five, holidays take more.
+        longest = -(-days * 7 // 5) + 14 if business else days
         for kind, subject in policy.subjects.items():
             if kind not in choice.subjects:
                 continue
             for i, item in enumerate(subject.data):
                 kept = item.retention.days if item.retention else None
-                if kept and set(item.purposes) & set(choice.uses) and kept < choice.deadline_days:
+                if kept and set(item.purposes) & set(choice.uses) and kept < longest:
                     yield loaded.source.issue(
                         ("subjects", kind.value, "data", i, "retention", "days"),
                         f"'{item.field}' is kept {kept} day(s) but '{choice.name}' may take "
-                        f"{choice.deadline_days}",
-                        f"at least {choice.deadline_days} days",
+                        f"{longest}",
+                        f"at least {longest} days",
                     )
 
 
@@ -269,7 +272,7 @@ def _has_cookie(policy: Policy, purpose: str, *, optional: bool, persistent: boo
 def _unsubscribe_by_email(policy: Policy) -> bool:
     return any(
         channel.kind is ChannelKind.EMAIL and channel.contact == "unsubscribe"
-        and channel.subject_line and choice.deadline_days
+        and channel.subject_line and choice.deadline is not None
         for choice in policy.choices for channel in choice.channels
     )  # fmt: skip
 

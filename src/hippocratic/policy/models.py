@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from hippocratic.policy.calendar import known_calendar
 from hippocratic.policy.periods import BusinessDays, parse_business_days
 from hippocratic.policy.promises import CATALOGUE
 from hippocratic.policy.taxonomy import is_within
@@ -189,6 +190,20 @@ class Provider(Strict):
         description="The provider's web site address"
     )
     contacts: Contacts
+    holidays: str | None = Field(
+        None,
+        description="The public holidays business days skip: a country code (US) or a "
+        "subdivision (US-CA), as the holidays library names them",
+    )
+
+    @model_validator(mode="after")
+    def _known_holidays(self):
+        if self.holidays is not None and not known_calendar(self.holidays):
+            raise ValueError(
+                f"'{self.holidays}' is not a holiday calendar, expected a country code such "
+                "as US or GB, or a subdivision such as US-CA"
+            )
+        return self
 
 
 # --- taxonomy extensions -------------------------------------------------------------
@@ -322,6 +337,24 @@ class Choice(Strict):
     channels: tuple[Channel, ...] = Field(min_length=1)
     usual_days: PositiveInt | None = Field(None, description="How long it usually takes")
     deadline_days: PositiveInt | None = Field(None, description="The latest it is done")
+    deadline_business_days: PositiveInt | None = Field(
+        None, description="The latest it is done, in business days on the provider's calendar"
+    )
+
+    @property
+    def deadline(self) -> tuple[int, bool] | None:
+        """(days, in business days?) or None where the policy sets no deadline."""
+        if self.deadline_business_days:
+            return self.deadline_business_days, True
+        return (self.deadline_days, False) if self.deadline_days else None
+
+    @model_validator(mode="after")
+    def _one_deadline(self):
+        if self.deadline_days and self.deadline_business_days:
+            raise ValueError(
+                "a choice has one deadline, expected deadline_days or deadline_business_days"
+            )
+        return self
 
     @model_validator(mode="after")
     def _usual_within_deadline(self):

@@ -18,6 +18,10 @@ class Reason(StrEnum):
     ROLE_NOT_PERMITTED = "role_not_permitted"
     SUBJECT_OPTED_OUT = "subject_opted_out"
     ENGINE_ERROR = "engine_error"
+    # Sharing with a third party (Engine.decide_share).
+    RECIPIENT_NOT_DECLARED = "recipient_not_declared"
+    GROUND_NOT_ALLOWED = "ground_not_allowed"
+    CATEGORY_NOT_FOR_RECIPIENT = "category_not_for_recipient"
     # Not the engine's: why the system itself removed or sent data (audit entries).
     RETENTION_ENDED = "retention_ended"
     SUBJECT_REQUEST = "subject_request"
@@ -35,6 +39,11 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.ROLE_NOT_PERMITTED: "The actor's role may not act for this purpose.",
     Reason.SUBJECT_OPTED_OUT: "The data subject has opted out of this use.",
     Reason.ENGINE_ERROR: "The decision could not be made; access is denied.",
+    Reason.RECIPIENT_NOT_DECLARED: "The policy names no such recipient of personal data.",
+    Reason.GROUND_NOT_ALLOWED: "The policy does not let this recipient receive data on this "
+    "ground.",
+    Reason.CATEGORY_NOT_FOR_RECIPIENT: "The policy does not let this recipient receive this "
+    "category.",
     Reason.RETENTION_ENDED: "The retention period the policy sets has ended, or the policy no "
     "longer collects the category.",
     Reason.SUBJECT_REQUEST: "The data subject asked for it (erasure of their own data).",

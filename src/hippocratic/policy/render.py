@@ -511,14 +511,13 @@ def _timing(page: Page, choice: Choice, channels) -> str:
         return "at once"
     if not page.states("CH-3"):
         return ""  # a deadline is stated only where requests are tracked to it
-    if choice.usual_days and choice.deadline_days:
-        return (
-            f"usually within {_days(choice.usual_days)}, always within "
-            f"{_days(choice.deadline_days)}"
-        )
-    if choice.deadline_days:
-        return f"within {_days(choice.deadline_days)}"
-    return ""
+    if choice.deadline is None:
+        return ""
+    days, business = choice.deadline
+    latest = f"{days} business days" if business else _days(days)
+    if choice.usual_days:
+        return f"usually within {_days(choice.usual_days)}, always within {latest}"
+    return f"within {latest}"
 
 
 def _security(page: Page) -> Section:

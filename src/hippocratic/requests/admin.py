@@ -1,0 +1,116 @@
+"""The staff queue (CH-3): open requests first, by due date, the overdue ones marked;
+assign, answer a question (mailed to the asker), close with what was done. And the
+monthly service-level report at .../requests/request/report/."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, Value, When
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from hippocratic.enforcement.actors import Actor, staff_role
+from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.messaging import services as mailing_list
+from hippocratic.requests import ledger, report, services
+from hippocratic.requests.models import Request
+
+OPEN = (Request.Status.OPEN, Request.Status.CONFIRMING)
+
+
+def _actor(request) -> Actor:
+    return Actor.for_user(request.user, staff_role(request.user))
+
+
+class AnswerForm(forms.ModelForm):
+    class Meta:
+        model = Request
+        fields = ("answer",)
+        widgets = {"answer": forms.Textarea(attrs={"rows": 8, "cols": 80})}
+
+
+@admin.register(Request)
+class RequestAdmin(PersonalDataAdmin):
+    form = AnswerForm
+    list_display = ("__str__", "requester", "channel", "created_at", "due_at", "status",
+                    "is_overdue", "assigned_to")  # fmt: skip
+    list_filter = ("status", "kind", "channel", "requester")
+    readonly_fields = ("kind", "channel", "requester", "choice", "customer_id", "sender",
+                       "text", "created_at", "due_at", "status", "done_at", "done_by",
+                       "outcome", "assigned_to", "audit_seqs")  # fmt: skip
+    actions = ["assign_to_me", "mark_done", "remove_from_list"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @property
+    def admin_purpose(self) -> str:
+        return ledger.purpose()
+
+    def get_queryset(self, request):
+        first = Case(When(status__in=OPEN, then=Value(0)), default=Value(1),
+                     output_field=IntegerField())  # fmt: skip
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(open_first=first)
+            .order_by("open_first", "due_at")
+        )
+
+    def get_fields(self, request, obj=None):
+        editable = obj is not None and obj.kind == Request.Kind.QUESTION and obj.is_open
+        return (*self.readonly_fields, "answer") if editable else self.readonly_fields
+
+    @admin.display(boolean=True, description="Overdue")
+    def is_overdue(self, obj):
+        return obj.overdue
+
+    def save_model(self, request, obj, form, change):
+        # Never obj.save(): the answer goes through the service, which mails it.
+        if "answer" in form.changed_data:
+            services.answer(obj.pk, form.cleaned_data["answer"], by=_actor(request))
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.action(description="Assign to me", permissions=["view"])
+    def assign_to_me(self, request, queryset):
+        count = queryset.filter(status__in=OPEN).update(assigned_to=request.user)
+        self.message_user(request, f"{count} request(s) assigned to you.")
+
+    @admin.action(description="Done (as described in the request)", permissions=["view"])
+    def mark_done(self, request, queryset):
+        ids = list(queryset.filter(status=Request.Status.OPEN).values_list("pk", flat=True))
+        for pk in ids:
+            services.close(pk, f"done by {request.user.get_username()}", by=_actor(request))
+        self.message_user(request, f"{len(ids)} request(s) done.")
+
+    @admin.action(description="Done: take the sender off the mailing list", permissions=["view"])
+    def remove_from_list(self, request, queryset):
+        actor, done = _actor(request), 0
+        rows = queryset.filter(status=Request.Status.OPEN, kind=Request.Kind.UNSUBSCRIBE)
+        for row in rows.values("pk", "customer_id"):
+            with ledger.working_on(row["pk"], by=actor, outcome=f"done by {actor.label}"):
+                if row["customer_id"]:
+                    mailing_list.leave(row["customer_id"], "by mail, done by staff", by=actor)
+            done += 1
+        if done < queryset.count():
+            self.message_user(request, "Only open unsubscribe requests were done.",
+                              messages.WARNING)  # fmt: skip
+        self.message_user(request, f"{done} request(s) done.")
+
+    def get_urls(self):
+        report_url = path("report/", self.admin_site.admin_view(self.report_view),
+                          name="requests_request_report")  # fmt: skip
+        return [report_url, *super().get_urls()]
+
+    def report_view(self, request):
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "title": "Requests: service levels",
+            "rows": report.monthly(_actor(request)), "overdue": report.overdue(_actor(request)),
+            "opts": self.model._meta,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/requests/report.html", context)

@@ -1,0 +1,102 @@
+"""Writing to the ledger of requests (CH-3). Every channel records here: the account
+pages and the API, the online form, mail (messaging.inbound), the one-click link.
+
+    with ledger.done_at_once(kind, channel, by=me, customer_id=me) as work:
+        ... do it ...                  # its audit entries are kept on the request
+        work.outcome = "left the mailing list"
+
+A request that waits (for staff, or for the sender to confirm) is `open`ed and later
+`finish`ed. Reads and writes go through the gateway for the support purpose; a
+customer's own request is written as that customer.
+"""
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import purpose_for
+from hippocratic.provider import current_policy
+from hippocratic.requests.deadlines import due_at
+from hippocratic.requests.models import Request
+
+OUTCOME_MAX = 300
+
+
+def collects_email() -> bool:
+    """Whether the policy lets a request keep the sender's address (Dracon's does not)."""
+    return "user.contact.email" in current_policy().collected_categories("customer")
+
+
+def purpose() -> str:
+    """The ledger's purpose: the one the policy gives every category a request holds
+    (Ducallier: support; the others: the service itself)."""
+    return purpose_for(Request)
+
+
+def requests_for(actor: Actor):
+    return Request.objects.for_purpose(actor, purpose())
+
+
+def open_request(
+    *, kind: str, channel: str, by: Actor, customer_id: int | None = None,
+    requester: str | None = None, choice: str = "", sender: str = "", text: str = "",
+    message_key: str | None = None, status: str = Request.Status.OPEN,
+    received: dt.datetime | None = None,
+) -> Request:  # fmt: skip
+    received = received or timezone.now()
+    if requester is None:
+        requester = Request.Requester.CUSTOMER if customer_id else Request.Requester.UNVERIFIED
+    return requests_for(by).create(
+        kind=kind, channel=channel, customer_id=customer_id, requester=requester,
+        choice=choice, sender=sender if collects_email() else "", text=text[:5000],
+        message_key=message_key, status=status, created_at=received,
+        due_at=due_at(kind, choice, received),
+    )  # fmt: skip
+
+
+def finish(
+    request_id: int, *, by: Actor, outcome: str, status: str = Request.Status.DONE,
+    answer: str | None = None, audit_seqs: list[int] = (),
+) -> None:  # fmt: skip
+    """Close a request: what was done, by whom, when, with the work's audit entries."""
+    rows = requests_for(by).filter(pk=request_id)
+    earlier = rows.values_list("audit_seqs", flat=True).first() or []
+    changes = {"answer": answer[:5000]} if answer is not None else {}
+    rows.update(
+        status=status, done_at=timezone.now(), done_by=by.label, outcome=outcome[:OUTCOME_MAX],
+        audit_seqs=[*earlier, *audit_seqs], **changes,
+    )  # fmt: skip
+
+
+@dataclass
+class Work:
+    request: Request
+    outcome: str = "done"
+    seqs: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def done_at_once(kind: str, channel: str, *, by: Actor, customer_id: int | None, **extra):
+    """A request done as it is made (a click, a portal change): recorded open, done,
+    and closed in one transaction with the audit entries of the work."""
+    with transaction.atomic():
+        request = open_request(kind=kind, channel=channel, by=by, customer_id=customer_id,
+                               **extra)  # fmt: skip
+        work = Work(request)
+        with audit.collecting() as seqs:
+            yield work
+        finish(request.pk, by=by, outcome=work.outcome, audit_seqs=seqs)
+
+
+@contextmanager
+def working_on(request_id: int, *, by: Actor, outcome: str, answer: str | None = None):
+    """Do an open request's work and close it, keeping the work's audit entries."""
+    with transaction.atomic():
+        with audit.collecting() as seqs:
+            yield
+        finish(request_id, by=by, outcome=outcome, answer=answer, audit_seqs=seqs)

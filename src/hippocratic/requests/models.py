@@ -1,0 +1,89 @@
+"""The one ledger of requests (CH-3): whatever was asked, by whom, by which channel,
+when it is due, and what was done, by whom, with the audit entries of the work."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from hippocratic.accounts.models import CustomerOwnedModel
+from hippocratic.enforcement.fields import personal
+
+
+class Request(CustomerOwnedModel):
+    """A customer's, a prospect's or an unknown sender's request. `customer` is empty
+    until the sender is known to be a customer; a request is never acted on for
+    someone else (services.confirm_link: identity before action)."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "See the data we hold"
+        CORRECTION = "correction", "Correct the data we hold"
+        DELETION = "deletion", "Delete an account and its data"
+        OPT_OUT = "opt_out", "Change how information is used or shared"
+        UNSUBSCRIBE = "unsubscribe", "Leave the mailing list"
+        QUESTION = "question", "A question or concern about collection, use or disclosure"
+        SUPPORT = "support", "Written to support"
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Account pages"
+        API = "api", "API"
+        ONLINE_FORM = "online_form", "Online form"
+        EMAIL = "email", "E-mail"
+        REPLY = "reply", "Reply to a message"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+
+    class Requester(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        PROSPECT = "prospect", "Prospect"
+        UNVERIFIED = "unverified", "Unverified sender"
+
+    class Status(models.TextChoices):
+        CONFIRMING = "confirming", "Waiting for the sender to confirm"
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+
+    technical_fields = (
+        "id", "customer", "created_at", "kind", "channel", "requester", "choice",
+        "message_key", "due_at", "status", "done_at", "done_by", "outcome", "assigned_to",
+        "audit_seqs",
+    )  # fmt: skip
+
+    customer = models.ForeignKey(
+        "accounts.Customer", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="request_set",
+    )  # fmt: skip
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    requester = models.CharField(max_length=20, choices=Requester.choices)
+    choice = models.CharField(max_length=60, blank=True, help_text="The policy's choice key")
+    message_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True,
+        help_text="A mailed request's Message-ID (or a digest): stored once.",
+    )  # fmt: skip
+    sender = personal(models.EmailField(max_length=254, blank=True), "user.contact.email")
+    text = personal(models.TextField(max_length=5000, blank=True), "user.account")
+    answer = personal(models.TextField(max_length=5000, blank=True), "user.account")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=300, blank=True, help_text="What was done")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    audit_seqs = models.JSONField(default=list, blank=True, help_text="The work's audit entries")
+
+    class Meta(CustomerOwnedModel.Meta):
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.CONFIRMING)
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()

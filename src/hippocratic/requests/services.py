@@ -1,0 +1,83 @@
+"""What the customer, the asker and staff do with requests: confirm a mailed request,
+ask a question through the online form (CH-2), answer it, close a request."""
+
+from django.db import transaction
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.requests import choices, ledger
+from hippocratic.requests import tasks as request_mail
+from hippocratic.requests.deadlines import choice_for
+from hippocratic.requests.models import Request
+
+INTAKE = Actor.system("requests.intake")
+QUESTION_MAX = 5000
+
+
+class NotConfirmable(LookupError):
+    """The link names no request waiting for confirmation (used, or never sent)."""
+
+
+def waiting(request_id: int) -> dict:
+    """A request waiting for its sender's confirmation: kind, choice and customer."""
+    row = (
+        ledger.requests_for(INTAKE).filter(pk=request_id, status=Request.Status.CONFIRMING)
+        .values("pk", "kind", "choice", "customer_id", "created_at").first()
+    )  # fmt: skip
+    if row is None or row["customer_id"] is None:
+        raise NotConfirmable("This link has been used already, or was never sent.")
+    return row
+
+
+def confirm(request_id: int, wanted: dict[str, bool] | None = None) -> list[str]:
+    """The sender followed the link and confirmed: a choice is applied at once, as the
+    customer; anything else goes to the staff queue, now known to be theirs."""
+    with transaction.atomic():
+        row = waiting(request_id)
+        me = Actor.for_customer(row["customer_id"])
+        mine = ledger.requests_for(me).filter(pk=request_id, status=Request.Status.CONFIRMING)
+        mine.update(status=Request.Status.OPEN, requester=Request.Requester.CUSTOMER)
+        if row["kind"] != Request.Kind.OPT_OUT:
+            return []
+        return choices.change(
+            row["customer_id"], wanted or {}, by=me, channel=Request.Channel.EMAIL,
+            request_id=request_id,
+        )  # fmt: skip
+
+
+def ask(text: str, *, sender: str, customer_id: int | None) -> Request:
+    """A question or concern about collection, use or disclosure (CH-2), from the
+    online form: a request due by the policy's deadline, answered by staff by mail."""
+    text = text.strip()
+    if not text or len(text) > QUESTION_MAX:
+        raise ValueError(f"a question is 1 to {QUESTION_MAX} characters")
+    by = Actor.for_customer(customer_id) if customer_id else INTAKE
+    with transaction.atomic():
+        request = ledger.open_request(
+            kind=Request.Kind.QUESTION, channel=Request.Channel.ONLINE_FORM, by=by,
+            customer_id=customer_id, sender=sender, text=text,
+            choice=_question_choice(),
+        )  # fmt: skip
+        transaction.on_commit(lambda: request_mail.tell(request.pk, request_mail.RECEIVED))
+    return request
+
+
+def _question_choice() -> str:
+    choice = choice_for(Request.Kind.QUESTION)
+    return choice.key if choice else ""
+
+
+def answer(request_id: int, text: str, *, by: Actor) -> None:
+    """Staff answer a question: kept on the request, mailed to the asker, done."""
+    text = text.strip()
+    if not text:
+        raise ValueError("an answer cannot be empty")
+    with transaction.atomic():
+        ledger.finish(request_id, by=by, outcome="answered by mail", answer=text[:QUESTION_MAX])
+        transaction.on_commit(lambda: request_mail.tell(request_id, request_mail.ANSWERED))
+
+
+def close(request_id: int, outcome: str, *, by: Actor, refused: bool = False) -> None:
+    ledger.finish(
+        request_id, by=by, outcome=outcome,
+        status=Request.Status.REFUSED if refused else Request.Status.DONE,
+    )  # fmt: skip

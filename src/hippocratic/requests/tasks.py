@@ -1,0 +1,51 @@
+"""Mail about requests, sent by the worker. A task's arguments carry a request id,
+never an address: the task reads the address through the gateway itself."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.provider import current_policy, sender_address
+from hippocratic.requests import identity, ledger
+
+MAILER = Actor.system("requests.mail")
+CONFIRM = "confirm"
+ANSWERED = "answered"
+RECEIVED = "received"
+SUBJECTS = {
+    CONFIRM: "Please confirm your request to {provider}",
+    ANSWERED: "{provider} has answered your question",
+    RECEIVED: "{provider} received your question",
+}
+
+
+def tell(request_id: int, kind: str) -> None:
+    send_request_mail.enqueue(request_id, kind)
+
+
+@task()
+def send_request_mail(request_id: int, kind: str) -> bool:
+    """Returns whether a mail went (not where the request keeps no address)."""
+    row = (
+        ledger.requests_for(MAILER).filter(pk=request_id)
+        .values("pk", "sender", "kind", "text", "answer", "due_at").first()
+    )  # fmt: skip
+    if row is None or not row["sender"]:
+        return False
+    site = settings.SITE_URL
+    context = {
+        "provider": current_policy().provider.name,
+        "request": row,
+        "confirm_url": site + reverse("requests:confirm", args=[identity.confirm_token(row["pk"])]),
+        "view_url": site + reverse("requests:view", args=[identity.view_token(row["pk"])]),
+    }
+    send_mail(
+        SUBJECTS[kind].format(provider=context["provider"]),
+        render_to_string(f"requests/mail/{kind}.txt", context),
+        sender_address(),
+        [row["sender"]],
+    )
+    return True

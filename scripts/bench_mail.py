@@ -106,9 +106,9 @@ def campaign_against_smtplib(vendor: str) -> dict:
             # The same messages, rendered, sent by smtplib in a plain loop.
             fields = campaigns.template_fields(campaign)
             people = campaigns.recipients(campaign, fields)
-            subject, body = (sending.Template(campaign.subject), sending.Template(campaign.body))
+            rendering = sending._Rendering(campaign)
             rendered = [
-                (p["email"], sending._message(campaign, subject, body, p).message().as_bytes())
+                (p["email"], sending._message(rendering, p).message().as_bytes())
                 for p in people.values()
             ]  # fmt: skip
             start = time.perf_counter()

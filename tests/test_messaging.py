@@ -434,3 +434,37 @@ def test_a_mail_server_that_defers_gets_the_message_again_later_and_none_twice(
         campaign.refresh_from_db()
         assert campaign.status == Campaign.Status.SENT
         assert send_campaign.call(campaign.pk)["sent"] == 0  # nothing goes twice
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("News from {{ provider }}", "Hello, members.\nA second line."),
+    ("Nouvelles d'été", "Ünïcödé body, and a long line: " + "x" * 1200),
+])  # fmt: skip
+def test_the_wire_bytes_say_what_djangos_message_says(subject, body, signed_up):
+    """Campaign messages go to an SMTP server as messaging.wire writes them: the same
+    headers and body as Django's EmailMessage would send, parsed back."""
+    import email as email_package
+    import email.policy
+
+    from hippocratic.messaging.wire import wire_bytes
+
+    with use_profile("ducallier"):
+        _, me = signed_up()
+        campaign = Campaign.objects.create(kind=Campaign.Kind.NEWSLETTER, subject=subject,
+                                           body=body)  # fmt: skip
+        rendering = sending._Rendering(campaign)
+        message = sending._message(rendering, {"pk": me, "email": ADA["email"]})
+        message.extra_headers["Date"] = "Fri, 27 Nov 2026 10:00:00 -0000"
+        # As a receiving server stores it: line ends as the system's (smtplib sends CRLF).
+        stored = wire_bytes(message).replace(b"\r\n", b"\n")
+        ours = email_package.message_from_bytes(stored, policy=email.policy.default)
+        django = email_package.message_from_bytes(message.message().as_bytes(),
+                                                  policy=email.policy.default)  # fmt: skip
+        for name in ("From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe",
+                     "List-Unsubscribe-Post", "Reply-To", "Content-Type"):  # fmt: skip
+            assert str(ours[name]) == str(django[name]), name
+        assert ours.get_content() == django.get_content()
+        assert all(len(line) <= 998 for line in wire_bytes(message).split(b"\r\n"))
+        message.subject = "Injected\r\nBcc: everyone@example.com"
+        with pytest.raises(ValueError, match="line break"):
+            wire_bytes(message)

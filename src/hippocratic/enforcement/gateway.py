@@ -233,9 +233,12 @@ class PersonalQuerySet(models.QuerySet):
         self._audit(Action.CREATE, decision, {category_of(f) for f in fields}, rows=len(created))
         return created
 
-    def insert_rows(self, columns: Sequence[str], rows: list[Sequence]) -> int:
+    def insert_rows(
+        self, columns: Sequence[str], rows: list[Sequence], *, ignore_conflicts: bool = False
+    ) -> int:
         """Insert plain rows, decided and audited as bulk_create is, without building
-        model instances (a million page views of an imported log)."""
+        model instances (a million page views of an imported log). With
+        `ignore_conflicts`, a row a unique constraint already holds is skipped."""
         fields = [self.model._meta.get_field(c) for c in columns]
         filled = [
             f for i, f in enumerate(fields)
@@ -260,15 +263,16 @@ class PersonalQuerySet(models.QuerySet):
             quote(self.model._meta.db_table), ", ".join(quote(f.column) for f in fields)
         )
         one = "({})".format(", ".join(["%s"] * len(fields)))
+        tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""  # SQLite and PostgreSQL
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Django's psycopg cursor binds client-side, so executemany would make a
                 # round trip per row: many rows per statement instead.
                 for batch in _batches(rows, len(fields)):
                     values = [v for row in batch for v in row]
-                    cursor.execute(head + ", ".join([one] * len(batch)), values)
+                    cursor.execute(head + ", ".join([one] * len(batch)) + tail, values)
             else:
-                cursor.executemany(head + one, rows)
+                cursor.executemany(head + one + tail, rows)
         self._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=len(rows))
         return len(rows)
 

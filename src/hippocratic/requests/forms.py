@@ -22,7 +22,7 @@ class QuestionForm(forms.Form):
 
 def choices_form(options, current: dict[str, bool], data=None) -> forms.Form:
     """One yes/no box per option: ticked means "you may", as the customer decides."""
-    form = forms.Form(data)
+    form = forms.Form(data, label_suffix="")
     for option in options:
         form.fields[option.key] = forms.BooleanField(
             required=False, label=option.label, initial=current.get(option.key, True)

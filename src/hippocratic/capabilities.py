@@ -22,6 +22,7 @@ APPS = (
     "hippocratic.billing",
     "hippocratic.messaging",
     "hippocratic.requests",
+    "hippocratic.disclosure",
     "hippocratic.tracking",
     "hippocratic.site",
     "hippocratic.jobs",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/traffic/", include("hippocratic.tracking.urls")),
     path("account/billing/", include("hippocratic.billing.urls")),
     path("", include("hippocratic.requests.urls")),
+    path("", include("hippocratic.disclosure.urls")),
     path("account/", include("hippocratic.accounts.urls")),
     path("mail/", include("hippocratic.messaging.urls")),
     path("api/", api.urls),

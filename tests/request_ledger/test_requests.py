@@ -26,7 +26,7 @@ from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
 pytestmark = pytest.mark.django_db
-REFERRAL = ("referral_partners", "joint_customer", {"user.name", "user.contact.email"})
+REFERRAL = ("referral_partners", "joint_customer", {"user.name", "user.contact.phone_number"})
 
 
 def requests():

@@ -108,17 +108,37 @@ def beyond_policy(customer_id: int) -> list[dict]:
 
 
 def _consents(customer_id: int) -> list[dict]:
-    """The uses the customer has refused (opt-outs), with when."""
+    """The uses and the sharing the customer has refused (opt-outs), with when, in words."""
+    policy = current_policy()
+    names = {r.key: r.name for r in policy.recipients}
     rows = OptOut.objects.filter(subject="customer", subject_id=customer_id).order_by("at")
-    return list(rows.values("use", "at"))
+    return [
+        {**r, "what": (policy.purposes[r["use"]].name if r["use"] in policy.purposes
+                       else r["use"]) if r["use"]
+         else f"sharing with {names.get(r['recipient'], r['recipient'])}"}
+        for r in rows.values("use", "recipient", "at")
+    ]  # fmt: skip
+
+
+# Apps that disclose add a function here: customer id -> the disclosures that customer
+# may see now (accounts imports none of them). The disclosure app's honours gag orders.
+DISCLOSURE_SOURCES: list = []
 
 
 def _disclosures(customer_id: int) -> list[dict]:
-    """Each disclosure of the customer's data to someone outside, from the audit log."""
+    """Each disclosure of the customer's data to someone outside: those recorded by the
+    apps that disclose, and any other `disclose` entry of the audit log."""
     rows = AuditEntry.objects.filter(
         subject="customer", subject_ref=str(customer_id), action="disclose", allowed=True
-    )
-    return list(rows.values("at", "actor", "purpose", "categories", "rule"))
+    ).exclude(rule__startswith="disclosure:")
+    found = [
+        {"at": r["at"], "to": r["purpose"], "ground": r["rule"], "categories": r["categories"],
+         "reference": ""}
+        for r in rows.values("at", "purpose", "categories", "rule")
+    ]  # fmt: skip
+    for source in DISCLOSURE_SOURCES:
+        found += source(customer_id)
+    return sorted(found, key=lambda d: d["at"])
 
 
 # --- Erasure (ACC-8) -----------------------------------------------------------------------

@@ -50,6 +50,7 @@ class Action(StrEnum):
     DELETE = "delete"  # whole rows
     ERASE = "erase"  # fields blanked, or a subject's data removed at their request
     DISCLOSE = "disclose"  # sent outside the provider
+    REQUEST = "request"  # a request to disclose, received or decided (nothing sent)
 
 
 def _now():

@@ -33,7 +33,8 @@ from hippocratic.policy.taxonomy import is_within
 # `customer` acts on their own data only; the gateway scopes the rows.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "system": ("*",),
-    "customer": ("essential", "functional"),
+    # ("sales": a visitor placing an order writes it to the sales records, CK-2.)
+    "customer": ("essential", "functional", "sales"),
     # Someone asking for information writes their inquiry for the purposes the policy
     # gives prospects' data (the gateway lets them read nothing).
     "prospect": ("essential", "functional", "marketing.communications"),
@@ -44,6 +45,11 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "staff.legal": ("essential.legal_obligation", "third_party_sharing"),
     "staff.admin": ("*",),
 }
+
+
+EMAIL = "user.contact.email"
+# The grounds that are the terms of service or the law (DIS-2, DIS-9).
+TERMS_OR_LAW = frozenset({"terms_of_service", "legal_requirement", "legal_process"})
 
 
 @dataclass(frozen=True)
@@ -150,13 +156,19 @@ class Engine:
             if ground not in {g.value for g in recipient.grounds}:
                 return Decision(False, Reason.GROUND_NOT_ALLOWED, f"{where}.grounds")
             collected = self._collected.get(subject_key, {})
+            # A broad category (user.contact) is asked for what is collected under it.
             refused = frozenset(
                 c for c in categories
-                if c not in collected or not any(is_within(c, r) for r in recipient.categories)
+                if not any(is_within(k, c) or is_within(c, k) for k in collected)
+                or not any(is_within(c, r) for r in recipient.categories)
             )  # fmt: skip
             if refused:
                 return Decision(False, Reason.CATEGORY_NOT_FOR_RECIPIENT, f"{where}.categories",
                                 refused=refused)  # fmt: skip
+            # DIS-2: e-mail addresses leave only as the terms of service or the law allow.
+            emails = frozenset(c for c in categories if is_within(c, EMAIL))
+            if emails and self.policy.makes("DIS-2") and ground not in TERMS_OR_LAW:
+                return Decision(False, Reason.PROHIBITED_USE, "promises.DIS-2", "DIS-2", emails)
             if recipient_key in self._refusable and recipient_key in set(refused_recipients):
                 promise = "DIS-3" if self.policy.makes("DIS-3") else "CH-1"
                 return Decision(False, Reason.SUBJECT_OPTED_OUT, f"opt-out of {where}", promise)

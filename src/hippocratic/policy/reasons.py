@@ -25,6 +25,7 @@ class Reason(StrEnum):
     # Not the engine's: why the system itself removed or sent data (audit entries).
     RETENTION_ENDED = "retention_ended"
     SUBJECT_REQUEST = "subject_request"
+    DECLINED = "declined"
 
 
 EXPLANATIONS: dict[Reason, str] = {
@@ -47,6 +48,7 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.RETENTION_ENDED: "The retention period the policy sets has ended, or the policy no "
     "longer collects the category.",
     Reason.SUBJECT_REQUEST: "The data subject asked for it (erasure of their own data).",
+    Reason.DECLINED: "Staff rejected or contested a request to disclose; nothing left.",
 }
 
 

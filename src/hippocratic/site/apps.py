@@ -6,7 +6,8 @@ class SiteConfig(AppConfig):
     label = "site"
     verbose_name = "Web site"
     # Public pages (VIS-1, VIS-8), preferences (CK-1), the policy page and its checks.
-    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-5")
+    # DIS-7: no page loads anything from anyone else (the Content-Security-Policy).
+    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-5", "DIS-7")
     cookies = ("csrftoken", "preferences")
 
     def ready(self):

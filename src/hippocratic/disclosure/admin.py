@@ -1,0 +1,127 @@
+"""Disclosures in the admin, for staff with the legal role: record a request (a
+subpoena, a court order …), then a second staff member approves it (the package is
+downloaded once, as it leaves) or rejects or contests it with reasons."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+
+from hippocratic.disclosure import services
+from hippocratic.disclosure.models import Disclosure
+from hippocratic.enforcement.actors import staff_role
+from hippocratic.provider import current_policy
+
+ROLES = {"staff.legal", "staff.admin"}
+
+
+class RequestForm(forms.ModelForm):
+    customers = forms.CharField(help_text="Customer numbers, separated by commas", max_length=2000)
+
+    class Meta:
+        model = Disclosure
+        fields = ("kind", "recipient", "ground", "reference", "categories", "gag_until", "due_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy = current_policy()
+        self.fields["recipient"] = forms.ChoiceField(
+            choices=[(r.key, r.name) for r in policy.recipients if not r.aggregates_only]
+        )
+        grounds = sorted({g.value for r in policy.recipients for g in r.grounds})
+        self.fields["ground"] = forms.ChoiceField(choices=[(g, g) for g in grounds])
+        categories = sorted({c for r in policy.recipients for c in r.categories})
+        self.fields["categories"] = forms.MultipleChoiceField(
+            choices=[(c, c) for c in categories], widget=forms.CheckboxSelectMultiple
+        )
+
+    def clean_customers(self):
+        try:
+            ids = [int(part) for part in self.cleaned_data["customers"].replace(" ", "").split(",")
+                   if part]  # fmt: skip
+        except ValueError:
+            raise forms.ValidationError("Customer numbers only, separated by commas.") from None
+        if not ids:
+            raise forms.ValidationError("Name at least one customer.")
+        return ids
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "ground", "status", "decision", "received_at", "due_at",
+                    "disclosed_at", "gag_until")  # fmt: skip
+    list_filter = ("status", "kind", "recipient")
+    actions = ["approve", "reject", "contest"]
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_active and staff_role(request.user) in ROLES
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided by the actions, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what left stays
+
+    def get_form(self, request, obj=None, **kwargs):
+        return RequestForm if obj is None else super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Disclosure._meta.fields] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            saved = services.record(
+                kind=data["kind"], recipient=data["recipient"], ground=data["ground"],
+                reference=data["reference"], customer_ids=data["customers"],
+                categories=data["categories"], by=request.user, gag_until=data["gag_until"],
+                due_at=data["due_at"],
+            )  # fmt: skip
+        except services.DisclosureRefused as refusal:
+            self.message_user(request, f"Refused: {refusal}", messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.action(description="Approve and disclose (downloads what leaves)",
+                  permissions=["view"])  # fmt: skip
+    def approve(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Approve one disclosure at a time.", messages.ERROR)
+            return None
+        disclosure = queryset.get()
+        try:
+            package = services.approve(disclosure.pk, by=request.user)
+        except services.DisclosureRefused as refusal:
+            self.message_user(request, f"Refused: {refusal}", messages.ERROR)
+            return None
+        response = HttpResponse(package, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="disclosure-{disclosure.pk}.json"'
+        return response
+
+    def _decline(self, request, queryset, decision):
+        for disclosure in queryset:
+            reasons = f"{decision} by {request.user.get_username()}"
+            try:
+                services.decline(disclosure.pk, by=request.user, decision=decision,
+                                 reasons=reasons)  # fmt: skip
+            except services.DisclosureRefused as refusal:
+                self.message_user(request, f"{disclosure}: {refusal}", messages.ERROR)
+
+    @admin.action(description="Reject", permissions=["view"])
+    def reject(self, request, queryset):
+        self._decline(request, queryset, Disclosure.Decision.REJECT)
+
+    @admin.action(description="Contest", permissions=["view"])
+    def contest(self, request, queryset):
+        self._decline(request, queryset, Disclosure.Decision.CONTEST)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class DisclosureConfig(AppConfig):
+    name = "hippocratic.disclosure"
+    label = "disclosure"
+    verbose_name = "Disclosures"
+    promises = ("DIS-1", "DIS-2", "DIS-8", "DIS-9")
+
+    def ready(self):
+        from hippocratic.accounts import own_data
+        from hippocratic.disclosure.services import visible_to
+
+        if visible_to not in own_data.DISCLOSURE_SOURCES:
+            own_data.DISCLOSURE_SOURCES.append(visible_to)

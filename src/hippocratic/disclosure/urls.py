@@ -1,0 +1,6 @@
+from django.urls import path
+
+from hippocratic.disclosure import views
+
+app_name = "disclosure"
+urlpatterns = [path("transparency/", views.transparency_page, name="transparency")]

@@ -1,0 +1,213 @@
+"""Disclosures (DIS-1, DIS-2, DIS-3, DIS-8): one way out, a second approver for the
+authorities, exactly what left in the audit chain, gag orders, partner opt-outs, and a
+transparency report counted from the chain."""
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from accounts.conftest import GRACE
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.test import Client
+from freezegun import freeze_time
+from tests_paths import use_profile
+
+from hippocratic.accounts import own_data
+from hippocratic.accounts.models import Customer
+from hippocratic.disclosure import services, transparency
+from hippocratic.disclosure.models import Disclosure
+from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.models import AuditEntry
+from hippocratic.policy.taxonomy import is_within
+from hippocratic.provider import current_policy
+
+pytestmark = pytest.mark.django_db
+HARM_PROFILES = ["dracon", "isp", "japoon", "quality"]
+
+
+def legal(username: str) -> User:
+    user = User.objects.create_user(username, password="x", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="staff.legal")[0])
+    return user
+
+
+def authorities():
+    return next(r for r in current_policy().recipients if r.kind == "law_enforcement")
+
+
+def ask(customer_ids, by, ground="legal_requirement", kind="court_order", **extra):
+    recipient = authorities()
+    return services.record(
+        kind=kind, recipient=recipient.key, ground=ground, reference="Case 2026-17",
+        customer_ids=customer_ids, categories=list(recipient.categories), by=by, **extra,
+    )  # fmt: skip
+
+
+@pytest.mark.promise("DIS-1")
+@pytest.mark.parametrize("profile", HARM_PROFILES)
+def test_a_disclosure_needs_a_second_approver_and_records_exactly_what_left(profile, signed_up):
+    with use_profile(profile):
+        _, me = signed_up()
+        _, grace = signed_up("grace", GRACE)
+        asker, approver = legal("lex"), legal("ida")
+        disclosure = ask([me], asker)
+        with pytest.raises(services.DisclosureRefused, match="second staff member"):
+            services.approve(disclosure.pk, by=asker)  # the requester alone
+        assert not AuditEntry.objects.filter(action="disclose").exists()
+        package = services.approve(disclosure.pk, by=approver)
+        sent = json.loads(package)
+        assert [row["pk"] for row in sent["customers"]] == [me]  # Grace's data stays
+        (entry,) = AuditEntry.objects.filter(action="disclose")
+        held = {category_of(Customer._meta.get_field(name))
+                for name in sent["customers"][0] if name != "pk"}  # fmt: skip
+        assert set(entry.categories) == {
+            c for c in authorities().categories if any(is_within(h, c) for h in held)
+        }
+        assert entry.subject_ref == str(me) and entry.actor.endswith(":ida")
+        done = Disclosure.objects.get()
+        assert done.manifest["sha256"] == hashlib.sha256(package).hexdigest()
+        assert done.manifest["sha256"] in entry.rule
+        assert (done.status, done.approved_by, done.ground) == (
+            "disclosed",
+            approver,
+            "legal_requirement",
+        )
+        # A ground the policy does not give the authorities is refused before anything.
+        with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
+            ask([grace], asker, ground="partner_offers")
+        with pytest.raises(services.DisclosureRefused, match="already"):
+            services.approve(disclosure.pk, by=legal("max"))
+
+
+@pytest.mark.promise("DIS-8")
+@pytest.mark.parametrize("profile", [*HARM_PROFILES, "ducallier"])
+def test_the_customer_sees_a_gagged_disclosure_only_once_the_gag_ends(profile, signed_up):
+    with use_profile(profile):
+        client, me = signed_up()
+        open_one = ask([me], legal("lex"))
+        services.approve(open_one.pk, by=legal("ida"))
+        gagged = ask([me], legal("leo"), kind="warrant", gag_until=dt.date(2027, 3, 1))
+        services.approve(gagged.pk, by=legal("ivy"))
+        page = client.get("/account/data/").content.decode()
+        assert page.count(authorities().name) == 1  # the open one only
+        with freeze_time("2027-03-01 09:00:00"):  # (her session has ended by then)
+            later = own_data.everything(me)["disclosures"]
+        assert [d["reference"] for d in later] == ["Court order", "Warrant"]
+
+
+@pytest.mark.promise("DIS-2")
+def test_ducallier_sends_e_mail_addresses_only_under_the_terms_or_the_law(signed_up):
+    with use_profile("ducallier"):
+        _, me = signed_up()
+        asker = legal("lex")
+        with pytest.raises(services.DisclosureRefused, match="DIS-2"):
+            services.record(
+                kind="partner", recipient="referral_partners", ground="joint_customer",
+                reference="Agreement 4", customer_ids=[me], categories=["user.contact.email"],
+                by=asker,
+            )  # fmt: skip
+        without_email = services.record(
+            kind="partner", recipient="referral_partners", ground="joint_customer",
+            reference="Agreement 4", customer_ids=[me], categories=["user.name"], by=asker,
+        )  # fmt: skip
+        assert "email" not in json.loads(services.approve(without_email.pk, by=asker))[
+            "customers"][0]  # fmt: skip
+        legal_one = ask([me], asker, ground="legal_requirement")
+        assert "email" in json.loads(services.approve(legal_one.pk, by=legal("ida")))[
+            "customers"][0]  # fmt: skip
+
+
+@pytest.mark.promise("DIS-3")
+def test_quality_partner_export_leaves_out_who_opted_out(signed_up):
+    with use_profile("quality"):
+        client, me = signed_up()
+        _, grace = signed_up("grace", GRACE)
+        client.post("/account/choices/", {})  # Ada refuses the partners
+        share = services.record(kind="partner", recipient="partners", ground="partner_offers",
+                                reference="Partner agreement 2026", customer_ids=[me, grace],
+                                categories=["user.name"], by=None)  # fmt: skip
+        sent = json.loads(services.approve(share.pk, by=None))
+        assert [row["pk"] for row in sent["customers"]] == [grace]
+        assert Disclosure.objects.get().manifest["refused"] == {str(me): "subject_opted_out"}
+        assert not AuditEntry.objects.filter(action="disclose", subject_ref=str(me)).exists()
+
+
+@pytest.mark.promise("DIS-1")
+def test_the_transparency_report_counts_the_chain_and_refuses_a_tampered_one(signed_up, capsys):
+    with use_profile("isp"), freeze_time("2026-11-20 10:00:00"):
+        _, me = signed_up()
+        _, grace = signed_up("grace", GRACE)
+        a, b = legal("lex"), legal("ida")
+        services.approve(ask([me, grace], a).pk, by=b)
+        services.decline(ask([me], a, kind="subpoena").pk, by=b, decision="contest",
+                         reasons="overbroad")  # fmt: skip
+        services.approve(ask([grace], a, ground="legal_process", kind="warrant").pk, by=b)
+        report = transparency.report(2026)
+        h2 = report.halves[1]
+        assert h2.received == {"court_order": 1, "subpoena": 1, "warrant": 1}
+        assert h2.decided[("court_order", "comply")] == 1
+        assert h2.decided[("subpoena", "contest")] == 1
+        assert h2.accounts["court_order"] == 2
+        disclosed = AuditEntry.objects.filter(action="disclose").count()
+        assert sum(h2.accounts.values()) == disclosed == 3
+        assert transparency.report(2026, band=250).shown(3) == "0-249"
+        call_command("transparency", "2026")
+        assert "court_order" in capsys.readouterr().out
+        assert Client().get("/transparency/").status_code == 200
+        AuditEntry.objects.filter(action="disclose").update(rows=0)  # tampering
+        with pytest.raises(SystemExit) as exited:
+            call_command("transparency", "2026")
+        assert exited.value.code == 1
+        assert Client().get("/transparency/").status_code == 503
+
+
+@pytest.mark.promise("DIS-9")
+def test_ducallier_discloses_only_under_its_terms_or_the_law_with_a_record(signed_up):
+    with use_profile("ducallier"):
+        _, me = signed_up()
+        asker = legal("lex")
+        # Its authorities receive on the terms of service or the law, not on "harm".
+        with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
+            ask([me], asker, ground="harm_prevention")
+        disclosure = ask([me], asker, ground="terms_of_service", kind="harm")
+        with pytest.raises(services.DisclosureRefused, match="second staff member"):
+            services.approve(disclosure.pk, by=asker)
+        services.approve(disclosure.pk, by=legal("ida"))
+        entry = AuditEntry.objects.get(action="disclose")
+        done = Disclosure.objects.get()
+        assert (done.ground, done.approved_by.username) == ("terms_of_service", "ida")
+        assert entry.categories == done.manifest["categories"] and entry.promise == "DIS-9"
+        # A recipient the policy does not name gets nothing.
+        with pytest.raises(services.DisclosureRefused, match="recipient_not_declared"):
+            services.record(kind="harm", recipient="nobody", ground="terms_of_service",
+                            reference="x", customer_ids=[me], categories=["user.name"],
+                            by=asker)  # fmt: skip
+
+
+@pytest.mark.promise("DIS-8")
+def test_the_customer_is_told_before_unless_gagged_then_when_the_gag_ends(
+    signed_up, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django_tasks_db.models import DBTaskResult
+
+    with use_profile("japoon"):
+        _, me = signed_up()
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            ask([me], legal("lex"))  # a court order, no gag: told now, before anything leaves
+            gagged = ask([me], legal("leo"), kind="warrant", gag_until=dt.date(2027, 3, 1))
+            services.approve(gagged.pk, by=legal("ivy"))
+        queued = list(DBTaskResult.objects.order_by("enqueued_at")
+                      .values_list("args_kwargs", "run_after"))  # fmt: skip
+        when = [(q[0]["args"][2], q[1].date()) for q in queued]  # 9999-01-01: at once
+        assert when == [("received", dt.date(9999, 1, 1)), ("disclosed", dt.date(2027, 3, 1))]
+        from hippocratic.disclosure.tasks import tell_customer
+
+        for args_kwargs, run_after in queued:  # what the worker runs today
+            if run_after.year == 9999:
+                tell_customer.call(*args_kwargs["args"])
+        (told,) = mail.outbox  # the gagged one waits for its day
+        assert "Nothing has been disclosed yet" in told.body and told.to == ["ada@lovelace.example"]

@@ -23,6 +23,7 @@ APPS = (
     "hippocratic.messaging",
     "hippocratic.requests",
     "hippocratic.disclosure",
+    "hippocratic.sales",
     "hippocratic.tracking",
     "hippocratic.site",
     "hippocratic.jobs",

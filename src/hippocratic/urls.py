@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/billing/", include("hippocratic.billing.urls")),
     path("", include("hippocratic.requests.urls")),
     path("", include("hippocratic.disclosure.urls")),
+    path("", include("hippocratic.sales.urls")),
     path("account/", include("hippocratic.accounts.urls")),
     path("mail/", include("hippocratic.messaging.urls")),
     path("api/", api.urls),

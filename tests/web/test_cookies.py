@@ -48,6 +48,10 @@ def every_cookie_the_site_sets(signed_up) -> dict:
     visitor = Client()
     keep(visitor.get("/account/login/"))  # the CSRF token
     keep(visitor.post("/preferences/", {"text": "large", "theme": "dark"}))
+    from hippocratic.accounts.models import Service
+
+    Service.objects.get_or_create(code="hosting", defaults={"name": "Web hosting"})
+    keep(visitor.post("/products/hosting/", {"name": "Ada", "keep": "1"}))  # the order form
     signed_up("ada", ADA)
     returning = Client()
     returning.get("/account/login/")

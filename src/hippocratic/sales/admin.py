@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.sales.models import Order
+
+
+@admin.register(Order)
+class OrderAdmin(PersonalDataAdmin):
+    """The sales-tracking records, read for the sales purpose."""
+
+    admin_purpose = "sales"
+    list_display = ("__str__", "service", "created_at")
+    readonly_fields = ("service", "name", "email", "phone", "address", "company", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,30 @@
+"""The internal sales-tracking records (CK-2): an order placed on a product's landing
+page, with what the visitor typed into the order form. Held under the customer
+subject's items collected at the order form, for the sales purpose only."""
+
+from django.db import models
+from django.utils import timezone
+
+from hippocratic.enforcement.fields import personal
+from hippocratic.enforcement.gateway import PersonalDataModel
+
+
+class Order(PersonalDataModel):
+    data_subject = "customer"
+    technical_fields = ("id", "service", "created_at")
+    # No account to close: the order's own date runs every retention period.
+    closure_clock = "created_at"
+
+    service = models.ForeignKey("accounts.Service", on_delete=models.PROTECT)
+    name = personal(models.CharField(max_length=200, blank=True), "user.name")
+    email = personal(models.EmailField(blank=True), "user.contact.email")
+    phone = personal(models.CharField(max_length=40, blank=True), "user.contact.phone_number")
+    address = personal(models.TextField(blank=True, max_length=500), "user.contact.address")
+    company = personal(models.CharField(max_length=200, blank=True), "user.contact.organization")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(PersonalDataModel.Meta):
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"Order #{self.pk}"

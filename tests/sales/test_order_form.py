@@ -1,0 +1,51 @@
+"""The order-form cookie (CK-2): what a visitor types on a product's landing page is
+kept in a declared cookie, then forwarded to the sales records when the order is
+placed, and the cookie is deleted."""
+
+import pytest
+from accounts.conftest import SYSTEM
+from django.test import Client
+from tests_paths import use_profile
+
+from hippocratic.enforcement.models import AuditEntry
+from hippocratic.sales.models import Order
+
+pytestmark = pytest.mark.django_db
+TYPED = {"name": "Ada Lovelace", "address": "12 St James's Square", "phone": "+44 20 7946 0018"}
+
+
+@pytest.mark.promise("CK-2")
+@pytest.mark.parametrize("profile", ["dracon", "quality"])
+def test_what_a_visitor_types_is_kept_in_the_cookie_then_forwarded(profile, hosting):
+    with use_profile(profile):
+        visitor = Client()
+        page = visitor.get("/products/hosting/")
+        assert page.status_code == 200 and not page.cookies.get("order_form")
+        kept = visitor.post("/products/hosting/", {**TYPED, "keep": "1"})
+        cookie = kept.cookies["order_form"]
+        assert cookie["max-age"] == 86400 and cookie["httponly"]  # the policy's one day
+        assert "Ada" not in cookie.value or ":" in cookie.value  # signed, compressed
+        assert not Order.objects.for_purpose(SYSTEM, "sales").exists()  # nothing stored yet
+        again = visitor.get("/products/hosting/").content.decode()
+        assert 'value="Ada Lovelace"' in again  # the form comes back as typed
+        placed = visitor.post("/products/hosting/", {**TYPED, "order": "1"})
+        assert placed.status_code == 200
+        assert placed.cookies["order_form"]["max-age"] == 0  # deleted once forwarded
+        order = Order.objects.for_purpose(SYSTEM, "sales").get()
+        assert (order.name, order.phone, order.service.code) == (
+            TYPED["name"],
+            TYPED["phone"],
+            "hosting",
+        )
+        entry = AuditEntry.objects.filter(action="create", purpose="sales").get()
+        assert entry.actor == "order-form" and entry.allowed
+        # An altered cookie is ignored, never trusted.
+        visitor.cookies["order_form"] = "eyJuYW1lIjoiRXZlIn0:forged:sig"
+        assert "Eve" not in visitor.get("/products/hosting/").content.decode()
+
+
+@pytest.mark.promise("CK-2")
+@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"])
+def test_profiles_without_the_order_form_cookie_have_no_landing_form(profile, hosting):
+    with use_profile(profile):
+        assert Client().get("/products/hosting/").status_code == 404

@@ -49,3 +49,46 @@ def test_what_a_visitor_types_is_kept_in_the_cookie_then_forwarded(profile, host
 def test_profiles_without_the_order_form_cookie_have_no_landing_form(profile, hosting):
     with use_profile(profile):
         assert Client().get("/products/hosting/").status_code == 404
+
+
+@pytest.mark.promise("CK-5")
+def test_an_affiliate_cookie_only_when_accepted_for_the_session_and_credited_at_sign_up():
+    from accounts.conftest import ADA, sign_up
+
+    from hippocratic.sales.models import Affiliate, Referral
+
+    with use_profile("ducallier"):
+        Affiliate.objects.create(code="acme", name="Acme Hosting Reviews",
+                                 partner="referral_partners")  # fmt: skip
+        asked = Client()
+        page = asked.get("/go/acme/")
+        assert page.status_code == 200 and "Acme Hosting Reviews" in page.content.decode()
+        assert (
+            "affiliate" not in page.cookies
+        )  # asking sets no affiliate cookie (only the form's CSRF token)
+        declined = asked.post("/go/acme/", {"accept": "0"})
+        assert "affiliate" not in declined.cookies
+        visitor = Client()
+        accepted = visitor.post("/go/acme/", {"accept": "1"})
+        morsel = accepted.cookies["affiliate"]
+        assert morsel["max-age"] == "" and morsel["expires"] == ""  # this browser session
+        assert morsel["httponly"]
+        sign_up(visitor, "ada", ADA)
+        referral = Referral.objects.for_purpose(SYSTEM, "essential.service").get()
+        assert referral.affiliate.code == "acme"
+        # Who declined (or forged a cookie) credits no one.
+        asked.cookies["affiliate"] = "acme"
+        from accounts.conftest import GRACE
+
+        sign_up(asked, "grace", GRACE)
+        assert Referral.objects.for_purpose(SYSTEM, "essential.service").count() == 1
+
+
+@pytest.mark.promise("CK-5")
+@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality"])
+def test_profiles_without_the_affiliate_cookie_have_no_affiliate_links(profile):
+    from hippocratic.sales.models import Affiliate
+
+    with use_profile(profile):
+        Affiliate.objects.create(code="acme", name="Acme")
+        assert Client().get("/go/acme/").status_code == 404

@@ -52,6 +52,10 @@ def every_cookie_the_site_sets(signed_up) -> dict:
 
     Service.objects.get_or_create(code="hosting", defaults={"name": "Web hosting"})
     keep(visitor.post("/products/hosting/", {"name": "Ada", "keep": "1"}))  # the order form
+    from hippocratic.sales.models import Affiliate
+
+    Affiliate.objects.get_or_create(code="acme", defaults={"name": "Acme"})
+    keep(visitor.post("/go/acme/", {"accept": "1"}))  # an affiliate's link, accepted
     signed_up("ada", ADA)
     returning = Client()
     returning.get("/account/login/")

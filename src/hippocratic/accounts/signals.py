@@ -11,3 +11,7 @@ erasing = Signal()
 # deletion), channel (portal, api), outcome (what was done, in words) and by. The
 # ledger of requests records it (CH-3).
 request_done = Signal()
+
+# Sent after a sign-up, with customer_id and request: an app that credits whoever sent
+# the new customer (an affiliate's link, CK-5) reads its own cookie from the request.
+signed_up = Signal()

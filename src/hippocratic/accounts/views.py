@@ -27,6 +27,7 @@ from hippocratic.accounts.forms import (
     asked_at,
 )
 from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, Prospect, Service
+from hippocratic.accounts.signals import signed_up
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
@@ -119,7 +120,8 @@ def sign_up(request, token: str | None = None):
     offer_organisation = _organisations() and organisation is None
     form = SignUpForm(request.POST or None, organisations=offer_organisation)
     if request.method == "POST" and form.is_valid():
-        user, _ = services.sign_up(form, organisation=organisation)
+        user, customer_id = services.sign_up(form, organisation=organisation)
+        signed_up.send(sender=Customer, customer_id=customer_id, request=request)
         services.session_start(request, user)
         messages.success(request, "Welcome. Your account is ready.")
         return redirect("accounts:home")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from hippocratic.enforcement.admin import PersonalDataAdmin
-from hippocratic.sales.models import Order
+from hippocratic.sales.models import Affiliate, Order
 
 
 @admin.register(Order)
@@ -17,3 +17,8 @@ class OrderAdmin(PersonalDataAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Affiliate)
+class AffiliateAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "partner", "active")

@@ -5,6 +5,7 @@ subject's items collected at the order form, for the sales purpose only."""
 from django.db import models
 from django.utils import timezone
 
+from hippocratic.accounts.models import CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
 from hippocratic.enforcement.gateway import PersonalDataModel
 
@@ -28,3 +29,32 @@ class Order(PersonalDataModel):
 
     def __str__(self):
         return f"Order #{self.pk}"
+
+
+class Affiliate(models.Model):
+    """An affiliate or promotion with a link of its own (/go/<code>/), and the referral
+    partner it belongs to, if any (a key from the policy's recipients)."""
+
+    code = models.SlugField(unique=True, max_length=60)
+    name = models.CharField(max_length=200)
+    partner = models.CharField(max_length=60, blank=True, help_text="A recipient key")
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Referral(CustomerOwnedModel):
+    """A customer who signed up after accepting an affiliate's cookie (CK-5): the
+    record a referral partner's joint customers come from. It names the affiliate,
+    nothing else about the visit."""
+
+    technical_fields = ("id", "customer", "created_at", "affiliate")
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT)
+
+    class Meta(CustomerOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["customer"], name="one_referral")]
+
+    def __str__(self):
+        return f"Referral #{self.pk}"

@@ -3,7 +3,7 @@ form in the order-form cookie; "Place the order" forwards it to the sales-tracki
 records (through the gateway, for the sales purpose) and deletes the cookie."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -12,8 +12,8 @@ from hippocratic.accounts.models import Service
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
 from hippocratic.provider import current_policy
-from hippocratic.sales import order_cookie
-from hippocratic.sales.models import Order
+from hippocratic.sales import affiliates, order_cookie
+from hippocratic.sales.models import Affiliate, Order
 
 ORDER_FORM = {"order_form"}
 SALES = "sales"
@@ -53,3 +53,18 @@ def landing(request, code: str):
         order_cookie.forget(response)
         return response
     return render(request, "sales/landing.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def affiliate_link(request, code: str):
+    """An affiliate's link: asks before any cookie; only "Yes" sets one (CK-5)."""
+    if affiliates.declared() is None:
+        raise Http404("This provider has no affiliate links.")
+    affiliate = get_object_or_404(Affiliate, code=code, active=True)
+    if request.method == "POST":
+        response = redirect("site:home")
+        if request.POST.get("accept") == "1":
+            affiliates.set_cookie(response, request, affiliate.code)
+        return response
+    return render(request, "sales/affiliate.html", {"affiliate": affiliate})

@@ -1,0 +1,48 @@
+"""The affiliate cookie (CK-5): a visitor who follows an affiliate's or a promotion's
+link is asked first; only if they accept does a cookie that lasts this browser session
+name the affiliate, and a sign-up in that session credits it (a Referral)."""
+
+from django.core import signing
+
+from hippocratic.enforcement.actors import Actor
+from hippocratic.provider import current_policy
+
+COOKIE = "affiliate"
+SALT = "hippocratic.sales.affiliate"
+
+
+def declared():
+    policy = current_policy()
+    cookie = next((c for c in policy.cookies if c.name == COOKIE), None)
+    return cookie if cookie and policy.makes("CK-5") else None
+
+
+def set_cookie(response, request, code: str) -> None:
+    # No max_age: the cookie ends with the browser session, as the policy promises.
+    response.set_cookie(COOKIE, signing.dumps(code, salt=SALT), secure=request.is_secure(),
+                        httponly=True, samesite="Lax")  # fmt: skip
+
+
+def code_of(request) -> str | None:
+    raw = request.COOKIES.get(COOKIE, "")
+    if not raw or len(raw) > 200 or declared() is None:
+        return None
+    try:
+        code = signing.loads(raw, salt=SALT)
+    except signing.BadSignature:
+        return None
+    return code if isinstance(code, str) else None
+
+
+def credit(sender, *, customer_id: int, request, **kwargs) -> None:
+    """After a sign-up: credit the affiliate named by an accepted cookie."""
+    from hippocratic.sales.models import Affiliate, Referral
+
+    code = code_of(request)
+    affiliate = Affiliate.objects.filter(code=code, active=True).first() if code else None
+    if affiliate is None:
+        return
+    me = Actor.for_customer(customer_id)  # their own sign-up, crediting whom they accepted
+    Referral.objects.for_purpose(me, "essential.service").create(
+        customer_id=customer_id, affiliate=affiliate
+    )

@@ -11,8 +11,11 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     argv = list(argv if argv is not None else sys.argv)
     if argv[1:3] == ["policy", "conformance"]:
-        # Conformance reads models and data: it is the one policy command that needs Django.
+        # Conformance reads models and data, and publishing keeps a version in the
+        # database: the policy commands that need Django.
         argv = [argv[0], "conformance", *argv[3:]]
+    elif argv[1:3] == ["policy", "publish"]:
+        argv = [argv[0], "publish_policy", *argv[3:]]
     elif len(argv) > 1 and argv[1] == "policy":
         from hippocratic.capabilities import enforced
         from hippocratic.policy.cli import main as policy_main

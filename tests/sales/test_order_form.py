@@ -92,3 +92,45 @@ def test_profiles_without_the_affiliate_cookie_have_no_affiliate_links(profile):
     with use_profile(profile):
         Affiliate.objects.create(code="acme", name="Acme")
         assert Client().get("/go/acme/").status_code == 404
+
+
+@pytest.mark.promise("DIS-4")
+def test_referral_partners_get_their_joint_customers_and_never_business_data():
+    from accounts.conftest import ADA, GRACE, customer_id, sign_up
+    from django.contrib.auth.models import Group, User
+
+    from hippocratic.disclosure import services
+    from hippocratic.sales.models import Affiliate
+
+    with use_profile("ducallier"):
+        Affiliate.objects.create(code="acme", name="Acme", partner="referral_partners")
+        referred = Client()
+        referred.post("/go/acme/", {"accept": "1"})
+        sign_up(referred, "ada", ADA)
+        sign_up(Client(), "grace", GRACE)
+        ada, grace = customer_id("ada"), customer_id("grace")
+        clerk = User.objects.create_user("rex", password="x", is_staff=True)
+        clerk.groups.add(Group.objects.create(name="staff.legal"))
+        with pytest.raises(services.DisclosureRefused, match="category_not_for_recipient"):
+            services.record(kind="partner", recipient="referral_partners",
+                            ground="joint_customer", reference="Referral agreement",
+                            customer_ids=[ada], by=clerk,
+                            categories=["user.content.private.business_data"])  # fmt: skip
+        share = services.record(
+            kind="partner", recipient="referral_partners", ground="joint_customer",
+            reference="Referral agreement", customer_ids=[ada, grace], by=clerk,
+            categories=["user.name", "user.contact.phone_number", "user.account"],
+        )  # fmt: skip
+        import json
+
+        sent = json.loads(services.approve(share.pk, by=clerk))
+        assert [row["pk"] for row in sent["customers"]] == [ada]  # Grace came by herself
+        assert set(sent["customers"][0]) == {"pk", "name", "phone", "status", "membership"}
+        from hippocratic.disclosure.models import Disclosure
+
+        manifest = Disclosure.objects.get().manifest
+        assert manifest["refused"] == {str(grace): "not_their_customer"}
+        from hippocratic.enforcement.models import AuditEntry
+
+        (entry,) = AuditEntry.objects.filter(action="disclose")
+        assert (entry.subject_ref, entry.promise) == (str(ada), "DIS-4")

@@ -39,6 +39,12 @@ MAX_SUBJECTS = 10_000
 PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
 
 
+# recipient kind -> function(recipient key, customer ids) -> the ids that kind may
+# receive at all. Apps that know who a partner's customers are add theirs (sales:
+# a referral partner's joint customers, DIS-4); the disclosure app imports none.
+CUSTOMERS_OF: dict = {}
+
+
 class DisclosureRefused(PermissionDenied):
     """The disclosure may not go; the message says why, in one line."""
 
@@ -168,6 +174,11 @@ def approve(disclosure_id: int, *, by) -> bytes:
     engine, actor = current_engine(), _actor(by)
     opted_out = refused_by(disclosure.recipient, asked)
     allowed, refused = [], {}
+    kind = _recipient(disclosure.recipient).kind
+    if kind in CUSTOMERS_OF:  # only the partner's own (joint) customers
+        theirs = CUSTOMERS_OF[kind](disclosure.recipient, asked)
+        refused.update({str(c): "not_their_customer" for c in asked if c not in theirs})
+        asked = [c for c in asked if c in theirs]
     for customer_id in asked:
         decision = engine.decide_share(
             disclosure.recipient, disclosure.ground, disclosure.categories, "customer",
@@ -202,7 +213,8 @@ def approve(disclosure_id: int, *, by) -> bytes:
     Disclosure.objects.filter(pk=disclosure.pk).update(
         status=Disclosure.Status.DISCLOSED, decision=decision, approved_by=by,
         disclosed_at=now, manifest={
-            "asked_for": asked, "customers": allowed, "refused": refused,
+            "asked_for": disclosure.manifest.get("asked_for", []), "customers": allowed,
+            "refused": refused,
             "categories": sent, "fields": names, "sha256": digest,
             "bytes": len(content),
         },
@@ -212,7 +224,10 @@ def approve(disclosure_id: int, *, by) -> bytes:
 
 def _promise(disclosure: Disclosure) -> str:
     policy = current_policy()
-    if _recipient(disclosure.recipient).kind is not RecipientKind.LAW_ENFORCEMENT:
+    kind = _recipient(disclosure.recipient).kind
+    if kind is RecipientKind.REFERRAL_PARTNER:
+        return "DIS-4" if policy.makes("DIS-4") else ""
+    if kind is not RecipientKind.LAW_ENFORCEMENT:
         return "DIS-3" if policy.makes("DIS-3") else ""
     for promise in ("DIS-1", "DIS-9"):
         if policy.makes(promise):

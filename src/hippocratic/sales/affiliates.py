@@ -46,3 +46,16 @@ def credit(sender, *, customer_id: int, request, **kwargs) -> None:
     Referral.objects.for_purpose(me, "essential.service").create(
         customer_id=customer_id, affiliate=affiliate
     )
+
+
+def joint_customers(recipient_key: str, customer_ids) -> set[int]:
+    """A referral partner's joint customers among `customer_ids`: those who signed up
+    through one of its affiliates' links (DIS-4)."""
+    from hippocratic.sales.models import Referral
+
+    rows = Referral.objects.for_purpose(Actor.system("sales.referrals"), "essential.service")
+    return set(
+        rows.filter(
+            customer_id__in=list(customer_ids), affiliate__partner=recipient_key
+        ).values_list("customer_id", flat=True)
+    )

@@ -5,7 +5,7 @@ class SalesConfig(AppConfig):
     name = "hippocratic.sales"
     label = "sales"
     verbose_name = "Orders from the products' landing pages"
-    promises = ("CK-2", "CK-5")
+    promises = ("CK-2", "CK-5", "DIS-4")
     cookies = ("order_form", "affiliate")
 
     def ready(self):
@@ -13,3 +13,9 @@ class SalesConfig(AppConfig):
         from hippocratic.sales.affiliates import credit
 
         signed_up.connect(credit, dispatch_uid="sales.credit_affiliate")
+        # A referral partner receives data of its joint customers only (DIS-4).
+        from hippocratic.disclosure import services as disclosure
+        from hippocratic.policy.models import RecipientKind
+        from hippocratic.sales.affiliates import joint_customers
+
+        disclosure.CUSTOMERS_OF[RecipientKind.REFERRAL_PARTNER] = joint_customers

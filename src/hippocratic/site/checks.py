@@ -77,3 +77,26 @@ def promises_are_enforced(app_configs, **kwargs):
             id=f"hippocratic.{code}",
         )
     ]
+
+
+@checks.register("hippocratic")
+def policy_file_is_published(app_configs, **kwargs):
+    """A policy file edited in place, not published, is named at start-up (POL-4)."""
+    from django.db import DatabaseError
+
+    from hippocratic.site import versions
+
+    try:
+        differs = versions.file_differs()
+    except DatabaseError:  # not migrated yet
+        return []
+    if not differs:
+        return []
+    return [
+        checks.Warning(
+            "The policy file differs from the newest published version: the published "
+            "versions no longer show what the site enforces.",
+            hint="Publish it: `hippocratic policy publish`.",
+            id="hippocratic.W004",
+        )
+    ]

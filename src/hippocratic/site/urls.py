@@ -6,5 +6,10 @@ app_name = "site"
 urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
+    path("privacy/versions/", views.policy_versions, name="versions"),
+    path("privacy/versions/<int:number>/", views.policy_version, name="version"),
+    path(
+        "privacy/versions/<int:number>/policy.yaml", views.policy_version_text, name="version_text"
+    ),
     path("preferences/", views.preferences_page, name="preferences"),
 ]

@@ -2,12 +2,17 @@
 preferences page, which sets one only when the visitor saves a choice (CK-1)."""
 
 from django import forms
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
+from hippocratic.capabilities import enforced
+from hippocratic.policy.loader import load_policy_text
+from hippocratic.policy.render import to_html
 from hippocratic.provider import current_policy, policy_html
-from hippocratic.site import preferences
+from hippocratic.site import preferences, versions
+from hippocratic.site.models import PolicyVersion
 
 
 @require_safe
@@ -19,7 +24,35 @@ def home(request):
 def privacy(request):
     # The renderer escapes every value it writes, so its output is safe HTML.
     html = mark_safe(policy_html())  # noqa: S308
-    return render(request, "site/privacy.html", {"policy_html": html})
+    latest = versions.newest()
+    in_force = latest if latest is not None and not versions.file_differs() else None
+    return render(request, "site/privacy.html", {"policy_html": html, "version": in_force})
+
+
+@require_safe
+def policy_versions(request):
+    """Every published version of the policy (POL-4), newest first."""
+    shown = PolicyVersion.objects.order_by("-number").values(
+        "number", "revision_date", "published_at", "effective_at", "sha256")[:500]  # fmt: skip
+    return render(request, "site/versions.html", {"versions": shown})
+
+
+@require_safe
+def policy_version(request, number: int):
+    """One published version, rendered as the page was, from its own text."""
+    version = get_object_or_404(PolicyVersion, number=number)
+    loaded = load_policy_text(version.text, file=f"version {number}")
+    html = mark_safe(to_html(loaded.policy, enforced=enforced()))  # noqa: S308 (escaped)
+    return render(request, "site/version.html", {"version": version, "policy_html": html})
+
+
+@require_safe
+def policy_version_text(request, number: int):
+    """The file itself, byte for byte as it was published."""
+    version = get_object_or_404(PolicyVersion, number=number)
+    response = HttpResponse(version.text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="policy-v{number}.yaml"'
+    return response
 
 
 class PreferencesForm(forms.Form):

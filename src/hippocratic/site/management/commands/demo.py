@@ -9,6 +9,7 @@ from django.db import transaction
 
 from hippocratic.accounts.models import Service
 from hippocratic.provider import current_policy
+from hippocratic.site import versions
 
 DEMO_STAFF = "staff"
 DEMO_SERVICES = [
@@ -39,12 +40,15 @@ class Command(BaseCommand):
                     code=code, defaults={"name": name, "description": description,
                                          "monthly_price_cents": cents},
                 )  # fmt: skip
+        # The demo's policy file is published as it is (a new version if it changed).
+        version = versions.publish(settings.HIPPOCRATIC_POLICY, by="demo")
         policy = current_policy()
         base = f"http://{host}:{port}"
         self.stdout.write(
             f"\n  {policy.provider.name} ({settings.HIPPOCRATIC_POLICY})\n"
             f"  Home page:       {base}/\n"
-            f"  Privacy policy:  {base}/privacy/\n"
+            f"  Privacy policy:  {base}/privacy/ (version {version.number})\n"
+            f"  Its versions:    {base}/privacy/versions/\n"
             f"  Staff admin:     {base}/admin/\n"
             f"  Traffic:         {base}/staff/traffic/\n"
             f"  Sign up:         {base}/account/sign-up/\n"

@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from accounts.conftest import GRACE
+from accounts.conftest import GRACE, SYSTEM
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
@@ -108,6 +108,12 @@ def test_ducallier_sends_e_mail_addresses_only_under_the_terms_or_the_law(signed
                 reference="Agreement 4", customer_ids=[me], categories=["user.contact.email"],
                 by=asker,
             )  # fmt: skip
+        from hippocratic.sales.models import Affiliate, Referral
+
+        acme = Affiliate.objects.create(code="acme", name="Acme", partner="referral_partners")
+        Referral.objects.for_purpose(SYSTEM, "essential.service").create(
+            customer_id=me, affiliate=acme
+        )  # a joint customer: referral partners receive no one else (DIS-4)
         without_email = services.record(
             kind="partner", recipient="referral_partners", ground="joint_customer",
             reference="Agreement 4", customer_ids=[me], categories=["user.name"], by=asker,

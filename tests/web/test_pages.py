@@ -11,6 +11,8 @@ from hippocratic.policy import load_policy
 from hippocratic.policy.render import to_html
 
 PUBLIC_PAGES = ["site:home", "site:privacy"]
+# The privacy page names the published version in force, which is in the database.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.promise("VIS-1")

@@ -2,6 +2,7 @@
 preferences page, which sets one only when the visitor saves a choice (CK-1)."""
 
 from django import forms
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -24,8 +25,11 @@ def home(request):
 def privacy(request):
     # The renderer escapes every value it writes, so its output is safe HTML.
     html = mark_safe(policy_html())  # noqa: S308
-    latest = versions.newest()
-    in_force = latest if latest is not None and not versions.file_differs() else None
+    try:
+        latest = versions.newest()
+        in_force = latest if latest is not None and not versions.file_differs() else None
+    except DatabaseError:  # the page is the policy; the version note can wait
+        in_force = None
     return render(request, "site/privacy.html", {"policy_html": html, "version": in_force})
 
 

@@ -127,3 +127,36 @@ def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = N
         .values_list("customer_id", flat=True)
     )
     return {pk: row for pk, row in found.items() if pk not in stopped}
+
+
+def prospect_list_open() -> bool:
+    """Whether people who are not customers may join the list: the policy collects a
+    list membership from prospects, and the provider sends newsletters."""
+    policy = current_policy()
+    return (
+        Campaign.Kind.NEWSLETTER in kinds_available()
+        and "user.privacy_preferences" in policy.collected_categories("prospect")
+        and "user.contact.email" in policy.collected_categories("prospect")
+    )
+
+
+def prospect_recipients(campaign: Campaign, only: list[int] | None = None) -> dict:
+    """{prospect id: {pk, email, name}} for a newsletter: prospects who confirmed their
+    place on the list and have not left, read as the campaign's purpose."""
+    from hippocratic.accounts.models import Prospect
+    from hippocratic.messaging.models import ProspectMembership
+
+    rule = KINDS[campaign.kind]
+    if not rule.list_only or not prospect_list_open():
+        return {}
+    confirmed = ProspectMembership.objects.for_purpose(SENDER, rule.purpose).filter(
+        confirmed_at__isnull=False
+    )
+    rows = Prospect.objects.for_purpose(SENDER, rule.purpose).filter(
+        pk__in=confirmed.values("prospect_id")
+    )
+    if only is not None:
+        rows = rows.filter(pk__in=only)
+    found = {row["pk"]: row for row in rows.exclude(email="").values("pk", "email", "name")}
+    gone = suppression.suppressed(row["email"] for row in found.values())
+    return {pk: row for pk, row in found.items() if row["email"] not in gone}

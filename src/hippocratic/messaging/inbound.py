@@ -50,7 +50,7 @@ REMOVE = "remove from mailing list"
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # Quotes of every kind (curly ones by code point), brackets, emphasis marks.
 _NOISE = re.compile("[\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\\[\\]()<>*_]+")
-_TOKEN = re.compile(r"^(reply|bounce)\+(\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
+_TOKEN = re.compile(r"^(reply|bounce)\+(p?\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
 _STATUS = re.compile(r"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.IGNORECASE | re.MULTILINE)
 SOFT_BOUNCE_LIMIT = 5  # Mailman's bounce_score_threshold
 REPLY_SALT = "hippocratic.messaging.reply"
@@ -73,7 +73,7 @@ def asks_removal(subject: str) -> bool:
     return REMOVE in " ".join(text.split()).casefold()
 
 
-def reply_address(customer_id: int, campaign_id: int, kind: str = "reply") -> str | None:
+def reply_address(customer_id: int | str, campaign_id: int, kind: str = "reply") -> str | None:
     """A per-recipient address of a message: its Reply-To ("reply": a reply opts them
     out, MSG-4) or its envelope sender ("bounce": where the bounce comes back)."""
     contact = current_policy().provider.contacts.support
@@ -95,13 +95,55 @@ def _reply_key(secret: str) -> bytes:
     return hashlib.sha256((REPLY_SALT + secret).encode()).digest()
 
 
-def _token_customer(address: str, kind: str) -> int | None:
+def _token_recipient(address: str, kind: str) -> str | None:
+    """The recipient a signed reply+ or bounce+ address names: "12" (a customer) or
+    "p7" (a prospect on the list); None if it is not one of ours."""
     found = _TOKEN.match(address)
     if not found or found.group(1).lower() != kind:
         return None
-    _, customer_id, campaign_id, sig = found.groups()
-    expected = _signature(customer_id, campaign_id, kind)
-    return int(customer_id) if constant_time_compare(sig.lower(), expected) else None
+    _, who, campaign_id, sig = found.groups()
+    who = who.lower()
+    expected = _signature(who, campaign_id, kind)
+    return who if constant_time_compare(sig.lower(), expected) else None
+
+
+def _token_customer(address: str, kind: str) -> int | None:
+    who = _token_recipient(address, kind)
+    return int(who) if who is not None and not who.startswith("p") else None
+
+
+def _prospect_left(who: str, sender: str, key: str, kind: str, raw: bytes) -> Received:
+    """A prospect on the list replied (MSG-4) or their address bounced for good: off
+    the list, recorded as a request done at once (it names no customer)."""
+    from hippocratic.messaging import suppression
+    from hippocratic.messaging.models import Suppression
+
+    prospect_id = int(who[1:])
+    if kind == "bounce":
+        status = _STATUS.search(raw[:200_000].decode("utf-8", "replace"))
+        if status is None or status.group(1) != "5":
+            return Received("bounce", False)  # a prospect's soft bounces are not counted
+        suppression.suppress(_prospect_address(prospect_id), Suppression.Reason.BOUNCED)
+        services.prospect_leave(prospect_id, "bounced")
+        return Received("bounce", True)
+    try:
+        with transaction.atomic():
+            request = ledger.open_request(
+                kind=Request.Kind.UNSUBSCRIBE, channel=Request.Channel.REPLY, by=INTAKE,
+                requester=Request.Requester.PROSPECT, sender=sender, message_key=key,
+            )  # fmt: skip
+            with ledger.working_on(request.pk, by=INTAKE, outcome="left the mailing list"):
+                services.prospect_leave(prospect_id, "replied")
+    except IntegrityError:  # the same message again
+        return Received("reply", True)
+    return Received("reply", True, request.pk)
+
+
+def _prospect_address(prospect_id: int) -> str:
+    from hippocratic.accounts.models import Prospect
+
+    rows = Prospect.objects.for_purpose(INTAKE, "marketing.communications.email")
+    return rows.filter(pk=prospect_id).values_list("email", flat=True).first() or ""
 
 
 def _parse(raw: bytes):
@@ -137,6 +179,10 @@ def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
     contacts = current_policy().provider.contacts
     unsubscribe, security = contacts.unsubscribe, contacts.security
+    for kind in ("bounce", "reply"):  # a prospect on the list (MSG-4, bounces)
+        who = next((w for a in to if (w := _token_recipient(a, kind))), None)
+        if who is not None and who.startswith("p"):
+            return _prospect_left(who, sender, key, kind, raw)
     replier = next((c for a in to if (c := _token_customer(a, "reply"))), None)
     bounced = next((c for a in to if (c := _token_customer(a, "bounce"))), None)
     choice = ""

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from hippocratic.accounts.models import CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
+from hippocratic.enforcement.gateway import PersonalDataModel
 
 LIST = "user.privacy_preferences"
 
@@ -81,6 +82,58 @@ class ListMembership(CustomerOwnedModel):
 
     def __str__(self):
         return f"List membership #{self.pk}"
+
+
+class ProspectMembership(PersonalDataModel):
+    """Someone who is not a customer on the mailing list (MSG-2): joined by double
+    opt-in, so `confirmed_at` is empty until they follow the link we mailed them, and
+    nothing is sent to them before. Kept with the prospect's other data (ACC-6)."""
+
+    data_subject = "prospect"
+    subject_field = "prospect_id"
+    technical_fields = ("id", "prospect", "created_at", "confirmed_at")
+
+    prospect = models.OneToOneField("accounts.Prospect", on_delete=models.CASCADE,
+                                    related_name="list_membership")  # fmt: skip
+    source = personal(models.CharField(max_length=40), LIST)
+    consent_text = personal(models.CharField(max_length=500), LIST)
+    policy_version = personal(models.CharField(max_length=64), LIST)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(PersonalDataModel.Meta):
+        pass
+
+    def __str__(self):
+        return f"Prospect list membership #{self.pk}"
+
+
+class ProspectDelivery(PersonalDataModel):
+    """A campaign's message to a prospect on the list: as Delivery is for customers."""
+
+    data_subject = "prospect"
+    subject_field = "prospect_id"
+    technical_fields = ("id", "prospect", "created_at", "campaign", "status", "message_id",
+                        "sent_at", "attempts")  # fmt: skip
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE,
+                                 related_name="prospect_deliveries")  # fmt: skip
+    prospect = models.ForeignKey("accounts.Prospect", on_delete=models.CASCADE)
+    status = models.CharField(max_length=20, choices=Delivery.Status.choices,
+                              default=Delivery.Status.QUEUED)  # fmt: skip
+    message_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(PersonalDataModel.Meta):
+        verbose_name_plural = "prospect deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "prospect"], name="one_per_prospect")
+        ]
+
+    def __str__(self):
+        return f"Prospect delivery #{self.pk}"
 
 
 class Suppression(models.Model):

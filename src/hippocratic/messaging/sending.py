@@ -10,6 +10,7 @@ List-Unsubscribe-Post. Only a POST to that link unsubscribes (MSG-5).
 
 import smtplib
 import time
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from hippocratic.messaging import campaigns
 from hippocratic.messaging.inbound import reply_address
-from hippocratic.messaging.models import Campaign, Delivery
+from hippocratic.messaging.models import Campaign, Delivery, ProspectDelivery
 from hippocratic.messaging.wire import wire_bytes
 from hippocratic.provider import current_policy, sender_address
 
@@ -37,14 +38,29 @@ CHUNK = 1000
 _SIGNER = signing.Signer(salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_token(customer_id: int, campaign_id: int) -> str:
-    """<customer>.<campaign>:<signature>: an HMAC, no JSON to build for each message."""
-    return _SIGNER.sign(f"{customer_id}.{campaign_id}")
+def unsubscribe_token(recipient: int | str, campaign_id: int) -> str:
+    """<recipient>.<campaign>:<signature>: an HMAC, no JSON to build for each message.
+    A customer is their number, a prospect "p" and theirs."""
+    return _SIGNER.sign(f"{recipient}.{campaign_id}")
+
+
+def recipient_of_token(token: str) -> tuple[str, int] | None:
+    """("customer", id) or ("prospect", id) from a valid token; None otherwise."""
+    try:
+        who = _SIGNER.unsign(token).split(".", 1)[0]
+        if who.startswith("p"):
+            return "prospect", int(who[1:])
+        return "customer", int(who)
+    except (signing.BadSignature, ValueError):
+        pass
+    customer = customer_of_token(token)
+    return ("customer", customer) if customer is not None else None
 
 
 def customer_of_token(token: str) -> int | None:
     try:
-        return int(_SIGNER.unsign(token).split(".", 1)[0])
+        who = _SIGNER.unsign(token).split(".", 1)[0]
+        return None if who.startswith("p") else int(who)
     except (signing.BadSignature, ValueError):
         pass
     try:  # links in messages sent before the compact form
@@ -97,23 +113,44 @@ def _unsubscribe_mailto() -> str | None:
     return f"mailto:{contact.email}?subject={quote(UNSUBSCRIBE_SUBJECT)}"
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who a campaign's messages go to: customers, or prospects on the list (whose
+    tokens and reply addresses start with "p")."""
+
+    model: type
+    subject_field: str  # customer_id, prospect_id
+    prefix: str  # "" for customers, "p" for prospects
+
+    def recipients(self, campaign, fields, only=None) -> dict:
+        if self.prefix:
+            return campaigns.prospect_recipients(campaign, only=only)
+        return campaigns.recipients(campaign, fields, only=only)
+
+
+AUDIENCES = (Audience(Delivery, "customer_id", ""), Audience(ProspectDelivery, "prospect_id", "p"))
+
+
 def start(campaign: Campaign) -> int:
     """Check the template, choose the recipients and write their deliveries; returns
     how many. CampaignRefused if the campaign may not go as written."""
     fields = campaigns.template_fields(campaign)
-    chosen = campaigns.recipients(campaign, fields)
-    rows = Delivery.objects.for_purpose(campaigns.SENDER, campaigns.KINDS[campaign.kind].purpose)
-    now = timezone.now()
+    purpose = campaigns.KINDS[campaign.kind].purpose
+    now, total = timezone.now(), 0
     with transaction.atomic():
-        # Plain rows, not model instances; a delivery written before (a retried start)
-        # is kept as it is: one per campaign and customer.
-        rows.insert_rows(
-            ["campaign_id", "customer_id", "status", "message_id", "attempts", "created_at"],
-            [(campaign.pk, pk, Delivery.Status.QUEUED, "", 0, now) for pk in chosen],
-            ignore_conflicts=True,
-        )  # fmt: skip
+        for audience in AUDIENCES:
+            chosen = audience.recipients(campaign, fields)
+            # Plain rows, not model instances; a delivery written before (a retried
+            # start) is kept as it is: one per campaign and recipient.
+            audience.model.objects.for_purpose(campaigns.SENDER, purpose).insert_rows(
+                ["campaign_id", audience.subject_field, "status", "message_id", "attempts",
+                 "created_at"],
+                [(campaign.pk, pk, Delivery.Status.QUEUED, "", 0, now) for pk in chosen],
+                ignore_conflicts=True,
+            )  # fmt: skip
+            total += len(chosen)
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
-    return len(chosen)
+    return total
 
 
 def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> dict:
@@ -122,56 +159,68 @@ def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> 
     are written in one more: a killed worker leaves at most a chunk "sending", never
     sent twice. Temporary SMTP errors leave a delivery queued for the next try;
     permanent ones mark it failed. Returns counts."""
-    rule = campaigns.KINDS[campaign.kind]
-    fields = campaigns.template_fields(campaign)
-    rate = (
-        getattr(settings, "HIPPOCRATIC_MAIL_RATE", 50)
-        if rate_per_second is None
-        else (rate_per_second)
-    )
-    deliveries = Delivery.objects.for_purpose(campaigns.SENDER, rule.purpose)
+    rate = getattr(settings, "HIPPOCRATIC_MAIL_RATE", 50) if rate_per_second is None else (
+        rate_per_second)  # fmt: skip
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     rendering = _Rendering(campaign)
     mailer = mailers.default
-    last, started = 0, time.monotonic()
+    started = time.monotonic()
     with mailer:
-        while True:
-            queued = deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED)
-            batch = list(queued.filter(pk__gt=last).order_by("pk").values_list(
-                "pk", "customer_id")[:CHUNK])  # fmt: skip
-            if not batch:
-                break
-            last = batch[-1][0]
-            # Read again, as the campaign's purpose: whoever opted out since is left out.
-            people = campaigns.recipients(campaign, fields, only=[c for _, c in batch])
-            with transaction.atomic():
-                mine = queued.filter(pk__in=[d for d, _ in batch]).select_for_update(
-                    skip_locked=True
-                )  # fmt: skip
-                taken = set(mine.values_list("pk", flat=True))
-                deliveries.filter(pk__in=taken).update(status=Delivery.Status.SENDING, attempts=1)
-            answers = []
-            for delivery_id, customer_id in batch:
-                if delivery_id not in taken:
-                    continue  # another worker took it
-                if customer_id not in people:  # opted out or left meanwhile
-                    answers.append((delivery_id, Delivery.Status.FAILED, "", None))
-                    continue
-                if counts.get("server_gone"):  # back in the queue for the next try
-                    answers.append((delivery_id, Delivery.Status.QUEUED, "", None))
-                    continue
-                message = _message(rendering, people[customer_id])
-                answers.append((delivery_id, *_send(mailer, message, counts)))
-                if rate:
-                    _pace(started, counts["sent"], rate)
-            deliveries.update_rows(["status", "message_id", "sent_at"], answers)
-            if counts.pop("server_gone", False):
-                break
-    if not deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED).exists():
+        for audience in AUDIENCES:
+            if not _send_to(audience, campaign, rendering, mailer, counts, rate, started):
+                break  # the server went away: the rest stays queued for the retry
+    purpose = campaigns.KINDS[campaign.kind].purpose
+    queued = any(
+        a.model.objects.for_purpose(campaigns.SENDER, purpose)
+        .filter(campaign=campaign, status=Delivery.Status.QUEUED).exists()
+        for a in AUDIENCES
+    )  # fmt: skip
+    if not queued:
         Campaign.objects.filter(pk=campaign.pk).update(
             status=Campaign.Status.SENT, sent_at=timezone.now()
         )
     return counts
+
+
+def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bool:
+    """One audience's queued deliveries, chunk by chunk; False if the server went away."""
+    fields = campaigns.template_fields(campaign)
+    deliveries = audience.model.objects.for_purpose(
+        campaigns.SENDER, campaigns.KINDS[campaign.kind].purpose
+    )
+    last = 0
+    while True:
+        queued = deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED)
+        batch = list(queued.filter(pk__gt=last).order_by("pk").values_list(
+            "pk", audience.subject_field)[:CHUNK])  # fmt: skip
+        if not batch:
+            return True
+        last = batch[-1][0]
+        # Read again, as the campaign's purpose: whoever opted out since is left out.
+        people = audience.recipients(campaign, fields, only=[c for _, c in batch])
+        with transaction.atomic():
+            mine = queued.filter(pk__in=[d for d, _ in batch]).select_for_update(
+                skip_locked=True
+            )  # fmt: skip
+            taken = set(mine.values_list("pk", flat=True))
+            deliveries.filter(pk__in=taken).update(status=Delivery.Status.SENDING, attempts=1)
+        answers = []
+        for delivery_id, person_id in batch:
+            if delivery_id not in taken:
+                continue  # another worker took it
+            if person_id not in people:  # opted out or left meanwhile
+                answers.append((delivery_id, Delivery.Status.FAILED, "", None))
+                continue
+            if counts.get("server_gone"):  # back in the queue for the next try
+                answers.append((delivery_id, Delivery.Status.QUEUED, "", None))
+                continue
+            message = _message(rendering, people[person_id], audience.prefix)
+            answers.append((delivery_id, *_send(mailer, message, counts)))
+            if rate:
+                _pace(started, counts["sent"], rate)
+        deliveries.update_rows(["status", "message_id", "sent_at"], answers)
+        if counts.pop("server_gone", False):
+            return False
 
 
 def _hand_over(mailer, message: EmailMessage) -> None:
@@ -208,18 +257,20 @@ def _pace(started: float, sent: int, rate: float) -> None:
         time.sleep(ahead)
 
 
-def _message(rendering: _Rendering, person: dict) -> EmailMessage:
+def _message(rendering: _Rendering, person: dict, prefix: str = "") -> EmailMessage:
+    """One recipient's message; `prefix` "p" marks a prospect's tokens and addresses."""
     campaign = rendering.campaign
     context = {"customer": person, "provider": rendering.provider}
     headers = {"Message-ID": make_msgid(domain=rendering.domain)}
+    who = f"{prefix}{person['pk']}"
     if rendering.marketing:
-        token = unsubscribe_token(person["pk"], campaign.pk)
+        token = unsubscribe_token(who, campaign.pk)
         link = rendering.link_head + token + rendering.link_tail
         context["unsubscribe_url"] = link
         targets = [f"<{link}>"] + ([f"<{rendering.mailto}>"] if rendering.mailto else [])
         headers["List-Unsubscribe"] = ", ".join(targets)
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        if reply := reply_address(person["pk"], campaign.pk):  # a reply opts out (MSG-4)
+        if reply := reply_address(who, campaign.pk):  # a reply opts out (MSG-4)
             headers["Reply-To"] = reply
     text = rendering.render(rendering.body, rendering.fixed_body, context)
     if "unsubscribe_url" in context and context["unsubscribe_url"] not in text:
@@ -227,7 +278,7 @@ def _message(rendering: _Rendering, person: dict) -> EmailMessage:
     # The envelope sender is per recipient, so a bounce says whose address failed;
     # the From: header stays the provider's.
     headers["From"] = rendering.sender
-    envelope = reply_address(person["pk"], campaign.pk, "bounce") or rendering.sender
+    envelope = reply_address(who, campaign.pk, "bounce") or rendering.sender
     subject = rendering.render(rendering.subject, rendering.fixed_subject, context)
     return EmailMessage(subject.strip()[:200], text, envelope, [person["email"]],
                         headers=headers)  # fmt: skip

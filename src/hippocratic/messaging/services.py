@@ -1,13 +1,18 @@
 """The mailing list and leaving it (MSG-2, MSG-5): a customer joins with the words
 they agreed to, and leaves by one click, by the account page, or by mail."""
 
+import datetime as dt
+
+from django.core import signing
 from django.db import models, transaction
+from django.utils import timezone
 
 from hippocratic.accounts.customer_log import record
+from hippocratic.accounts.models import Prospect
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
 from hippocratic.messaging.campaigns import MARKETING
-from hippocratic.messaging.models import ListMembership
+from hippocratic.messaging.models import ListMembership, ProspectMembership
 from hippocratic.provider import current_policy, loaded_policy
 
 CONSENT = (
@@ -60,3 +65,92 @@ def leave(customer_id: int, how: str, *, by: Actor) -> bool:
     if created:
         record(customer_id, ListEvent.LEFT, how, by=by)
     return created
+
+
+# --- People who are not customers: double opt-in (MSG-2) ----------------------------
+
+JOIN_SALT = "hippocratic.messaging.join"
+JOIN_DAYS = 7  # a confirmation link lasts a week; an unconfirmed request goes after it
+RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation mail an hour per address
+JOINING = Actor.system("messaging.join")
+NEW_PROSPECT = "join form"  # the source of a membership whose prospect the form created
+
+
+def invite(name: str, email: str) -> int | None:
+    """Someone asks to join: a prospect (kept apart from customers, ACC-6) with an
+    unconfirmed membership; returns its id to mail the link to, or None when a link
+    went to that address within the hour or it is on the list already."""
+    now = timezone.now()
+    with transaction.atomic():
+        prospects = Prospect.objects.for_purpose(JOINING, MARKETING)
+        prospect_id = prospects.filter(email__iexact=email).values_list("pk", flat=True).first()
+        source = "join form (returning)"
+        if prospect_id is None:
+            prospect_id = (
+                Prospect.objects.for_purpose(Actor.inquirer(), MARKETING)
+                .create(name=name[:200], email=email)
+                .pk
+            )
+            source = NEW_PROSPECT
+        memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+        found = memberships.filter(prospect_id=prospect_id).values(
+            "pk", "created_at", "confirmed_at").first()  # fmt: skip
+        if found and (found["confirmed_at"] or found["created_at"] > now - RESEND_AFTER):
+            return None
+        if found:
+            memberships.filter(pk=found["pk"]).update(created_at=now)
+            return found["pk"]
+        return memberships.create(
+            prospect_id=prospect_id, source=source, consent_text=consent_text(),
+            policy_version=loaded_policy().version, created_at=now,
+        ).pk  # fmt: skip
+
+
+def join_token(membership_id: int) -> str:
+    return signing.dumps(membership_id, salt=JOIN_SALT)
+
+
+def membership_of_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=JOIN_SALT, max_age=JOIN_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+@transaction.atomic
+def confirm(membership_id: int) -> bool:
+    """The link was followed and confirmed: on the list from now. False if it is gone."""
+    memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+    row = memberships.filter(pk=membership_id).values("prospect_id", "confirmed_at").first()
+    if row is None:
+        return False
+    if row["confirmed_at"] is None:
+        memberships.filter(pk=membership_id).update(confirmed_at=timezone.now())
+        OptOut.objects.filter(subject="prospect", subject_id=row["prospect_id"],
+                              use=MARKETING).delete()  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def prospect_leave(prospect_id: int, how: str) -> None:
+    """Off the list, and opted out of marketing mail (by a link, a reply, a bounce)."""
+    # Deleted first: once opted out, the marketing purpose no longer sees their rows.
+    ProspectMembership.objects.for_purpose(JOINING, MARKETING).filter(
+        prospect_id=prospect_id
+    ).delete()
+    OptOut.objects.get_or_create(subject="prospect", subject_id=prospect_id, use=MARKETING)
+
+
+def forget_unconfirmed(now=None) -> int:
+    """Requests to join never confirmed within the week go, with the prospect the form
+    created for them: an address nobody confirmed is not kept."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=JOIN_DAYS)
+    memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+    stale = memberships.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
+    created_here = list(stale.filter(source=NEW_PROSPECT).values_list("prospect_id", flat=True))
+    count = stale.count()
+    with transaction.atomic():
+        stale.delete()
+        Prospect.objects.for_purpose(JOINING, MARKETING).filter(pk__in=created_here).delete()
+    return count

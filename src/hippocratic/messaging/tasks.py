@@ -21,3 +21,50 @@ def send_campaign(campaign_id: int) -> dict:
         later = timezone.now() + timezone.timedelta(seconds=RETRY_SECONDS)
         send_campaign.using(run_after=later).enqueue(campaign_id)
     return counts
+
+
+@task()
+def send_join_confirmation(membership_id: int) -> bool:
+    """The double opt-in's link, to the address that asked to join. Arguments carry the
+    membership's id, never the address."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from hippocratic.accounts.models import Prospect
+    from hippocratic.messaging import services
+    from hippocratic.messaging.models import ProspectMembership
+    from hippocratic.provider import current_policy, sender_address
+
+    membership = (
+        ProspectMembership.objects.for_purpose(services.JOINING, services.MARKETING)
+        .filter(pk=membership_id, confirmed_at__isnull=True)
+        .values("prospect_id", "consent_text").first()
+    )  # fmt: skip
+    if membership is None:
+        return False
+    address = (
+        Prospect.objects.for_purpose(services.JOINING, services.MARKETING)
+        .filter(pk=membership["prospect_id"]).values_list("email", flat=True).first()
+    )  # fmt: skip
+    if not address:
+        return False
+    name = current_policy().provider.name
+    link = settings.SITE_URL + reverse("messaging:join_confirm",
+                                       args=[services.join_token(membership_id)])  # fmt: skip
+    send_mail(
+        f"Please confirm: join {name}'s mailing list",
+        f"Someone, we hope you, asked to join our mailing list with this address. You "
+        f"would be agreeing to: \"{membership['consent_text']}\"\n\nTo confirm, open this "
+        f"link within {services.JOIN_DAYS} days:\n\n{link}\n\nIf it was not you, ignore "
+        f"this message: we send nothing more, and forget the address within a week.\n\n{name}",
+        sender_address(), [address],
+    )  # fmt: skip
+    return True
+
+
+@task()
+def forget_unconfirmed_joins() -> int:
+    from hippocratic.messaging import services
+
+    return services.forget_unconfirmed()

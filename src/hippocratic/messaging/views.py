@@ -7,9 +7,11 @@ import email
 import email.policy
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -20,7 +22,8 @@ from hippocratic.accounts.decorators import customer_required
 from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import campaigns, services
 from hippocratic.messaging.models import Campaign
-from hippocratic.messaging.sending import customer_of_token
+from hippocratic.messaging.sending import recipient_of_token
+from hippocratic.messaging.tasks import send_join_confirmation
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -29,9 +32,17 @@ from hippocratic.requests.models import Request
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    customer_id = customer_of_token(token)
-    if customer_id is None:
+    recipient = recipient_of_token(token)
+    if recipient is None:
         raise Http404("This unsubscribe link is not valid.")
+    kind, customer_id = recipient
+    if request.method == "POST" and kind == "prospect":  # someone on the list, not a customer
+        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.UNSUBSCRIBE_LINK,
+                                 by=Actor.system("messaging.unsubscribe"), customer_id=None,
+                                 requester=Request.Requester.PROSPECT) as work:  # fmt: skip
+            services.prospect_leave(customer_id, "one-click link")
+            work.outcome = "left the mailing list"
+        return render(request, "messaging/unsubscribed.html")
     if request.method == "POST":
         me = Actor.for_customer(customer_id)
         with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.UNSUBSCRIBE_LINK,
@@ -84,3 +95,40 @@ def outbox(request):
                     "body": body.get_content() if body else "",
                 })  # fmt: skip
     return render(request, "messaging/outbox.html", {"messages_sent": shown[:OUTBOX_SHOWN]})
+
+
+class JoinForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(max_length=254, label="Your e-mail address")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def join(request):
+    """Join the mailing list without an account: double opt-in (MSG-2). Nothing is sent
+    to the address but the confirmation link until that link is followed."""
+    if not campaigns.prospect_list_open():
+        raise Http404("This provider's mailing list is for customers.")
+    form = JoinForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        membership = services.invite(form.cleaned_data["name"], form.cleaned_data["email"])
+        if membership is not None:
+            transaction.on_commit(lambda: send_join_confirmation.enqueue(membership))
+        # The same answer whoever asks: the page says nothing of who is on the list.
+        return render(request, "messaging/join_sent.html")
+    return render(request, "messaging/join.html", {"form": form,
+                                                   "consent": services.consent_text()})  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def join_confirm(request, token: str):
+    """The link in the confirmation mail: a GET shows a button, only a POST confirms."""
+    membership = services.membership_of_token(token)
+    if membership is None:
+        raise Http404("This link is not valid, or is older than a week.")
+    if request.method == "POST":
+        if not services.confirm(membership):
+            raise Http404("This request to join is gone; ask again.")
+        return render(request, "messaging/joined.html")
+    return render(request, "messaging/join_confirm.html")

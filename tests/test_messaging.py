@@ -183,6 +183,7 @@ def test_other_subjects_change_nothing_and_strangers_wait_for_staff(signed_up):
         client, me = signed_up()
         client.post("/mail/list/", {"join": "1"})
         assert inbound.receive(eml("Hello"), []).kind == "ignored"  # To: header used
+        assert inbound.receive(eml("=?x-bogus?q?Remove?="), []).kind == "ignored"  # kept as is
         assert services.is_member(me)
         got = inbound.receive(eml("remove from mailing list", "someone@else.example"), [])
         assert (got.kind, got.done) == ("unsubscribe", False)  # in the staff queue

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from hippocratic.enforcement.actors import Actor
@@ -75,14 +75,43 @@ def chain_hash(prev_hash: str, values: dict) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(values)).hexdigest()
 
 
-def _head_for_update() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
+def _head_for_update(cursor, connection) -> tuple[int, str]:
+    """(seq, hash) of the chain's head, its row locked until the transaction ends.
+    Plain SQL: every audited access passes here, and the ORM's overhead was most of it."""
+    table = connection.ops.quote_name(AuditHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT seq, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608 (quoted name)
+    cursor.execute(select)
+    row = cursor.fetchone()
+    if row is None:
         # The first append ever (or after a flush): writers racing here must not each
         # start a chain. ON CONFLICT DO NOTHING waits for the winner, then all lock its row.
-        AuditHead.objects.bulk_create([AuditHead(pk=1)], ignore_conflicts=True)
-        head = AuditHead.objects.select_for_update().get(pk=1)
-    return head
+        cursor.execute(
+            f"INSERT INTO {table} (id, seq, hash) VALUES (1, 0, %s) ON CONFLICT DO NOTHING",  # noqa: S608
+            [GENESIS],
+        )
+        cursor.execute(select)
+        row = cursor.fetchone()
+    return row[0], row[1]
+
+
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+
+def _insert(cursor, connection, values: dict) -> int | None:
+    """INSERT the entry; its id where the database returns it."""
+    fields = [AuditEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
+    quote = connection.ops.quote_name
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model, quoted)
+        quote(AuditEntry._meta.db_table), ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )  # fmt: skip
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(sql + " RETURNING id", params)
+        return cursor.fetchone()[0]
+    cursor.execute(sql, params)
+    return cursor.lastrowid
 
 
 def _policy_version() -> str:
@@ -128,10 +157,11 @@ def append(
     Call inside or outside a transaction."""
     if not isinstance(action, Action) or not isinstance(reason, Reason):
         raise TypeError("audit.append takes an Action and a Reason, not strings")
-    with transaction.atomic():
-        head = _head_for_update()
+    connection = connections[AuditEntry.objects.db]
+    with transaction.atomic(), connection.cursor() as cursor:
+        head_seq, head_hash = _head_for_update(cursor, connection)
         values = {
-            "seq": head.seq + 1,
+            "seq": head_seq + 1,
             "at": _now(),
             "actor": actor.label,
             "role": actor.role,
@@ -147,10 +177,13 @@ def append(
             "rows": rows,
             "policy_version": _policy_version(),
         }
-        digest = chain_hash(head.hash, values)
-        entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **values)
-        head.seq, head.hash = entry.seq, digest
-        head.save(update_fields=["seq", "hash"])
+        digest = chain_hash(head_hash, values)
+        entry = AuditEntry(prev_hash=head_hash, hash=digest, **values)
+        entry.pk = _insert(cursor, connection, {**values, "prev_hash": head_hash, "hash": digest})
+        entry._state.adding = False
+        table = connection.ops.quote_name(AuditHead._meta.db_table)
+        cursor.execute(f"UPDATE {table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+                       [entry.seq, digest])  # fmt: skip
     collected = _collected.get()
     if collected is not None:
         collected.append(entry.seq)
@@ -234,16 +267,17 @@ def _statement(seq: int, digest: str) -> bytes:
 def checkpoint() -> AuditCheckpoint:
     """Sign the current head and store the signature; print it to keep elsewhere too."""
     key = _signing_key()
-    with transaction.atomic():
-        head = _head_for_update()
+    connection = connections[AuditEntry.objects.db]
+    with transaction.atomic(), connection.cursor() as cursor:
+        seq, digest = _head_for_update(cursor, connection)
         public = key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
         return AuditCheckpoint.objects.create(
-            seq=head.seq,
-            hash=head.hash,
+            seq=seq,
+            hash=digest,
             at=_now(),
-            signature=base64.b64encode(key.sign(_statement(head.seq, head.hash))).decode(),
+            signature=base64.b64encode(key.sign(_statement(seq, digest))).decode(),
             public_key=base64.b64encode(public).decode(),
         )
 

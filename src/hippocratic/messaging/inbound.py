@@ -27,6 +27,8 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from functools import lru_cache
 
@@ -54,6 +56,7 @@ _TOKEN = re.compile(r"^(reply|bounce)\+(p?\d+)-(\d+)-([0-9a-f]{16})@", re.IGNORE
 _STATUS = re.compile(r"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.IGNORECASE | re.MULTILINE)
 SOFT_BOUNCE_LIMIT = 5  # Mailman's bounce_score_threshold
 REPLY_SALT = "hippocratic.messaging.reply"
+_HEADERS = BytesParser(policy=email.policy.compat32)
 
 
 class MailRejected(ValueError):
@@ -141,8 +144,9 @@ def _prospect_left(who: str, sender: str, key: str, kind: str, raw: bytes) -> Re
 
 def _prospect_address(prospect_id: int) -> str:
     from hippocratic.accounts.models import Prospect
+    from hippocratic.messaging.campaigns import MARKETING  # only prospects on a list get here
 
-    rows = Prospect.objects.for_purpose(INTAKE, "marketing.communications.email")
+    rows = Prospect.objects.for_purpose(INTAKE, MARKETING)
     return rows.filter(pk=prospect_id).values_list("email", flat=True).first() or ""
 
 
@@ -152,17 +156,27 @@ def _parse(raw: bytes):
     if b"\x00" in raw[:65536]:
         raise MailRejected("message holds binary data, not mail")
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        subject = str(message.get("Subject", "") or "")
-        sender = parseaddr(str(message.get("From", "") or ""))[1].strip().lower()
-        message_id = str(message.get("Message-ID", "") or "").strip()
-        to = [a.lower() for _, a in getaddresses([str(message.get("To", "") or "")])]
+        # Headers only (the body is never kept), without the header registry's parsing
+        # of every header: the subject's encoded words are decoded here.
+        headers = _HEADERS.parsebytes(raw, headersonly=True)
+        subject = _decoded(str(headers.get("Subject", "") or ""))
+        sender = parseaddr(str(headers.get("From", "") or ""))[1].strip().lower()
+        message_id = str(headers.get("Message-ID", "") or "").strip()
+        to = [a.lower() for _, a in getaddresses([str(headers.get("To", "") or "")])]
     except Exception as error:  # the email package's many header errors
         raise MailRejected(f"unreadable headers: {type(error).__name__}") from None
     if not sender or "@" not in sender or len(sender) > 254:
         raise MailRejected("no sender address in From:")
     key = message_id[:100] or "sha256:" + hashlib.sha256(raw).hexdigest()[:64]
     return subject[:998], sender, key, to
+
+
+def _decoded(value: str) -> str:
+    """A header's RFC 2047 encoded words decoded; as it came where they are broken."""
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, UnicodeDecodeError, ValueError):
+        return value
 
 
 def _choice_by_mail(contact: str) -> str:

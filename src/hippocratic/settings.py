@@ -325,4 +325,7 @@ LOGGING = {
     "filters": {"cards": {"()": "hippocratic.billing.logs.MaskCardNumbers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["cards"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # aiosmtpd logs every command of every session, senders' and recipients' addresses
+    # with them: personal data a log must not keep, and most of the LMTP intake's time.
+    "loggers": {"mail.log": {"level": "WARNING"}},
 }

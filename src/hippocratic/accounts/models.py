@@ -1,6 +1,7 @@
 """Customers: the people and organisations the provider serves."""
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from hippocratic.enforcement.fields import personal
@@ -69,7 +70,11 @@ class Customer(PersonalDataModel):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(PersonalDataModel.Meta):
-        indexes = [models.Index(fields=["created_at"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            # Mail from a customer's address finds them (unsubscribe, requests).
+            models.Index(Lower("email"), name="customer_email_lower"),
+        ]
 
     def __str__(self):
         return f"Customer #{self.pk}"

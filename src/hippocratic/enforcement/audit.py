@@ -158,7 +158,9 @@ def append(
     if not isinstance(action, Action) or not isinstance(reason, Reason):
         raise TypeError("audit.append takes an Action and a Reason, not strings")
     connection = connections[AuditEntry.objects.db]
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint inside a caller's transaction: an entry that cannot be written must
+    # take the caller's work down with it, and two statements a call are saved.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         head_seq, head_hash = _head_for_update(cursor, connection)
         values = {
             "seq": head_seq + 1,

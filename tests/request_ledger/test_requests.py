@@ -381,3 +381,21 @@ def test_the_api_reads_and_changes_choices_and_lists_requests(signed_up):
             "done",
         )
         assert Client().get("/api/choices").status_code == 401
+
+
+@pytest.mark.promise("CH-2")
+def test_a_visitors_question_goes_when_its_retention_period_ends():
+    from freezegun import freeze_time
+
+    from hippocratic.enforcement import retention
+    from hippocratic.requests import services
+
+    with use_profile("japoon"):
+        asked = services.ask("Do you log my IP address?", sender="v@visitor.example",
+                             customer_id=None)  # fmt: skip
+        retention.purge(for_real=True)
+        assert requests().get(pk=asked.pk).text  # within the period: kept
+        with freeze_time(timezone.now() + dt.timedelta(days=400)):
+            retention.purge(for_real=True)
+        gone = requests().filter(pk=asked.pk).values("text", "sender").first()
+        assert gone is None or gone == {"text": "", "sender": ""}

@@ -61,7 +61,13 @@ def _expired(model, retention: Retention, now: dt.datetime) -> models.Q | None:
     clock = model.closure_clock if retention.after == "account_closure" else model.retention_clock
     if clock is None:
         return None
-    return models.Q(**{f"{clock}__lt": now - dt.timedelta(days=retention.days)})
+    cutoff = now - dt.timedelta(days=retention.days)
+    expired = models.Q(**{f"{clock}__lt": cutoff})
+    orphan = getattr(model, "accountless_clock", None)
+    if orphan and retention.after == "account_closure":
+        # A row that names no account (a visitor's question): its own date runs the period.
+        expired |= models.Q(customer__isnull=True, **{f"{orphan}__lt": cutoff})
+    return expired
 
 
 def _dependents(model) -> list[str]:

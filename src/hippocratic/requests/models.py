@@ -48,6 +48,10 @@ class Request(CustomerOwnedModel):
         "audit_seqs",
     )  # fmt: skip
 
+    # A request from someone with no account (a visitor's question, a stranger's mail)
+    # has no account to close: retention runs from when it came (enforcement.retention).
+    accountless_clock = "created_at"
+
     customer = models.ForeignKey(
         "accounts.Customer", null=True, blank=True, on_delete=models.CASCADE,
         related_name="request_set",

@@ -58,3 +58,16 @@ def test_no_page_or_staff_screen_asks_for_or_shows_a_password(signed_up):
         assert root.get("/admin/auth/user/add/").status_code == 403
         change = root.get(f"/admin/auth/user/{login}/change/")
         assert change.status_code == 200 and 'name="password"' not in change.content.decode()
+
+
+@pytest.mark.promise("ACC-8")
+def test_a_login_goes_only_with_its_customers_erasure_never_by_a_staff_delete(signed_up):
+    with use_profile("japoon"):
+        signed_up("grace", GRACE)
+        root = Client()
+        root.force_login(User.objects.create_superuser("root"))
+        login = User.objects.get(username="grace").pk
+        assert root.get(f"/admin/auth/user/{login}/delete/").status_code == 403
+        listing = root.get("/admin/auth/user/").content.decode()
+        assert "delete_selected" not in listing
+        assert User.objects.filter(pk=login).exists()

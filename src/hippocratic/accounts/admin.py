@@ -66,7 +66,9 @@ class LoginAdmin(UserAdmin):
         return self._serves_customers(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._serves_customers(request) and super().has_delete_permission(request, obj)
+        # A customer's login goes with the customer's erasure (ACC-8), never by a staff
+        # delete button: no "Delete" page, no "Delete selected users" action.
+        return False
 
     def get_urls(self):
         return [

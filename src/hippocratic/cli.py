@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> None:
         argv = [argv[0], "conformance", *argv[3:]]
     elif argv[1:3] == ["policy", "publish"]:
         argv = [argv[0], "publish_policy", *argv[3:]]
+    elif argv[1:3] == ["policy", "prove"]:
+        argv = [argv[0], "prove", *argv[3:]]
     elif len(argv) > 1 and argv[1] == "policy":
         from hippocratic.capabilities import enforced
         from hippocratic.policy.cli import main as policy_main

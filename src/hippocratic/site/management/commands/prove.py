@@ -1,0 +1,63 @@
+"""hippocratic prove [--junit FILE] [--tests DIR]
+
+Every sentence of the published page that states a promise, the app that enforces it,
+and the tests that prove it with their result. With --junit, the results come from that
+report (`pytest --junitxml=FILE`); without it, the tests are run here. Exit 1 when a
+sentence on the page lacks a passing test. Run it before publishing a new version."""
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from hippocratic.capabilities import enforced
+from hippocratic.provider import current_policy
+from hippocratic.site import proof
+
+
+class Command(BaseCommand):
+    help = "Each promised sentence of the page, with its code, its tests and their result."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--junit", help="A pytest JUnit XML report to read results from")
+        parser.add_argument("--tests", default="tests", help="The test folder (default: tests)")
+
+    def handle(self, *args, junit=None, tests="tests", **options):
+        tests_dir = Path(tests).resolve()
+        if not tests_dir.is_dir():
+            self.stderr.write(f"error: no test folder at {tests_dir} (run from the checkout)")
+            sys.exit(2)
+        policy, build = current_policy(), enforced()
+        found = proof.promise_tests(tests_dir)
+        if junit is None:
+            junit = self._run(tests_dir, proof.node_ids(
+                proof.prove(policy, build, found, {})))  # fmt: skip
+        outcome = proof.results(Path(junit))
+        proofs = proof.prove(policy, build, found, outcome)
+        for p in proofs:
+            mark = "proved" if p.proved else "NOT PROVED"
+            self.stdout.write(f"{p.promise} [{mark}] {p.sentence}")
+            self.stdout.write(f"    code: {p.code or 'none'}")
+            for node in p.passed:
+                self.stdout.write(f"    passed: {node}")
+            for node in p.failed:
+                self.stdout.write(f"    FAILED: {node}")
+            if not p.tests:
+                self.stdout.write("    no test names this promise")
+        unproved = [p for p in proofs if not p.proved]
+        self.stdout.write(f"{len(proofs) - len(unproved)} of {len(proofs)} promised sentences "
+                          "proved by passing tests")  # fmt: skip
+        if unproved:
+            sys.exit(1)
+
+    def _run(self, tests_dir: Path, node_ids: list[str]) -> str:
+        report = Path(tempfile.mkdtemp()) / "prove.xml"
+        # This interpreter's pytest, on test ids read from the test files.
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             f"--junitxml={report}", *node_ids],
+            cwd=tests_dir.parent, check=False, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        return str(report)

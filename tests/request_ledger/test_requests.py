@@ -399,3 +399,26 @@ def test_a_visitors_question_goes_when_its_retention_period_ends():
             retention.purge(for_real=True)
         gone = requests().filter(pk=asked.pk).values("text", "sender").first()
         assert gone is None or gone == {"text": "", "sender": ""}
+
+
+def test_staff_answer_mail_to_support_by_mail_from_the_queue(
+    signed_up, django_capture_on_commit_callbacks
+):
+    with use_profile("ducallier"):
+        inbound.receive(eml("How do I export my data?", "someone@else.example",
+                            to="support@ducallier.com"), ["support@ducallier.com"])  # fmt: skip
+        request = requests().get()
+        assert (request.kind, request.status, request.requester) == (
+            "support",
+            "open",
+            "unverified",
+        )
+        desk, _ = staff("staff.support")
+        change = f"/admin/requests/request/{request.pk}/change/"
+        assert 'name="answer"' in desk.get(change).content.decode()
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            desk.post(change, {"answer": "From your account page: Everything we hold."})
+        (reply,) = mail.outbox
+        assert reply.to == ["someone@else.example"] and "Everything we hold" in reply.body
+        assert requests().get().status == "done"

@@ -57,7 +57,13 @@ class RequestAdmin(PersonalDataAdmin):
         )
 
     def get_fields(self, request, obj=None):
-        editable = obj is not None and obj.kind == Request.Kind.QUESTION and obj.is_open
+        # Questions and mail to support are answered here, by mail to the sender; a
+        # request still waiting for its sender's confirmation is not answered yet.
+        answerable = (Request.Kind.QUESTION, Request.Kind.SUPPORT)
+        editable = (
+            obj is not None and obj.kind in answerable and obj.status == Request.Status.OPEN
+            and bool(obj.sender)
+        )  # fmt: skip
         return (*self.readonly_fields, "answer") if editable else self.readonly_fields
 
     @admin.display(boolean=True, description="Overdue")

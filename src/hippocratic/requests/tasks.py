@@ -17,7 +17,7 @@ ANSWERED = "answered"
 RECEIVED = "received"
 SUBJECTS = {
     CONFIRM: "Please confirm your request to {provider}",
-    ANSWERED: "{provider} has answered your question",
+    ANSWERED: "{provider} has answered you",
     RECEIVED: "{provider} received your question",
 }
 

@@ -5,6 +5,7 @@ and the tests that prove it with their result. With --junit, the results come fr
 report (`pytest --junitxml=FILE`); without it, the tests are run here. Exit 1 when a
 sentence on the page lacks a passing test. Run it before publishing a new version."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -54,10 +55,14 @@ class Command(BaseCommand):
 
     def _run(self, tests_dir: Path, node_ids: list[str]) -> str:
         report = Path(tempfile.mkdtemp()) / "prove.xml"
+        # The tests set their own profiles and settings: nothing of this site's leaks in.
+        own = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("HIPPOCRATIC_") and k not in own}  # fmt: skip
         # This interpreter's pytest, on test ids read from the test files.
         subprocess.run(  # noqa: S603
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
              f"--junitxml={report}", *node_ids],
-            cwd=tests_dir.parent, check=False, stdout=subprocess.DEVNULL,
+            cwd=tests_dir.parent, check=False, stdout=subprocess.DEVNULL, env=env,
         )  # fmt: skip
         return str(report)

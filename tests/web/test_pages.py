@@ -85,3 +85,16 @@ def test_reading_a_public_page_needs_no_sign_in_and_no_cookie(path):
     with use_profile("ducallier"):
         response = Client().get(path)  # a fresh client sends no cookie
     assert response.status_code == 200, path
+
+
+def test_staff_following_your_account_land_on_their_pages_and_404_is_in_the_sites_words():
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(User.objects.create_user("sam", password="x", is_staff=True))
+    assert staff.get("/account/").url == "/admin/"
+    with override_settings(DEBUG=False):
+        missing = Client().get("/no/such/page/")
+    assert missing.status_code == 404
+    assert "We could not find that page" in missing.content.decode()

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from hippocratic.accounts.services import customer_id
 
@@ -17,6 +18,8 @@ def customer_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         me = customer_id(request)
+        if me is None and request.user.is_staff:
+            return redirect("admin:index")  # staff have no customer pages: theirs are here
         if me is None:
             raise PermissionDenied("This is the customers' area; staff use the admin.")
         return view(request, me, *args, **kwargs)

@@ -394,6 +394,75 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while():
         assert len(set(kept.values_list("message_key", flat=True))) == 1000
 
 
+@pytest.mark.promise("MSG-3")
+@pytest.mark.django_db(transaction=True)
+def test_lmtp_loses_nothing_while_postgresql_refuses_every_connection():
+    """1,000 messages over LMTP; for part of the run the PostgreSQL database takes no
+    connections and the server's own is cut (as when the database stops), so the server
+    answers 451; the "MTA" tries those again once it is back; every message is stored
+    once."""
+    import smtplib
+    import socket
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from hippocratic.messaging.lmtp import serve
+
+    if connection.vendor != "postgresql":
+        pytest.skip("stops the database's connections with PostgreSQL's ALLOW_CONNECTIONS")
+    name = connection.settings_dict["NAME"]
+    admin_dsn = {k: v for k, v in {
+        "host": connection.settings_dict["HOST"], "port": connection.settings_dict["PORT"],
+        "user": connection.settings_dict["USER"], "dbname": "postgres",
+    }.items() if v}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        mine = cursor.fetchone()[0]
+
+    def database(up: bool) -> None:
+        with psycopg.connect(**admin_dsn, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(up).lower()}')
+            if not up:  # and cut those it has, but this test's own
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> %s", [name, mine],
+                )  # fmt: skip
+
+    with use_profile("ducallier"):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = serve("127.0.0.1", port)
+        deferred, answers = [], []
+        try:
+            with smtplib.LMTP("127.0.0.1", port) as lmtp:
+                for n in range(1000):
+                    if n == 400:
+                        database(up=False)
+                    if n == 600:
+                        database(up=True)
+                    message = eml("remove from mailing list", f"p{n}@x.example",
+                                  message_id=f"<pg-{n}@x>")  # fmt: skip
+                    try:
+                        lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+                        answers.append(250)
+                    except smtplib.SMTPDataError as error:
+                        answers.append(error.smtp_code)
+                        deferred.append((n, message))
+                time.sleep(0.2)
+                for n, message in deferred:  # the MTA's retry
+                    lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+        finally:
+            database(up=True)
+            controller.stop()
+        assert answers.count(451) >= 150 and set(answers) <= {250, 451}
+        kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
+        assert kept.count() == 1000
+        assert len(set(kept.values_list("message_key", flat=True))) == 1000
+
+
 @pytest.mark.promise("MSG-2")
 def test_a_mail_server_that_defers_gets_the_message_again_later_and_none_twice(
     signed_up, monkeypatch

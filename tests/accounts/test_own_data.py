@@ -171,3 +171,11 @@ def test_erasure_needs_the_typed_confirmation_and_a_policy_that_offers_it(signed
     with use_profile("dracon"):
         client, _ = signed_up("grace", GRACE)
         assert client.get("/account/erase/").status_code == 404
+
+
+def test_the_data_page_names_things_in_the_policys_words(signed_up):
+    with use_profile("ducallier"):
+        client, _ = signed_up()
+        page = client.get("/account/data/").content.decode()
+    assert "E-mail address" in page and "Customer log" in page and "Customer since" in page
+    assert "created_at" not in page and "Customer_log" not in page and "email</dt>" not in page

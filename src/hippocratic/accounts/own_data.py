@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from hippocratic.accounts.models import Customer, CustomerOwnedModel
+from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
 from hippocratic.enforcement import audit
@@ -57,6 +57,46 @@ def rows(customer_id: int, model) -> list[dict]:
         return []
     mine = model.objects.for_purpose(Actor.for_customer(customer_id), purpose_for(model))
     return list(mine.order_by("created_at").values("id", "created_at", *fields))
+
+
+# How the page names what the JSON export keeps under its field names.
+_COMMON = {"id": "Number", "created_at": "When", "closed_at": "Closed",
+           "organisation_id": "Organisation number", "username": "User name"}  # fmt: skip
+
+
+def _label(model, name: str) -> str:
+    """A field as the policy words it (its data item's label), else its own name."""
+    if name in _COMMON:
+        return _COMMON[name]
+    items = {item.field: item.label for kind, item in current_policy().data_items()
+             if kind == model.data_subject}  # fmt: skip
+    if name in items:
+        return items[name]
+    try:
+        field = model._meta.get_field(name.removesuffix("_id"))
+    except Exception:
+        return name.replace("_", " ").capitalize()
+    return str(field.verbose_name).capitalize()
+
+
+def for_the_page(held: dict) -> dict:
+    """`everything`'s data with people's words for its names: the profile as (label,
+    value) pairs, each section with a title, column labels and rows of values."""
+    by_section = {_section(m): m for m in customer_models()}
+    profile = [("Customer since" if k == "created_at" else _label(Customer, k), v)
+               for k, v in held["customer"].items()]  # fmt: skip
+    sections = []
+    for key, found in held["sections"].items():
+        model = by_section.get(key)
+        title = str(model._meta.verbose_name_plural).capitalize() if model else key
+        if model is AccountEvent:
+            title = "Customer log"
+        columns = list(found[0].keys()) if found else []
+        sections.append({
+            "title": title, "columns": [_label(model, c) if model else c for c in columns],
+            "rows": [list(row.values()) for row in found[:200]], "count": len(found),
+        })  # fmt: skip
+    return {"profile": profile, "sections": sections}
 
 
 def everything(customer_id: int) -> dict:

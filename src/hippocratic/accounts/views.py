@@ -243,8 +243,9 @@ def organisation(request, me: int):
 @require_safe
 def my_data(request, me: int):
     held = own_data.everything(me)
+    page = own_data.for_the_page(held)
     return render(request, "accounts/my_data.html", {
-        "held": held, "profile": held["customer"], "sections": held["sections"],
+        "held": held, "profile": page["profile"], "sections": page["sections"],
         "beyond_policy": held["beyond_policy"],
         "erasable": current_policy().makes("ACC-8"),
     })  # fmt: skip

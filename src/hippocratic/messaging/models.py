@@ -64,6 +64,8 @@ class Delivery(CustomerOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="one_per_recipient")
         ]
+        # The sender's next chunk: this campaign's queued deliveries after the last one.
+        indexes = [models.Index(fields=["campaign", "status", "id"], name="delivery_queue")]
 
     def __str__(self):
         return f"Delivery #{self.pk}"

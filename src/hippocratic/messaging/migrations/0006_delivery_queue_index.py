@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_customer_email_lower'),
-        ('messaging', '0005_prospects_on_the_list'),
+        ("accounts", "0007_customer_email_lower"),
+        ("messaging", "0005_prospects_on_the_list"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['campaign', 'status', 'id'], name='delivery_queue'),
+            model_name="delivery",
+            index=models.Index(fields=["campaign", "status", "id"], name="delivery_queue"),
         ),
     ]

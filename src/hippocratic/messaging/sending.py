@@ -48,25 +48,18 @@ def recipient_of_token(token: str) -> tuple[str, int] | None:
     """("customer", id) or ("prospect", id) from a valid token; None otherwise."""
     try:
         who = _SIGNER.unsign(token).split(".", 1)[0]
-        if who.startswith("p"):
-            return "prospect", int(who[1:])
-        return "customer", int(who)
-    except (signing.BadSignature, ValueError):
-        pass
-    customer = customer_of_token(token)
-    return ("customer", customer) if customer is not None else None
-
-
-def customer_of_token(token: str) -> int | None:
-    try:
-        who = _SIGNER.unsign(token).split(".", 1)[0]
-        return None if who.startswith("p") else int(who)
+        return ("prospect", int(who[1:])) if who.startswith("p") else ("customer", int(who))
     except (signing.BadSignature, ValueError):
         pass
     try:  # links in messages sent before the compact form
-        return int(signing.loads(token, salt=UNSUBSCRIBE_SALT)["c"])
+        return "customer", int(signing.loads(token, salt=UNSUBSCRIBE_SALT)["c"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+
+
+def customer_of_token(token: str) -> int | None:
+    found = recipient_of_token(token)
+    return found[1] if found and found[0] == "customer" else None
 
 
 def _names_person(template: Template) -> bool:

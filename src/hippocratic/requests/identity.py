@@ -10,26 +10,30 @@ VIEW_SALT = "hippocratic.requests.view"
 MAX_AGE = 14 * 24 * 3600
 
 
-def confirm_token(request_id: int) -> str:
-    return signing.dumps(request_id, salt=SALT, compress=False)
+def _sign(request_id: int, salt: str) -> str:
+    return signing.dumps(request_id, salt=salt, compress=False)
 
 
-def confirmed_request(token: str) -> int | None:
+def _request_of(token: str, salt: str, max_age: int | None = None) -> int | None:
     try:
-        value = signing.loads(token, salt=SALT, max_age=MAX_AGE)
+        value = signing.loads(token, salt=salt, max_age=max_age)
     except signing.BadSignature:  # also SignatureExpired
         return None
     return value if isinstance(value, int) else None
 
 
+def confirm_token(request_id: int) -> str:
+    return _sign(request_id, SALT)
+
+
+def confirmed_request(token: str) -> int | None:
+    return _request_of(token, SALT, MAX_AGE)
+
+
 def view_token(request_id: int) -> str:
     """The asker's link to their own request (a visitor has no account to see it in)."""
-    return signing.dumps(request_id, salt=VIEW_SALT, compress=False)
+    return _sign(request_id, VIEW_SALT)
 
 
 def viewed_request(token: str) -> int | None:
-    try:
-        value = signing.loads(token, salt=VIEW_SALT)
-    except signing.BadSignature:
-        return None
-    return value if isinstance(value, int) else None
+    return _request_of(token, VIEW_SALT)

@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HIPPOCRATIC_HOME", str(REPO))
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+# Tests only, never a deployed site's: 32 bytes of "k", URL-safe base64.
+os.environ.setdefault("HIPPOCRATIC_MAILBOX_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.pop("HIPPOCRATIC_DEBUG", None)
 

@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 
 from hippocratic.accounts.api import catalogue
 from hippocratic.accounts.api import router as own_data
+from hippocratic.communications.api import router as mail
+from hippocratic.hosted.api import router as hosted_records
 from hippocratic.requests.api import router as choices_and_requests
 
 
@@ -33,4 +35,6 @@ api = NinjaAPI(
 )
 api.add_router("/", own_data)
 api.add_router("/", choices_and_requests)
+api.add_router("/", mail)
+api.add_router("/", hosted_records)
 api.add_router("/services", catalogue)

@@ -23,6 +23,8 @@ APPS = (
     "hippocratic.messaging",
     "hippocratic.requests",
     "hippocratic.disclosure",
+    "hippocratic.communications",
+    "hippocratic.hosted",
     "hippocratic.sales",
     "hippocratic.tracking",
     "hippocratic.site",

@@ -72,6 +72,10 @@ def _dev_secret_key() -> str:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# The master key that wraps each customer's mailbox key (communications.crypto): 32
+# random bytes, URL-safe base64. Kept apart from SECRET_KEY, so rotating that one
+# leaves stored mail readable; development derives one from the secret key.
+HIPPOCRATIC_MAILBOX_KEY = os.environ.get("HIPPOCRATIC_MAILBOX_KEY", "")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 
 if DEBUG:
@@ -80,14 +84,20 @@ if DEBUG:
 else:
     missing = [
         name
-        for name, value in (("SECRET_KEY", SECRET_KEY), ("ALLOWED_HOSTS", ALLOWED_HOSTS))
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY),
+            ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+            ("HIPPOCRATIC_MAILBOX_KEY", HIPPOCRATIC_MAILBOX_KEY),
+        )
         if not value
     ]
     if missing:
         raise ImproperlyConfigured(
-            f"{' and '.join(missing)} must be set in the environment when DEBUG is off. "
+            f"{', '.join(missing[:-1])}{' and ' if missing[:-1] else ''}{missing[-1]} must be "
+            "set in the environment when DEBUG is off. "
             "Set them (SECRET_KEY to a long random string, ALLOWED_HOSTS to the site's "
-            "host names, comma-separated), or set HIPPOCRATIC_DEBUG=1 for development."
+            "host names, comma-separated, HIPPOCRATIC_MAILBOX_KEY to 32 random bytes in "
+            "URL-safe base64), or set HIPPOCRATIC_DEBUG=1 for development."
         )
 
 INSTALLED_APPS = [
@@ -155,9 +165,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers carry on while one writer commits; IMMEDIATE takes the
-    # write lock at BEGIN so concurrent writers queue instead of failing.
+    # write lock at BEGIN so concurrent writers queue instead of failing. secure_delete
+    # overwrites what a delete frees: an erased customer's rows (and mailbox key) do
+    # not linger in the file's free pages.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

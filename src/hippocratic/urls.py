@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("hippocratic.requests.urls")),
     path("", include("hippocratic.disclosure.urls")),
     path("", include("hippocratic.sales.urls")),
+    path("", include("hippocratic.communications.urls")),
+    path("", include("hippocratic.hosted.urls")),
     path("account/", include("hippocratic.accounts.urls")),
     path("mail/", include("hippocratic.messaging.urls")),
     path("api/", api.urls),

@@ -9,8 +9,9 @@ For each personal-data model:
   2. in the rows left, a field whose category's period has ended is blanked
      (the row may live on for a longer-kept category, such as a legally
      retained billing record).
-The period runs from the row's `retention_clock` (after: collection) or its
-`closure_clock` (after: account_closure; open accounts never expire). Each
+The period runs from the row's `retention_clock` (after: collection), its
+`closure_clock` (after: account_closure; open accounts never expire) or its
+`delivery_clock` (after: delivery: mail kept only to deliver it, COM-1). Each
 batch is audited: what was removed, from which model, how many rows.
 """
 
@@ -58,6 +59,8 @@ def retention_for(policy: Policy, subject: str, category: str) -> Retention | No
 
 
 def _expired(model, retention: Retention, now: dt.datetime) -> models.Q | None:
+    if retention.after == "delivery":
+        return _undeliverable(model, retention, now)
     clock = model.closure_clock if retention.after == "account_closure" else model.retention_clock
     if clock is None:
         return None
@@ -68,6 +71,20 @@ def _expired(model, retention: Retention, now: dt.datetime) -> models.Q | None:
         # A row that names no account (a visitor's question): its own date runs the period.
         expired |= models.Q(customer__isnull=True, **{f"{orphan}__lt": cutoff})
     return expired
+
+
+def _undeliverable(model, retention: Retention, now: dt.datetime) -> models.Q | None:
+    """Kept only to deliver (COM-1): a row goes `days` after its delivery, or, never
+    delivered, `undelivered_days` after it came."""
+    clock = getattr(model, "delivery_clock", None)
+    if clock is None or model.retention_clock is None:
+        return None
+    delivered = models.Q(**{f"{clock}__lt": now - dt.timedelta(days=retention.days)})
+    waiting = models.Q(**{
+        f"{clock}__isnull": True,
+        f"{model.retention_clock}__lt": now - dt.timedelta(days=retention.undelivered_days),
+    })  # fmt: skip
+    return delivered | waiting
 
 
 def _dependents(model) -> list[str]:

@@ -18,6 +18,8 @@ MTA tries again. Storing is idempotent by Message-ID: a retried delivery is one 
   link sent to their address (requests.identity).
 - To the support address: a request in the staff queue; from a customer's address, it
   waits for the same confirmation first.
+- To a customer's mailbox (<user name>@ the policy's mailbox_domain): kept, sealed,
+  for them to collect (communications.mailbox, COM-1).
 Every one of them is a request in the ledger (requests.ledger), with its deadline.
 """
 
@@ -60,13 +62,18 @@ REPLY_SALT = "hippocratic.messaging.reply"
 _HEADERS = BytesParser(policy=email.policy.compat32)
 
 
+# Apps that keep mail for customers add a function here (communications: mailboxes):
+# (raw message, recipients, message key) -> Received, or None where none is theirs.
+MAILBOXES: list = []
+
+
 class MailRejected(ValueError):
     """The message cannot be taken; the reason fits on one line."""
 
 
 @dataclass(frozen=True)
 class Received:
-    kind: str  # unsubscribe, reply, choice, support, bounce or ignored
+    kind: str  # unsubscribe, reply, choice, support, bounce, mailbox or ignored
     done: bool
     request_id: int | None = None
 
@@ -192,6 +199,10 @@ def _choice_by_mail(contact: str) -> str:
 def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
     subject, sender, key, header_to = _parse(raw)
     to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
+    for deliver in MAILBOXES:  # mail for a customer's own mailbox
+        got = deliver(raw, to, key)
+        if got is not None:
+            return got
     contacts = current_policy().provider.contacts
     unsubscribe, security = contacts.unsubscribe, contacts.security
     for kind in ("bounce", "reply"):  # a prospect on the list (MSG-4, bounces)

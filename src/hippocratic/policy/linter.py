@@ -323,7 +323,9 @@ REQUIREMENTS: dict[str, tuple[str, Callable[[Policy], bool]]] = {
     "PAY-3": ("no payment data collected and no payment processor",
               lambda p: not any(_collects(p, c) for c in PAYMENT_CATEGORIES)
               and not _payment_processor(p)),
-    "COM-1": ("a communications section", lambda p: p.communications is not None),
+    "COM-1": ("a communications section with a mailbox_domain, and a customer data item of "
+              "its category kept until delivery (retention after: delivery)",
+              lambda p: p.mailbox_item() is not None),
     "COM-3": ("communications disclosure grounds", lambda p: p.communications is not None
               and len(p.communications.disclosure_grounds) > 0),
     "COM-4": ("communications.moderation: true",

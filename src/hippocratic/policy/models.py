@@ -34,11 +34,13 @@ FIDES_KEY = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 WEB_ADDRESS = r"^https?://[^\s/]+"
+HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 PATTERN_WORDS = {
     FIDES_KEY: "a taxonomy key of lower-case dotted words",
     IDENTIFIER: "a lower-case name of letters, digits and underscores",
     EMAIL: "an e-mail address such as name@example.com",
     WEB_ADDRESS: "a web address starting with https://",
+    HOSTNAME: "a host name such as mail.example.com",
 }
 
 FidesKey = Annotated[
@@ -56,6 +58,11 @@ EmailAddress = Annotated[
     str,
     StringConstraints(pattern=EMAIL, max_length=254),
     Field(description="An e-mail address: name@example.com"),
+]
+Hostname = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, max_length=253, pattern=HOSTNAME),
+    Field(description="A host name: mail.example.com"),
 ]
 CookieName = Annotated[
     str,
@@ -237,12 +244,22 @@ class Purpose(Strict):
 
 class Retention(Strict):
     days: PositiveInt = Field(description="How long the data is kept, in days")
-    after: Literal["collection", "account_closure"] = Field(
+    after: Literal["collection", "account_closure", "delivery"] = Field(
         "collection", description="When the period starts"
     )
     legally_required: bool = Field(
         False, description="Kept because the law requires it (survives erasure, ACC-8)"
     )
+    undelivered_days: PositiveInt | None = Field(
+        None,
+        description="With after: delivery, how long a message never delivered is kept (COM-1)",
+    )
+
+    @model_validator(mode="after")
+    def _undelivered_with_delivery(self):
+        if (self.after == "delivery") != (self.undelivered_days is not None):
+            raise ValueError("undelivered_days goes with after: delivery, expected both or neither")
+        return self
 
 
 class DataItem(Strict):
@@ -378,6 +395,12 @@ class Communications(Strict):
     """Customers' e-mail and other communications the provider carries."""
 
     category: FidesKey = Field(description="The category of their contents")
+    mailbox_domain: Hostname | None = Field(
+        None, description="Mail for <user name>@this domain is kept for the customer to collect"
+    )
+    access_hours: PositiveInt = Field(
+        72, description="How long a staff access case to one customer's contents lasts"
+    )
     disclosure_grounds: tuple[Ground, ...] = ()
     moderation: bool = Field(False, description="Harmful messages may be reviewed or blocked")
     hosted_data: HostedData | None = None
@@ -474,6 +497,20 @@ class Policy(Strict):
 
     def recipients_of(self, kind: RecipientKind) -> list[Recipient]:
         return [r for r in self.recipients if r.kind is kind]
+
+    def mailbox_item(self) -> DataItem | None:
+        """The customers' data item of the communications kept for delivery (COM-1):
+        the communications category, kept until delivery; None where there is none."""
+        if self.communications is None or self.communications.mailbox_domain is None:
+            return None
+        return next(
+            (
+                item for kind, item in self.data_items()
+                if kind is SubjectKind.CUSTOMER and item.category == self.communications.category
+                and item.retention is not None and item.retention.after == "delivery"
+            ),
+            None,
+        )  # fmt: skip
 
 
 def _serving(items, category: str, purpose: str):

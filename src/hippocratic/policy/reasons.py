@@ -26,6 +26,8 @@ class Reason(StrEnum):
     RETENTION_ENDED = "retention_ended"
     SUBJECT_REQUEST = "subject_request"
     DECLINED = "declined"
+    # Customers' communications and hosted data (COM-2, COM-3, COM-5).
+    NO_GROUND = "no_ground"
 
 
 EXPLANATIONS: dict[Reason, str] = {
@@ -49,6 +51,8 @@ EXPLANATIONS: dict[Reason, str] = {
     "longer collects the category.",
     Reason.SUBJECT_REQUEST: "The data subject asked for it (erasure of their own data).",
     Reason.DECLINED: "Staff rejected or contested a request to disclose; nothing left.",
+    Reason.NO_GROUND: "Staff reach a customer's communications or hosted data only through an "
+    "access case in force that names that one customer and a ground; never in bulk.",
 }
 
 

@@ -352,6 +352,17 @@ def _communications(page: Page) -> Section:
         "incident to transmitting and delivering them.",
         "COM-1",
     )
+    mailbox = page.policy.mailbox_item()
+    if mailbox is not None and page.states("COM-1"):
+        kept = mailbox.retention
+        section.say(
+            f"Mail for your address at {comms.mailbox_domain} waits for you to read it on our "
+            f"site, download it or have it forwarded. We delete a message "
+            f"{_days(kept.days)} after we deliver it to you, and one you never collect "
+            f"{_days(kept.undelivered_days)} after it arrives. Messages are stored encrypted "
+            "with a key of your own, which we destroy when your account is erased.",
+            "COM-1",
+        )
     if comms.disclosure_grounds:
         section.say(
             "We will not disclose the contents of your communications to third parties except "
@@ -546,7 +557,11 @@ def _retention(page: Page) -> Section:
     for kind, item in policy.data_items():
         if item.retention is None:
             continue
-        start = "after your account closes" if item.retention.after == "account_closure" else ""
+        start = {
+            "account_closure": "after your account closes",
+            "delivery": "after we deliver it to you ("
+            f"{_days(item.retention.undelivered_days or 0)} if never collected)",
+        }.get(item.retention.after, "")
         legal = ""
         if item.retention.legally_required and page.states("ACC-8"):
             legal = " (required by law; kept even if you ask us to delete your data)"

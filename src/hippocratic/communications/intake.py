@@ -1,0 +1,40 @@
+"""Where the rest of the system hands mail and erasures to the mailboxes."""
+
+from django.db import connection, transaction
+
+from hippocratic.communications import crypto, mailbox
+
+
+def deliver(raw: bytes, recipients: list[str], message_key: str):
+    """Mail for one or more of our customers' mailboxes (messaging.inbound's hook):
+    a Received, or None where no recipient is a mailbox address."""
+    from hippocratic.messaging.inbound import MailRejected, Received
+
+    addresses = [a for a in recipients if mailbox.is_mailbox_address(a)]
+    if not addresses:
+        return None
+    stored = 0
+    for address in dict.fromkeys(addresses):
+        try:
+            customer_id = mailbox.customer_of(address)
+        except mailbox.NoSuchMailbox:
+            continue
+        mailbox.store(customer_id, raw, message_id=message_key)
+        stored += 1
+    if not stored:
+        raise MailRejected(f"no such mailbox: {addresses[0]}")
+    return Received("mailbox", True)
+
+
+def destroy_on_erasure(sender, customer_id: int, **kwargs) -> None:
+    """Erasing a customer destroys their mailbox key and messages (crypto-erasure)."""
+    mailbox.destroy_key(customer_id)
+    if connection.vendor == "sqlite":
+        # Old copies of the freed pages may sit in the write-ahead log until a checkpoint.
+        transaction.on_commit(_checkpoint)
+    transaction.on_commit(crypto.forget_cached_keys)
+
+
+def _checkpoint() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,229 @@
+"""Customers' mailboxes: mail kept only to deliver it (COM-1).
+
+Mail for <user name>@<the policy's mailbox_domain> comes in by LMTP (or a piped .eml,
+messaging.inbound) and is stored sealed with the customer's own key. The customer
+reads it on the site or by the API, or downloads it; the first time they do, it is
+delivered, and retention deletes it the policy's period later (a message never
+collected goes after its own, longer period). Erasing the customer destroys their
+key (crypto-erasure) and their messages with it.
+"""
+
+import datetime as dt
+import email
+import email.policy
+import json
+from dataclasses import dataclass, replace
+from email.header import decode_header, make_header
+from email.parser import BytesParser
+from email.utils import format_datetime, make_msgid
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hippocratic.communications import crypto
+from hippocratic.communications.models import MailboxKey, StoredMessage
+from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import decided_elsewhere
+from hippocratic.provider import current_policy, sender_address
+
+PURPOSE = "essential.service"
+INTAKE = Actor.system("communications.mailbox")
+PAGE = 50
+MAX_PAGE = 200
+LIST_FIELDS = ("pk", "created_at", "status", "size", "delivered_at", "summary")
+_HEADERS = BytesParser(policy=email.policy.compat32)
+
+
+class NoSuchMailbox(LookupError):
+    """No customer's mailbox has this address."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: int
+    received_at: dt.datetime
+    status: str
+    size: int
+    delivered_at: dt.datetime | None
+    sender: str
+    subject: str
+    date: str
+
+
+def domain() -> str | None:
+    comms = current_policy().communications
+    return comms.mailbox_domain if comms is not None else None
+
+
+def is_mailbox_address(address: str) -> bool:
+    mailbox_domain = domain()
+    return bool(mailbox_domain) and address.lower().rsplit("@", 1)[-1] == mailbox_domain
+
+
+def address_of(username: str) -> str | None:
+    mailbox_domain = domain()
+    return f"{username.lower()}@{mailbox_domain}" if mailbox_domain else None
+
+
+def customer_of(address: str) -> int:
+    """The customer whose mailbox `address` is; NoSuchMailbox where none is open."""
+    local = address.lower().rsplit("@", 1)[0]
+    users = get_user_model().objects.filter(username__iexact=local, is_active=True)
+    found = users.values_list("customer__pk", "customer__closed_at").first()
+    if not found or found[0] is None or found[1] is not None:
+        raise NoSuchMailbox(f"no mailbox {address}")
+    return found[0]
+
+
+def _cipher(customer_id: int, *, create: bool = False):
+    wrapped = MailboxKey.objects.filter(customer_id=customer_id).values_list("wrapped", flat=True)
+    key = wrapped.first()
+    if key is None:
+        if not create:
+            raise crypto.Unreadable(f"customer {customer_id} has no mailbox key")
+        try:
+            with transaction.atomic():
+                key = MailboxKey.objects.create(
+                    customer_id=customer_id, wrapped=crypto.new_wrapped_key(customer_id)
+                ).wrapped
+        except IntegrityError:  # made at the same moment by another delivery
+            key = wrapped.get()
+    return crypto.cipher(customer_id, key)
+
+
+def _decoded(value) -> str:
+    """A header's encoded words decoded; as it came where they are broken."""
+    value = str(value or "")
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, UnicodeDecodeError, ValueError):
+        return value
+
+
+def _summary_of(headers: email.message.Message) -> dict:
+    return {
+        "from": _decoded(headers.get("From"))[:300],
+        "subject": _decoded(headers.get("Subject"))[:998],
+        "date": str(headers.get("Date", "") or "")[:100],
+    }
+
+
+def store(customer_id: int, raw: bytes, *, message_id: str = "", encrypt: bool = True) -> int:
+    """Keep one message for the customer; the same Message-ID again is kept once.
+    Returns the stored message's number. (`encrypt=False` is for `make bench` only.)"""
+    headers = _HEADERS.parsebytes(raw, headersonly=True)
+    message_id = message_id or str(headers.get("Message-ID", "") or "") or make_msgid()
+    summary = json.dumps(_summary_of(headers)).encode()
+    if encrypt:
+        aead = _cipher(customer_id, create=True)
+        summary = crypto.seal(aead, customer_id, "summary", summary)
+        raw_sealed = crypto.seal(aead, customer_id, "content", raw)
+    else:
+        raw_sealed = raw
+    lookup = crypto.lookup_key(customer_id, message_id)
+    rows = StoredMessage.objects.for_purpose(INTAKE, PURPOSE)
+    try:
+        with transaction.atomic():
+            return rows.create(
+                customer_id=customer_id, summary=summary, content=raw_sealed, size=len(raw),
+                lookup=lookup,
+            ).pk  # fmt: skip
+    except IntegrityError:  # an MTA's retry: stored once
+        return (
+            rows.filter(customer_id=customer_id, lookup=lookup).values_list("pk", flat=True).get()
+        )
+
+
+def summaries(rows, customer_id: int) -> list[Summary]:
+    """Open the summaries of `rows` (values of LIST_FIELDS) with the customer's key."""
+    rows = list(rows)
+    if not rows:
+        return []
+    aead = _cipher(customer_id)
+    found = []
+    for row in rows:
+        data = json.loads(crypto.unseal(aead, customer_id, "summary", row["summary"]))
+        found.append(Summary(
+            row["pk"], row["created_at"], row["status"], row["size"], row["delivered_at"],
+            data["from"], data["subject"], data["date"],
+        ))  # fmt: skip
+    return found
+
+
+def page(customer_id: int, *, before: int | None = None, limit: int = PAGE) -> list[Summary]:
+    """The customer's newest messages (older than message `before`), as the customer."""
+    rows = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    rows = rows.order_by("-pk").values(*LIST_FIELDS)[: max(1, min(limit, MAX_PAGE))]
+    return summaries(rows, customer_id)
+
+
+def holds(customer_id: int, message_id: int) -> bool:
+    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    return mine.filter(pk=message_id).exists()
+
+
+@dataclass(frozen=True)
+class Opened:
+    summary: Summary
+    raw: bytes | None  # None when blocked (COM-4)
+
+    @property
+    def text(self) -> str:
+        """The message's text part, for reading on the page (HTML is never rendered:
+        it could load from elsewhere)."""
+        if self.raw is None:
+            return ""
+        message = email.message_from_bytes(self.raw, policy=email.policy.default)
+        try:
+            body = message.get_body(preferencelist=("plain",))
+            return body.get_content() if body is not None else ""
+        except (LookupError, KeyError, ValueError):
+            return ""
+
+
+def open_message(rows, message_id: int, customer_id: int) -> Opened:
+    """One message of `rows` (the customer's, or a case's), opened. Raises
+    StoredMessage.DoesNotExist where `rows` hold no such message."""
+    row = rows.filter(pk=message_id).values(*LIST_FIELDS, "content").get()
+    (summary,) = summaries([row], customer_id)
+    if row["status"] == StoredMessage.Status.BLOCKED:
+        return Opened(summary, None)
+    return Opened(summary, crypto.unseal(_cipher(customer_id), customer_id, "content",
+                                         row["content"]))  # fmt: skip
+
+
+def collect(customer_id: int, message_id: int) -> Opened:
+    """The customer reads or downloads a message: it is delivered from then on."""
+    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    opened = open_message(mine, message_id, customer_id)
+    if opened.raw is not None and opened.summary.delivered_at is None:
+        now, delivered = timezone.now(), StoredMessage.Status.DELIVERED
+        mine.filter(pk=message_id, delivered_at__isnull=True).update(
+            status=delivered, delivered_at=now
+        )
+        summary = replace(opened.summary, status=delivered, delivered_at=now)
+        return Opened(summary, opened.raw)
+    return opened
+
+
+def notify(customer_id: int, subject: str, text: str) -> int:
+    """A notice from the provider, left in the customer's mailbox (e.g. that staff
+    blocked a message, COM-4): it reaches them whether or not we hold another address."""
+    message = email.message.EmailMessage()
+    message["From"] = sender_address()
+    message["Subject"] = subject
+    message["Date"] = format_datetime(timezone.now())
+    message["Message-ID"] = make_msgid(domain=domain() or None)
+    message.set_content(text)
+    return store(customer_id, message.as_bytes())
+
+
+def destroy_key(customer_id: int) -> None:
+    """Crypto-erasure: the customer's key goes, and every message sealed with it is
+    unreadable wherever a copy lies. Called inside the erasure's transaction."""
+    with decided_elsewhere():
+        StoredMessage.internal.filter(customer_id=customer_id).delete()
+    MailboxKey.objects.filter(customer_id=customer_id).delete()

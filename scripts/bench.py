@@ -12,7 +12,9 @@
      plain loop of the same processor calls; target: at most 1.3x, < 60 s on SQLite;
   6. mail (scripts/bench_mail.py): a newsletter to 100,000 members against smtplib,
      and LMTP intake against a bare aiosmtpd handler;
-  7. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
+  7. mailboxes (scripts/bench_mailbox.py): a page of a 100,000-message mailbox through
+     the gateway with decryption against the plain ORM; sealed intake against clear;
+  8. visitor logging (scripts/bench_tracking.py): log import against GoAccess,
      recording overhead under wrk, dashboard time at 10k to 10M page views.
 
 Database measurements run in a child process per database, on a fresh test
@@ -184,6 +186,9 @@ def _measure(vendor: str) -> list[dict]:
         import bench_mail
 
         results += bench_mail.measure(vendor)
+        import bench_mailbox
+
+        results += bench_mailbox.measure(vendor)
     return results
 
 

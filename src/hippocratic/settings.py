@@ -150,6 +150,7 @@ TEMPLATES = [
                 "hippocratic.billing.context_processors.billing",
                 "hippocratic.messaging.context_processors.messaging",
                 "hippocratic.requests.context_processors.requests",
+                "hippocratic.communications.context_processors.communications",
             ],
         },
     },

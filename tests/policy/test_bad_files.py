@@ -67,6 +67,10 @@ EXPECTED = {
     "'purposes': analytics.reporting.content_performance, essential.service",
     "duplicate_field": "30:16: subjects.visitor.data[1].field: field 'isp_domain' is declared "
     "twice, expected unique names",
+    "delivery_without_undelivered": "29:20: subjects.visitor.data[0].retention: "
+    "undelivered_days goes with after: delivery, expected both or neither",
+    "essential_opt_out": "43:5: choices[0]: essential.service cannot be opted out of: "
+    "essential uses are the service itself, expected uses outside essential",
     # Valid files whose sections contradict each other: the linter's errors.
     "recipient_uncollected": "47:18: recipients[0].categories[0]: 'Partners' is given "
     "'user.contact.email', which is never collected from customer, "

@@ -144,7 +144,29 @@ def views_of(customer_id: int) -> list[dict]:
         action=Action.READ.value,
         rule__startswith="access case ",
     ).order_by("-seq")
-    return list(rows.values("at", "actor", "role", "rule", "rows", "allowed")[:500])
+    return [
+        {**row, "who": _who(row["actor"], row["role"]), "under": _under(row["rule"])}
+        for row in rows.values("at", "actor", "role", "rule", "rows", "allowed")[:500]
+    ]
+
+
+ROLE_WORDS = {"staff.support": "Support staff", "staff.legal": "Legal staff",
+              "staff.admin": "An administrator"}  # fmt: skip
+
+
+def _who(label: str, role: str) -> str:
+    """'user:3:sam', staff.support -> 'Support staff (sam)'."""
+    name = label.split(":", 2)[-1] if label.startswith("user:") else label
+    return f"{ROLE_WORDS.get(role, 'Staff')} ({name})"
+
+
+def _under(rule: str) -> str:
+    """'access case 4: customer_permission' -> 'your permission #4'."""
+    number, _, ground = rule.removeprefix("access case ").partition(":")
+    ground = ground.strip().split(":")[0]
+    if ground == CUSTOMER_PERMISSION:
+        return f"your permission #{number}"
+    return f"case #{number} ({ground.replace('_', ' ')})"
 
 
 def in_force(customer_id: int):

@@ -53,7 +53,8 @@ class StoredMessage(CustomerOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["customer", "lookup"], name="message_stored_once")
         ]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="mailbox_newest")]
+        # A page is the customer's newest by number, on either database.
+        indexes = [models.Index(fields=["customer", "-id"], name="mailbox_newest")]
 
     def __str__(self):
         return f"Message #{self.pk}"

@@ -6,7 +6,8 @@ A personal-data model's default manager refuses unscoped access: `objects.all()`
 raises UnscopedAccess, so forgetting the purpose is a bug tests catch, not a
 silent leak. A scoped queryset, when it runs:
 
-  1. leaves out subjects who opted out of the purpose (their OptOut rows);
+  1. leaves out subjects who opted out of the purpose (their OptOut rows; the policy
+     offers no opt-out of essential uses, so those skip the filter);
   2. restricts a customer actor to their own rows;
   3. asks the decision engine about the categories it reads or writes;
   4. refuses (AccessDenied) when no category may be used, and withholds the
@@ -65,6 +66,10 @@ def _ancestors(use: str) -> list[str]:
     return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
+def _essential(use: str) -> bool:
+    return use == "essential" or use.startswith("essential.")
+
+
 class PersonalQuerySet(models.QuerySet):
     """A queryset bound to an actor and a purpose."""
 
@@ -85,10 +90,11 @@ class PersonalQuerySet(models.QuerySet):
         qs._actor, qs._purpose = actor, purpose
         model = self.model
         subject_field = model.subject_field
-        refused = OptOut.objects.filter(
-            subject=model.data_subject, use__in=_ancestors(purpose)
-        ).values("subject_id")
-        qs = qs.exclude(**{f"{subject_field}__in": refused})
+        if not _essential(purpose):  # the policy lets no one opt out of essential uses
+            refused = OptOut.objects.filter(
+                subject=model.data_subject, use__in=_ancestors(purpose)
+            ).values("subject_id")
+            qs = qs.exclude(**{f"{subject_field}__in": refused})
         if actor.is_subject:
             if model.data_subject != actor.role:
                 return qs.none()  # a customer is never a prospect's or a visitor's subject

@@ -366,6 +366,16 @@ class Choice(Strict):
         return (self.deadline_days, False) if self.deadline_days else None
 
     @model_validator(mode="after")
+    def _essential_uses_are_not_refusable(self):
+        essential = [u for u in self.uses if is_within(u, "essential")]
+        if self.kind == ChoiceKind.OPT_OUT and essential:
+            raise ValueError(
+                f"{', '.join(essential)} cannot be opted out of: essential uses are the "
+                "service itself, expected uses outside essential"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_deadline(self):
         if self.deadline_days and self.deadline_business_days:
             raise ValueError(

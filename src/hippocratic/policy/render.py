@@ -357,7 +357,7 @@ def _communications(page: Page) -> Section:
         kept = mailbox.retention
         section.say(
             f"Mail for your address at {comms.mailbox_domain} waits for you to read it on our "
-            f"site, download it or have it forwarded. We delete a message "
+            f"site or download it. We delete a message "
             f"{_days(kept.days)} after we deliver it to you, and one you never collect "
             f"{_days(kept.undelivered_days)} after it arrives. Messages are stored encrypted "
             "with a key of your own, which we destroy when your account is erased.",

@@ -43,6 +43,8 @@ class Command(BaseCommand):
         # The demo's policy file is published as it is (a new version if it changed).
         version = versions.publish(settings.HIPPOCRATIC_POLICY, by="demo")
         policy = current_policy()
+        comms = policy.communications
+        mailbox_domain = comms.mailbox_domain if comms else "(no mailboxes)"
         base = f"http://{host}:{port}"
         self.stdout.write(
             f"\n  {policy.provider.name} ({settings.HIPPOCRATIC_POLICY})\n"
@@ -51,10 +53,13 @@ class Command(BaseCommand):
             f"  Its versions:    {base}/privacy/versions/\n"
             f"  Staff admin:     {base}/admin/\n"
             f"  Traffic:         {base}/staff/traffic/\n"
+            f"  Staff access:    {base}/staff/access/ (cases on one customer; harm reports)\n"
             f"  Sign up:         {base}/account/sign-up/\n"
             f"  Log in:          {base}/account/login/\n"
             f"  API docs:        {base}/api/docs\n"
             f"  Mail sent:       {base}/mail/outbox/ (staff; the demo's outbox)\n"
+            f"  Mail received:   {base}/account/mail/ (for <user name>@"
+            f"{mailbox_domain}; `hippocratic mail receive < message.eml`)\n"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
             "  Test cards:      4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;\n"
             "                   4000 0000 0000 0341 is added, then declined when charged\n"

@@ -29,3 +29,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # its own transaction.
 HIPPOCRATIC_TRACKING = {**HIPPOCRATIC_TRACKING, "flush_seconds": None}  # noqa: F405
 HIPPOCRATIC_STRICT_PROMISES = False  # the tests may run under a promise not yet kept
+
+# The policy is the file each test names (use_profile); the tests of published
+# versions switch this on to have the site enforce the version in force (POL-3).
+HIPPOCRATIC_POLICY_VERSIONS = False

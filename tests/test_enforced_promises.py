@@ -85,7 +85,7 @@ def test_console_check_strict_exits_1_with_the_message():
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "POL-3 is promised but not enforced by this version of Hippocratic" in result.stdout
+    assert "DIS-5 is promised but not enforced by this version of Hippocratic" in result.stdout
 
 
 def test_every_catalogue_promise_is_known_to_the_table():

@@ -1,35 +1,102 @@
 """The configured provider: its policy and the compiled decision engine, loaded once.
 
-The file named by settings.HIPPOCRATIC_POLICY is read lazily (never at import
-time) and cached; the caches are cleared when a test overrides the setting, as
+The policy in force is the newest published version whose effective time has come
+(site.versions, POL-3, POL-4); before any version is published, the file named by
+settings.HIPPOCRATIC_POLICY. Both are read lazily (never at import time) and cached.
+Each process notices by itself when a scheduled version's time comes (the next call
+after it loads it: no restart) and, within VERSION_CHECK_SECONDS, a version another
+process published. The caches are cleared when a test overrides the setting, as
 Django does for PASSWORD_HASHERS.
 """
 
+import time
 from functools import cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.dispatch import receiver
+from django.db import DatabaseError
+from django.dispatch import Signal, receiver
+from django.utils import timezone
 
 from hippocratic.capabilities import enforced
-from hippocratic.policy import LoadedPolicy, Policy, load_policy
+from hippocratic.policy import LoadedPolicy, Policy, load_policy, load_policy_text
 from hippocratic.policy.decision import Engine
 from hippocratic.policy.render import to_html
+
+VERSION_CHECK_SECONDS = 30
+# Sent when this process starts enforcing another version: caches built from the
+# policy (tracking's recording rules) clear themselves.
+policy_switched = Signal()
+# What this process knows of the published versions: the one it enforces, when the
+# next one is due, and when it last asked the database.
+_versions = {"number": None, "switch_at": None, "checked": None}
 
 
 @cache
 def loaded_policy() -> LoadedPolicy:
-    """The provider's policy; raises PolicyError if the file is invalid."""
+    """The provider's policy in force; raises PolicyError if it is invalid."""
+    version = _in_force()
+    if version is not None:
+        return load_policy_text(version.text, file=f"published version {version.number}")
     return load_policy(settings.HIPPOCRATIC_POLICY)
 
 
+def _in_force():
+    if not getattr(settings, "HIPPOCRATIC_POLICY_VERSIONS", True):
+        return None
+    from hippocratic.site.versions import in_force
+
+    try:
+        return in_force()
+    except DatabaseError:  # not migrated yet: the file
+        return None
+
+
 def current_policy() -> Policy:
+    _switch_when_due()
     return loaded_policy().policy
 
 
-@cache
+def _switch_when_due() -> None:
+    """Load another version when one's time has come or another process published one."""
+    switch_at, checked = _versions["switch_at"], _versions["checked"]
+    now = time.monotonic()
+    if (
+        checked is not None
+        and now - checked < VERSION_CHECK_SECONDS
+        and (switch_at is None or timezone.now() < switch_at)
+    ):
+        return
+    if not getattr(settings, "HIPPOCRATIC_POLICY_VERSIONS", True):
+        _versions["checked"] = now
+        return
+    from hippocratic.site.versions import schedule
+
+    try:
+        number, switch_at = schedule()
+    except DatabaseError:
+        number, switch_at = None, None
+    switched = number != _versions["number"]
+    _versions.update(number=number, switch_at=switch_at, checked=now)
+    if switched:
+        _clear()
+        policy_switched.send(sender=None, number=number)
+
+
 def current_engine() -> Engine:
-    return Engine(current_policy())
+    _switch_when_due()
+    return _engine()
+
+
+@cache
+def _engine() -> Engine:
+    return Engine(loaded_policy().policy)
+
+
+def policy_version() -> str:
+    """The SHA-256 of the policy in force (audit entries name it)."""
+    _switch_when_due()
+    return loaded_policy().version
 
 
 def sender_address() -> str:
@@ -37,14 +104,29 @@ def sender_address() -> str:
     return current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL
 
 
-@cache
 def policy_html() -> str:
     """The published page: the promises this build enforces, and no others."""
-    return to_html(current_policy(), enforced=enforced())
+    _switch_when_due()
+    return _page()
+
+
+@cache
+def _page() -> str:
+    return to_html(loaded_policy().policy, enforced=enforced())
+
+
+def _clear() -> None:
+    for cached in (loaded_policy, _engine, _page):
+        cached.cache_clear()
+
+
+def forget_versions() -> None:
+    """Ask the database again at the next call (after publishing, in this process)."""
+    _versions.update(number=None, switch_at=None, checked=None)
+    _clear()
 
 
 @receiver(setting_changed)
 def _reset(*, setting, **kwargs):
-    if setting == "HIPPOCRATIC_POLICY":
-        for cached in (loaded_policy, current_engine, policy_html):
-            cached.cache_clear()
+    if setting in ("HIPPOCRATIC_POLICY", "HIPPOCRATIC_POLICY_VERSIONS"):
+        forget_versions()

@@ -53,8 +53,7 @@ def test_development_needs_no_configuration(tmp_path):
 
 def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
     """The WSGI entry point runs the policy checks before serving: Ducallier's
-    profile promises an integration partner and a notice period this build does not
-    enforce yet."""
+    profile promises an integration partner this build does not enforce yet."""
     probe = "import hippocratic.wsgi"
     env = {
         k: v for k, v in os.environ.items()
@@ -69,7 +68,7 @@ def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
     )
     assert refused.returncode != 0
-    assert "hippocratic.E002" in refused.stderr and "POL-3" in refused.stderr
+    assert "hippocratic.E002" in refused.stderr and "DIS-5" in refused.stderr
     started = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
         env={**env, "HIPPOCRATIC_STRICT_PROMISES": "0"},
@@ -85,7 +84,7 @@ def test_the_check_is_a_warning_in_the_demo_and_an_error_in_production(settings)
     settings.HIPPOCRATIC_STRICT_PROMISES = False
     (warning,) = promises_are_enforced(None)
     assert warning.id == "hippocratic.W002" and not warning.is_serious()
-    assert "promises DIS-5, POL-3, which this version" in warning.msg
+    assert "promises DIS-5, which this version" in warning.msg
     settings.HIPPOCRATIC_STRICT_PROMISES = True
     (error,) = promises_are_enforced(None)
     assert error.id == "hippocratic.E002" and error.is_serious()

@@ -115,9 +115,9 @@ def _insert(cursor, connection, values: dict) -> int | None:
 
 
 def _policy_version() -> str:
-    from hippocratic.provider import loaded_policy
+    from hippocratic.provider import policy_version
 
-    return loaded_policy().version
+    return policy_version()
 
 
 # Set by `collecting()`: the sequence numbers appended inside it, so a piece of work

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from hippocratic.policy.diff import changes
 from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.errors import PolicyError, Severity
 from hippocratic.policy.fides import export_manifest
@@ -57,6 +58,17 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _diff(old, new) -> int:
+    """Print each change, material ones first (they need notice, POL-3); exit 0."""
+    found = sorted(changes(old, new), key=lambda c: not c.material)
+    for change in found:
+        mark = "material" if change.material else "minor"
+        sys.stdout.write(f"{mark:8}  {change.words}  [{change.rule}]\n")
+    if not found:
+        sys.stdout.write("no change but wording\n")
+    return 0
+
+
 def main(argv: list[str], *, enforced: Enforced) -> int:
     parser = argparse.ArgumentParser(prog="hippocratic policy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,10 +85,15 @@ def main(argv: list[str], *, enforced: Enforced) -> int:
     fides_cmd = commands.add_parser("export-fides", help="a Fides manifest (YAML)")
     fides_cmd.add_argument("file", metavar="FILE")
     fides_cmd.add_argument("-o", "--output", metavar="OUT")
+    diff_cmd = commands.add_parser("diff", help="what changed between two versions, in words")
+    diff_cmd.add_argument("old", metavar="OLD")
+    diff_cmd.add_argument("new", metavar="NEW")
     args = parser.parse_args(argv)
 
     if args.command == "check":
         return check(args.files, enforced=enforced, strict=args.strict)
+    if args.command == "diff":
+        return _diff(_load_or_exit(args.old), _load_or_exit(args.new))
     policy = _load_or_exit(args.file)
     if args.command == "render":
         text = (

@@ -7,7 +7,7 @@ class SiteConfig(AppConfig):
     verbose_name = "Web site"
     # Public pages (VIS-1, VIS-8), preferences (CK-1), the policy page and its checks.
     # DIS-7: no page loads anything from anyone else (the Content-Security-Policy).
-    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-4", "POL-5", "DIS-7")
+    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-3", "POL-4", "POL-5", "DIS-7")
     cookies = ("csrftoken", "preferences")
 
     def ready(self):

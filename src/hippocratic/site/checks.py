@@ -94,9 +94,10 @@ def policy_file_is_published(app_configs, **kwargs):
         return []
     return [
         checks.Warning(
-            "The policy file differs from the newest published version: the published "
-            "versions no longer show what the site enforces.",
-            hint="Publish it: `hippocratic policy publish`.",
+            "The policy file differs from the newest published version: the site goes on "
+            "enforcing the published version in force, not the file.",
+            hint="Publish it: `hippocratic policy publish` (a material change takes effect "
+            "after the notice period the policy promises).",
             id="hippocratic.W004",
         )
     ]

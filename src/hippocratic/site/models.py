@@ -13,9 +13,31 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     effective_at = models.DateTimeField(default=timezone.now)
     published_by = models.CharField(max_length=200, blank=True)
+    # What changed from the version in force when it was published (policy.diff), in
+    # words: [{"words", "material", "rule"}]; material changes wait for the notice period.
+    changes = models.JSONField(default=list, blank=True)
+    material = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["number"]
 
     def __str__(self):
         return f"Policy version {self.number} ({self.revision_date:%Y-%m-%d})"
+
+
+class PolicyNotice(models.Model):
+    """The notice of a material change sent to one customer (POL-3): made before the
+    mail goes and marked when it went, so a retried job never mails anyone twice."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="notices")
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "customer"], name="one_notice_each")
+        ]
+
+    def __str__(self):
+        return f"Notice of version {self.version_id} to customer #{self.customer_id}"

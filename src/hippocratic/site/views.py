@@ -5,13 +5,14 @@ from django import forms
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from hippocratic.capabilities import enforced
 from hippocratic.policy.loader import load_policy_text
 from hippocratic.policy.render import to_html
-from hippocratic.provider import current_policy, policy_html
+from hippocratic.provider import current_policy, loaded_policy, policy_html
 from hippocratic.site import preferences, versions
 from hippocratic.site.models import PolicyVersion
 
@@ -26,19 +27,23 @@ def privacy(request):
     # The renderer escapes every value it writes, so its output is safe HTML.
     html = mark_safe(policy_html())  # noqa: S308
     try:
-        latest = versions.newest()
-        in_force = latest if latest is not None and not versions.file_differs() else None
+        in_force, coming = versions.in_force(), versions.upcoming()
+        if in_force is not None and in_force.sha256 != loaded_policy().version:
+            in_force = None  # the page shows another policy (versions off: a test's file)
     except DatabaseError:  # the page is the policy; the version note can wait
-        in_force = None
-    return render(request, "site/privacy.html", {"policy_html": html, "version": in_force})
+        in_force, coming = None, None
+    return render(request, "site/privacy.html",
+                  {"policy_html": html, "version": in_force, "upcoming": coming})  # fmt: skip
 
 
 @require_safe
 def policy_versions(request):
     """Every published version of the policy (POL-4), newest first."""
     shown = PolicyVersion.objects.order_by("-number").values(
-        "number", "revision_date", "published_at", "effective_at", "sha256")[:500]  # fmt: skip
-    return render(request, "site/versions.html", {"versions": shown})
+        "number", "revision_date", "published_at", "effective_at", "sha256", "changes",
+        "material")[:500]  # fmt: skip
+    now = timezone.now()
+    return render(request, "site/versions.html", {"versions": shown, "now": now})
 
 
 @require_safe

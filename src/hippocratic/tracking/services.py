@@ -19,7 +19,7 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
 from hippocratic.policy.reasons import Reason
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, policy_switched
 from hippocratic.tracking import selectors, visitors
 from hippocratic.tracking.buffer import WriteBuffer
 from hippocratic.tracking.event import PageEvent, RecordingRules
@@ -69,6 +69,11 @@ def page_view_buffer() -> WriteBuffer:
 def _flush_at_exit(buffer: WriteBuffer) -> None:
     if page_view_buffer.cache_info().currsize and page_view_buffer() is buffer:
         buffer.flush()
+
+
+@receiver(policy_switched)
+def _policy_switched(**kwargs):
+    recording_rules.cache_clear()
 
 
 @receiver(setting_changed)

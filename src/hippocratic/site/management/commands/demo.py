@@ -40,8 +40,9 @@ class Command(BaseCommand):
                     code=code, defaults={"name": name, "description": description,
                                          "monthly_price_cents": cents},
                 )  # fmt: skip
-        # The demo's policy file is published as it is (a new version if it changed).
-        version = versions.publish(settings.HIPPOCRATIC_POLICY, by="demo")
+        # The demo's policy file is published as it is (a new version if it changed), in
+        # force at once: a demo has no customers to give notice to.
+        version = versions.publish(settings.HIPPOCRATIC_POLICY, by="demo", at_once=True)
         policy = current_policy()
         comms = policy.communications
         mailbox_domain = comms.mailbox_domain if comms else "(no mailboxes)"

@@ -26,4 +26,10 @@ class Command(BaseCommand):
             self.stderr.write(f"error: {first}")
             sys.exit(1)
         self.stdout.write(f"published: version {version.number} ({version.sha256[:12]}), "
-                          f"revised {version.revision_date:%Y-%m-%d}")  # fmt: skip
+                          f"revised {version.revision_date:%Y-%m-%d}, in effect from "
+                          f"{version.effective_at:%Y-%m-%d %H:%M %Z}")  # fmt: skip
+        for change in version.changes:
+            mark = "material" if change["material"] else "minor"
+            self.stdout.write(f"  {mark:8}  {change['words']}")
+        if version.material:
+            self.stdout.write("  every customer is sent a notice of the change")

@@ -1,0 +1,61 @@
+"""The notice of a material policy change (POL-3): one mail to every customer with an
+address, the changes in words and how to respond, recorded per customer. Resumable:
+a notice row is made before its mail goes, and a retry sends only what did not go."""
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.tasks import task
+from django.utils import timezone
+
+from hippocratic.accounts.models import Customer
+from hippocratic.enforcement.actors import Actor
+from hippocratic.provider import current_policy, sender_address
+from hippocratic.site.models import PolicyNotice, PolicyVersion
+
+NOTIFIER = Actor.system("site.policy_notice")
+PURPOSE = "essential.service"
+BATCH = 500
+
+
+def notice_text(version: PolicyVersion) -> tuple[str, str]:
+    policy = current_policy()  # the version in force: its provider, its directions
+    when = timezone.localtime(version.effective_at)
+    lines = [f"We have published version {version.number} of our privacy policy. It takes "
+             f"effect on {when:%d %B %Y}; until then the current version applies.", "",
+             "What changes:"]  # fmt: skip
+    lines += [f"- {c['words']}" for c in version.changes]
+    respond = policy.changes.how_to_respond if policy.changes else ""
+    if respond:
+        lines += ["", respond.strip()]
+    lines += ["", f"Read it in full: /privacy/versions/{version.number}/", "", policy.provider.name]
+    return f"Changes to our privacy policy, in effect {when:%d %B %Y}", "\n".join(lines)
+
+
+@task
+def send_policy_notices(version_id: int) -> int:
+    """Mail the notice of `version_id` to every customer not yet sent it."""
+    version = PolicyVersion.objects.get(pk=version_id)
+    if "user.contact.email" not in current_policy().collected_categories("customer"):
+        return 0
+    subject, body = notice_text(version)
+    customers = Customer.objects.for_purpose(NOTIFIER, PURPOSE).filter(closed_at__isnull=True)
+    sent = 0
+    while True:
+        done = PolicyNotice.objects.filter(version=version, sent_at__isnull=False)
+        batch = list(
+            customers.exclude(pk__in=done.values("customer_id")).exclude(email="")
+            .order_by("pk").values_list("pk", "email")[:BATCH]
+        )  # fmt: skip
+        if not batch:
+            return sent
+        for customer_id, address in batch:
+            try:
+                with transaction.atomic():
+                    notice, _ = PolicyNotice.objects.get_or_create(
+                        version=version, customer_id=customer_id
+                    )
+            except IntegrityError:
+                continue
+            send_mail(subject, body, sender_address(), [address])
+            PolicyNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
+            sent += 1

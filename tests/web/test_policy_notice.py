@@ -1,0 +1,130 @@
+"""Change notice (POL-3): a material change takes effect only after the notice period
+the version in force promises, counted in business days on the provider's calendar
+(Ducallier: "at least thirty (10) business days", read as 30 by POL-5); until then the
+old version is enforced, and at the effective time every process switches by itself.
+Every customer is sent one notice; a change of wording alone takes effect at once."""
+
+import datetime as dt
+
+import pytest
+from accounts.conftest import ADA, GRACE
+from django.core import mail
+from django.test import Client
+from freezegun import freeze_time
+from tests_paths import POLICIES
+
+from hippocratic.policy.reasons import Reason
+from hippocratic.provider import current_engine, current_policy
+from hippocratic.site import versions
+from hippocratic.site.models import PolicyNotice, PolicyVersion
+from hippocratic.site.tasks import send_policy_notices
+
+pytestmark = pytest.mark.django_db
+PARTNER = """recipients:
+  - key: metrics_partner
+    kind: marketing_partner
+    name: Metrics Partner Inc.
+    description: Measures how our newsletters are read.
+    categories: [user.contact.email]
+    grounds: [terms_of_service]
+    opt_out: true
+"""
+
+
+@pytest.fixture
+def published(settings, tmp_path):
+    """Ducallier's file published as version 1 on 2026-02-02, enforced from the database."""
+    settings.HIPPOCRATIC_POLICY_VERSIONS = True
+    path = tmp_path / "ducallier.yaml"
+    original = (POLICIES / "ducallier.yaml").read_bytes()
+    path.write_bytes(original)
+    settings.HIPPOCRATIC_POLICY = str(path)
+    with freeze_time("2026-02-02 09:00:00"):
+        versions.publish(path, by="legal")
+    return path, original
+
+
+def share(recipient="metrics_partner"):
+    return current_engine().decide_share(recipient, "terms_of_service",
+                                         ["user.contact.email"], "customer")  # fmt: skip
+
+
+@pytest.mark.promise("POL-3")
+def test_a_new_recipient_waits_thirty_business_days_and_then_applies_without_a_restart(
+    published, signed_up
+):
+    path, original = published
+    with freeze_time("2026-02-03 10:00:00"):
+        signed_up("ada", ADA)
+        signed_up("grace", GRACE)
+    path.write_bytes(original.replace(b"recipients:\n", PARTNER.encode(), 1))
+    with freeze_time("2026-03-02 10:00:00"):  # a Monday
+        second = versions.publish(path, by="legal")
+        assert second.material
+        assert "We may now share data with Metrics Partner Inc." in [
+            c["words"] for c in second.changes
+        ]
+        assert second.effective_at.date() >= dt.date(2026, 4, 13)
+        # Until then the old version is enforced: the new recipient is unknown.
+        assert share().reason == Reason.RECIPIENT_NOT_DECLARED
+        assert "metrics_partner" not in {r.key for r in current_policy().recipients}
+        page = Client().get("/privacy/").content.decode()
+        assert f"takes effect on <strong>{second.effective_at:%-d %B %Y}" in page
+        assert "This is version 1 of this policy" in page
+    with freeze_time(second.effective_at - dt.timedelta(seconds=1)):
+        assert share().reason == Reason.RECIPIENT_NOT_DECLARED
+    with freeze_time(second.effective_at + dt.timedelta(seconds=1)):
+        assert share().allowed  # the same process, no restart: the version's time came
+        assert "This is version 2 of this policy" in Client().get("/privacy/").content.decode()
+    # Version 1 is still there, byte for byte.
+    assert Client().get("/privacy/versions/1/policy.yaml").content == original
+
+
+@pytest.mark.promise("POL-3")
+def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(
+    published, signed_up
+):
+    path, original = published
+    with freeze_time("2026-02-03 10:00:00"):
+        signed_up("ada", ADA)
+        signed_up("grace", GRACE)
+    path.write_bytes(original.replace(b"recipients:\n", PARTNER.encode(), 1))
+    with freeze_time("2026-03-02 10:00:00"):
+        second = versions.publish(path)
+        assert send_policy_notices.call(second.pk) == 2
+        assert send_policy_notices.call(second.pk) == 0  # a retry mails no one twice
+    assert PolicyNotice.objects.filter(version=second, sent_at__isnull=False).count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([ADA["email"], GRACE["email"]])
+    body = mail.outbox[0].body
+    assert "We may now share data with Metrics Partner Inc." in body
+    assert current_policy().changes.how_to_respond.strip()[:40] in body
+    assert f"{second.effective_at:%d %B %Y}" in mail.outbox[0].subject
+
+
+@pytest.mark.promise("POL-3")
+def test_a_change_of_wording_alone_takes_effect_at_once_with_no_notice(published, signed_up):
+    path, original = published
+    signed_up("ada", ADA)
+    path.write_bytes(original.replace(b"introduction: ", b"introduction: Updated. ", 1))
+    with freeze_time("2026-03-02 10:00:00"):
+        second = versions.publish(path)
+        assert not second.material and second.changes == []
+        assert second.effective_at == versions.in_force().effective_at
+        assert versions.in_force().number == 2
+        assert "Updated." in Client().get("/privacy/").content.decode()
+    assert PolicyVersion.objects.count() == 2 and not PolicyNotice.objects.exists()
+
+
+@pytest.mark.promise("POL-3")
+def test_the_notice_period_counts_business_days_on_the_providers_calendar(published):
+    path, original = published
+    path.write_bytes(original.replace(b"recipients:\n", PARTNER.encode(), 1))
+    with freeze_time("2026-12-18 10:00:00"):  # a Friday, before the holidays
+        second = versions.publish(path)
+    # 30 business days from 2026-12-18, skipping weekends and the provider's holidays.
+    from hippocratic.policy.calendar import due_date
+
+    holidays = current_policy().provider.holidays
+    last = due_date(dt.date(2026, 12, 18), 30, business=True, holidays=holidays)
+    assert second.effective_at.date() == last + dt.timedelta(days=1)
+    assert last >= dt.date(2026, 12, 18) + dt.timedelta(days=42)  # six weeks at least

@@ -58,3 +58,23 @@ def test_render_of_invalid_file_exits_1_with_the_message(tmp_path):
     assert result.returncode == 1
     assert f"{bad}:1:1: provider: required key is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_diff_names_each_change_material_or_minor_by_rule(policy_path, tmp_path, capsys):
+    original = policy_path("ducallier").read_text()
+    longer = tmp_path / "longer.yaml"
+    longer.write_text(original.replace("retention: {days: 730}", "retention: {days: 900}", 1))
+    assert main(["diff", str(policy_path("ducallier")), str(longer)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("material") and "[retention-longer]" in out and "(was 730 days)" in out
+    assert main(["diff", str(longer), str(policy_path("ducallier"))]) == 0
+    shorter = capsys.readouterr().out
+    assert shorter.startswith("minor") and "[retention-shorter]" in shorter
+    reworded = tmp_path / "reworded.yaml"
+    reworded.write_text(original.replace("introduction: ", "introduction: Updated. ", 1))
+    assert main(["diff", str(policy_path("ducallier")), str(reworded)]) == 0
+    assert capsys.readouterr().out == "no change but wording\n"
+    assert main(["diff", str(policy_path("ducallier")), str(policy_path("dracon"))]) == 0
+    rules = capsys.readouterr().out
+    assert "[choice-removed]" in rules and "[promise-removed]" in rules
+    assert "[category-dropped]" in rules and "[cookie-added]" in rules

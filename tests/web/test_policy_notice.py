@@ -81,9 +81,7 @@ def test_a_new_recipient_waits_thirty_business_days_and_then_applies_without_a_r
 
 
 @pytest.mark.promise("POL-3")
-def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(
-    published, signed_up
-):
+def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(published, signed_up):
     path, original = published
     with freeze_time("2026-02-03 10:00:00"):
         signed_up("ada", ADA)

@@ -217,3 +217,37 @@ def test_the_customer_is_told_before_unless_gagged_then_when_the_gag_ends(
                 tell_customer.call(*args_kwargs["args"])
         (told,) = mail.outbox  # the gagged one waits for its day
         assert "Nothing has been disclosed yet" in told.body and told.to == ["ada@lovelace.example"]
+
+
+@pytest.mark.promise("DIS-5")
+def test_integration_partners_get_business_data_of_integrated_customers_only(signed_up):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        other, grace = signed_up("grace", GRACE)
+        for who in (client, other):
+            who.post("/apps/records/", {"kind": "note", "title": "Q3 plan", "body": "Expand"})
+        client.post("/apps/integrations/integration_partners/", {"on": "1"})  # Ada only
+        categories = ["user.name", "user.content.private.business_data"]
+        share = services.record(kind="partner", recipient="integration_partners",
+                                ground="integrated_service", reference="Integration 9",
+                                customer_ids=[me, grace], categories=categories,
+                                by=None)  # fmt: skip
+        sent = json.loads(services.approve(share.pk, by=None))
+        (row,) = sent["customers"]
+        assert row["pk"] == me and row["name"] == "Ada Lovelace"
+        assert [r["title"] for r in row["user.content.private.business_data"]] == ["Q3 plan"]
+        assert Disclosure.objects.get().manifest["refused"] == {str(grace): "not_their_customer"}
+        (entry,) = AuditEntry.objects.filter(action="disclose")
+        assert entry.subject_ref == str(me) and entry.promise == "DIS-5"
+        assert set(entry.categories) == set(categories)
+        # Turned off, the partner receives nothing more of hers.
+        client.post("/apps/integrations/integration_partners/", {"on": "0"})
+        again = services.record(kind="partner", recipient="integration_partners",
+                                ground="integrated_service", reference="Integration 9",
+                                customer_ids=[me], categories=categories, by=None)  # fmt: skip
+        assert json.loads(services.approve(again.pk, by=None))["customers"] == []
+        # Referral partners never receive business data (DIS-4); integration partners may.
+        with pytest.raises(services.DisclosureRefused, match="category_not_for_recipient"):
+            services.record(kind="partner", recipient="referral_partners",
+                            ground="joint_customer", reference="Agreement 4",
+                            customer_ids=[me], categories=categories, by=None)  # fmt: skip

@@ -52,9 +52,14 @@ def test_development_needs_no_configuration(tmp_path):
 
 
 def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
-    """The WSGI entry point runs the policy checks before serving: Ducallier's
-    profile promises an integration partner this build does not enforce yet."""
-    probe = "import hippocratic.wsgi"
+    """The WSGI entry point runs the policy checks before serving. This build keeps
+    every promise of the five seeds, so the refusal is shown on a build without DIS-5
+    (Ducallier's integration partners), as an older version of Hippocratic was."""
+    probe = (
+        "import hippocratic.capabilities as c; from hippocratic.policy.enforced import "
+        "Enforced; full = c.enforced(); c.enforced = lambda: Enforced(promises="
+        "full.promises - {'DIS-5'}, cookies=full.cookies); import hippocratic.wsgi"
+    )
     env = {
         k: v for k, v in os.environ.items()
         if k not in ("HIPPOCRATIC_DEBUG", "HIPPOCRATIC_STRICT_PROMISES")
@@ -77,9 +82,15 @@ def test_production_refuses_to_start_on_a_promise_it_cannot_keep(tmp_path):
     assert "hippocratic.W002" in started.stderr
 
 
-def test_the_check_is_a_warning_in_the_demo_and_an_error_in_production(settings):
+def test_the_check_is_a_warning_in_the_demo_and_an_error_in_production(settings, monkeypatch):
+    import hippocratic.capabilities
+    from hippocratic.policy.enforced import Enforced
     from hippocratic.site.checks import promises_are_enforced
 
+    full = hippocratic.capabilities.enforced()
+    assert promises_are_enforced(None) == []  # this build keeps them all
+    older = Enforced(promises=full.promises - {"DIS-5"}, cookies=full.cookies)
+    monkeypatch.setattr(hippocratic.capabilities, "enforced", lambda: older)
     settings.HIPPOCRATIC_POLICY = str(POLICIES / "ducallier.yaml")
     settings.HIPPOCRATIC_STRICT_PROMISES = False
     (warning,) = promises_are_enforced(None)

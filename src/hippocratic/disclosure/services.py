@@ -1,4 +1,4 @@
-"""The one way out for customer data (DIS-1, DIS-2, DIS-3, DIS-4, DIS-9).
+"""The one way out for customer data (DIS-1, DIS-2, DIS-3, DIS-4, DIS-5, DIS-9).
 
     d = record(kind=..., recipient="authorities", ground="legal_requirement",
                reference="Case 12-345", customer_ids=[7], categories=[...], by=staff_user)
@@ -43,6 +43,10 @@ PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
 # receive at all. Apps that know who a partner's customers are add theirs (sales:
 # a referral partner's joint customers, DIS-4); the disclosure app imports none.
 CUSTOMERS_OF: dict = {}
+# category -> function(customer ids) -> {customer id: [rows]}: data kept outside the
+# customer's own row that a package may carry (hosted: business data to integration
+# partners, DIS-5). Read as the package's reader, decided and audited by approve().
+PACKAGE_PARTS: dict = {}
 
 
 class DisclosureRefused(PermissionDenied):
@@ -140,18 +144,29 @@ def _fields(disclosure: Disclosure) -> list:
     ]  # fmt: skip
 
 
+def _parts(disclosure: Disclosure) -> list[str]:
+    """The categories of PACKAGE_PARTS the disclosure asks for (within one it names)."""
+    return [p for p in PACKAGE_PARTS if any(is_within(p, c) for c in disclosure.categories)]
+
+
 def sent_categories(disclosure: Disclosure) -> list[str]:
     """The categories asked for that the package holds data of."""
-    held = [category_of(f) for f in _fields(disclosure)]
+    held = [category_of(f) for f in _fields(disclosure)] + _parts(disclosure)
     return [c for c in disclosure.categories if any(is_within(h, c) for h in held)]
 
 
 def _package(disclosure: Disclosure, customer_ids: list[int]) -> tuple[dict, list[str]]:
-    """What leaves: the customers' fields of the disclosed categories, and their names."""
+    """What leaves: the customers' fields of the disclosed categories, and their names,
+    with any part kept elsewhere (their hosted records) under its category."""
     names = [f.attname for f in _fields(disclosure)]
     with decided_elsewhere():  # decided by approve(), audited there per customer
         rows = list(Customer.internal.filter(pk__in=customer_ids).order_by("pk")
                     .values("pk", *names))  # fmt: skip
+        for category in _parts(disclosure):
+            found = PACKAGE_PARTS[category](customer_ids)
+            for row in rows:
+                row[category] = found.get(row["pk"], [])
+            names.append(category)
     recipient = _recipient(disclosure.recipient)
     return {
         "from": current_policy().provider.name, "to": recipient.name,
@@ -227,6 +242,8 @@ def _promise(disclosure: Disclosure) -> str:
     kind = _recipient(disclosure.recipient).kind
     if kind is RecipientKind.REFERRAL_PARTNER:
         return "DIS-4" if policy.makes("DIS-4") else ""
+    if kind is RecipientKind.INTEGRATION_PARTNER:
+        return "DIS-5" if policy.makes("DIS-5") else ""
     if kind is not RecipientKind.LAW_ENFORCEMENT:
         return "DIS-3" if policy.makes("DIS-3") else ""
     for promise in ("DIS-1", "DIS-9"):

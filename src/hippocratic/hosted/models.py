@@ -1,6 +1,7 @@
 """The data customers keep in our online applications (COM-5)."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from hippocratic.accounts.models import CustomerOwnedModel
@@ -32,3 +33,23 @@ class HostedRecord(CustomerOwnedModel):
 
     def __str__(self):
         return f"Record #{self.pk}"
+
+
+class Integration(models.Model):
+    """A customer's use of an integrated service (DIS-5): while it is on, the policy's
+    integration partner may receive their data, business data included; only theirs.
+    It names a customer and a recipient of the policy, and nothing they keep."""
+
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+    recipient = models.CharField(max_length=60, help_text="The policy's recipient key")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "recipient"],
+                                    condition=Q(ended_at__isnull=True), name="one_integration_on")
+        ]  # fmt: skip
+
+    def __str__(self):
+        return f"Customer #{self.customer_id} with {self.recipient}"

@@ -7,4 +7,5 @@ urlpatterns = [
     path("apps/records/", views.my_records, name="records"),
     path("apps/records/<int:record_id>/", views.my_record, name="record"),
     path("apps/records/<int:record_id>/delete/", views.delete_record, name="delete"),
+    path("apps/integrations/<slug:recipient>/", views.integration, name="integration"),
 ]

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hippocratic.accounts.decorators import customer_required
-from hippocratic.hosted import records
+from hippocratic.hosted import integrations, records
 from hippocratic.hosted.forms import RecordForm
 from hippocratic.hosted.models import HostedRecord
 
@@ -33,7 +33,11 @@ def my_records(request, me: int):
             messages.success(request, "Record added.")
             return redirect("hosted:records")
     rows = records.mine(me).order_by("-updated_at").values(*records.FIELDS)[:500]
-    return render(request, "hosted/records.html", {"form": form, "records": rows})
+    on = integrations.in_use(me)
+    partners = [{"key": p.key, "name": p.name, "description": p.description, "on": p.key in on}
+                for p in integrations.partners()]  # fmt: skip
+    return render(request, "hosted/records.html",
+                  {"form": form, "records": rows, "partners": partners})  # fmt: skip
 
 
 @customer_required
@@ -63,4 +67,21 @@ def delete_record(request, me: int, record_id: int):
     _offered()
     if records.remove(me, record_id):
         messages.success(request, "Record deleted.")
+    return redirect("hosted:records")
+
+
+@customer_required
+@require_POST
+def integration(request, me: int, recipient: str):
+    """Turn an integrated service on or off (DIS-5)."""
+    _offered()
+    try:
+        if request.POST.get("on") == "1":
+            integrations.start(me, recipient)
+            messages.success(request, "Integrated: that partner may now exchange your data.")
+        else:
+            integrations.stop(me, recipient)
+            messages.success(request, "Disconnected: that partner receives nothing more.")
+    except ValidationError:
+        raise Http404("No such integrated service.") from None
     return redirect("hosted:records")

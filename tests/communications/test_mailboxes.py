@@ -116,7 +116,7 @@ def test_the_page_api_and_data_export_show_the_mailbox_and_another_customer_gets
         assert stranger.get(f"/api/mailbox/{stored.id}").status_code == 404
         assert client.get("/api/mailbox?limit=100000").status_code == 422
         held = own_data.everything(me)
-        (row,) = held["sections"]["stored_messages"]
+        (row,) = held["sections"]["mail_kept_for_you"]
         assert row["subject"] == "Lunch on Friday?" and "content" not in row
 
 

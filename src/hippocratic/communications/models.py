@@ -50,6 +50,7 @@ class StoredMessage(CustomerOwnedModel):
     objects = ContentsManager()
 
     class Meta(CustomerOwnedModel.Meta):
+        verbose_name, verbose_name_plural = "message kept for you", "mail kept for you"
         constraints = [
             models.UniqueConstraint(fields=["customer", "lookup"], name="message_stored_once")
         ]

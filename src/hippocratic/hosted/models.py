@@ -29,6 +29,8 @@ class HostedRecord(CustomerOwnedModel):
     objects = ContentsManager()
 
     class Meta(CustomerOwnedModel.Meta):
+        verbose_name = "record in our applications"
+        verbose_name_plural = "records in our applications"
         indexes = [models.Index(fields=["customer", "-updated_at"], name="records_recent")]
 
     def __str__(self):

@@ -21,7 +21,7 @@ CUSTOMER = ["/account/", "/account/data/", "/account/profile/", "/account/reques
             "/account/choices/", "/account/billing/", "/account/billing/card/",
             "/account/services/", "/account/mail/", "/account/mail/1/", "/apps/records/",
             "/account/access/", "/account/erase/", "/account/organisation/"]  # fmt: skip
-STAFF = ["/staff/traffic/", "/staff/access/"]
+STAFF = ["/staff/", "/staff/traffic/", "/staff/access/"]
 
 
 def visit(page, site, path: str, who: str, profile: str) -> bool:

@@ -57,6 +57,7 @@ def test_japoon_sign_up_card_subscribe_see_export_correct_log_out_in_and_erase(s
         page.goto(site + "/account/data/")
         look(page, "everything we hold")
         assert ADA["name"] in page.content() and "created_at" not in page.content()
+        assert "Added a card" in page.content() and "card_added" not in page.content()
         with page.expect_download() as got:
             page.get_by_role("link", name="Download it all (JSON)").click()
         exported = json.loads(Path(got.value.path()).read_text())

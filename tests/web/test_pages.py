@@ -93,7 +93,7 @@ def test_staff_following_your_account_land_on_their_pages_and_404_is_in_the_site
 
     staff = Client()
     staff.force_login(User.objects.create_user("sam", password="x", is_staff=True))
-    assert staff.get("/account/").url == "/admin/"
+    assert staff.get("/account/").url == "/staff/"
     with override_settings(DEBUG=False):
         missing = Client().get("/no/such/page/")
     assert missing.status_code == 404

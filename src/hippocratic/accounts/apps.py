@@ -11,3 +11,9 @@ class AccountsConfig(AppConfig):
         "CK-3", "CK-4", "SEC-1", "SEC-2", "SEC-3", "SEC-4",
     )  # fmt: skip
     cookies = ("sessionid", "remember_me")
+
+    def ready(self):
+        from hippocratic.accounts import customer_log
+        from hippocratic.accounts.models import AccountEvent
+
+        customer_log.register(AccountEvent.Kind)

@@ -19,7 +19,7 @@ def customer_required(view):
             return redirect_to_login(request.get_full_path())
         me = customer_id(request)
         if me is None and request.user.is_staff:
-            return redirect("admin:index")  # staff have no customer pages: theirs are here
+            return redirect("site:staff_home")  # staff have no customer pages: theirs are here
         if me is None:
             raise PermissionDenied("This is the customers' area; staff use the admin.")
         return view(request, me, *args, **kwargs)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from hippocratic.accounts import customer_log
 from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
@@ -94,10 +95,13 @@ def for_the_page(held: dict) -> dict:
         if model is AccountEvent:
             title = "Customer log"
         columns = list(found[0].keys()) if found else []
-        sections.append({
-            "title": title, "columns": [_label(model, c) if model else c for c in columns],
-            "rows": [list(row.values()) for row in found[:200]], "count": len(found),
-        })  # fmt: skip
+        labels = [_label(model, c) if model else c for c in columns]
+        rows = [list(row.values()) for row in found[:200]]
+        if model is AccountEvent:  # the log reads as sentences
+            labels = ["When", "What happened"]
+            rows = [[row["created_at"], customer_log.in_words(row["kind"], row["detail"])]
+                    for row in found[:200]]  # fmt: skip
+        sections.append({"title": title, "columns": labels, "rows": rows, "count": len(found)})
     return {"profile": profile, "sections": sections}
 
 

@@ -16,10 +16,13 @@ class BillingConfig(AppConfig):
     policy_categories = ("user.financial", "user.payment")
 
     def ready(self):
+        from hippocratic.accounts import customer_log
         from hippocratic.accounts import services as accounts
         from hippocratic.accounts.signals import erasing
         from hippocratic.billing import logs, services
+        from hippocratic.billing.models import BillingEvent
 
+        customer_log.register(BillingEvent)
         logs.install()
         if services.may_start not in accounts.START_CHECKS:
             accounts.START_CHECKS.append(services.may_start)

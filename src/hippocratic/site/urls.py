@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hippocratic.site import views
+from hippocratic.site import staff, views
 
 app_name = "site"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
         "privacy/versions/<int:number>/policy.yaml", views.policy_version_text, name="version_text"
     ),
     path("preferences/", views.preferences_page, name="preferences"),
+    path("staff/", staff.staff_home, name="staff_home"),
 ]

@@ -584,8 +584,16 @@ def _changes(page: Page) -> Section:
     notice = policy.changes.notice
     if notice is not None:
         section.say(
-            f"If we change this policy, we will tell you at least {notice.days} business days "
-            "before the change takes effect. " + policy.changes.how_to_respond,
+            "If we change this policy in a way that lets us do more with your information "
+            "(collect more, use it for more, keep it longer, share it with more, or take a "
+            f"choice or a promise away), we will tell you at least {notice.days} business "
+            "days before the change takes effect, and until then this version applies. "
+            + policy.changes.how_to_respond,
+            "POL-3",
+        )
+        section.say(
+            "A change of wording alone, or one that does less with your information, takes "
+            "effect when we publish it.",
             "POL-3",
         )
     if policy.makes("POL-4") and not policy.makes("POL-3"):

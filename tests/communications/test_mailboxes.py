@@ -11,12 +11,13 @@ import pytest
 from accounts.conftest import ADA, GRACE
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 from tests_paths import use_profile
 
 from hippocratic.accounts import own_data
-from hippocratic.communications import crypto, mailbox
+from hippocratic.communications import crypto, forwarding, mailbox
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
@@ -216,3 +217,36 @@ def test_the_customer_role_reads_only_its_own_mail(signed_up):
         inbound.receive(letter(address()), [address()])
         theirs = StoredMessage.objects.for_purpose(Actor.for_customer(grace), "essential.service")
         assert theirs.count() == 0
+
+
+@pytest.mark.promise("COM-1")
+@pytest.mark.django_db
+def test_mail_forwarded_to_the_customers_address_is_delivered(
+    signed_up, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with use_profile("japoon"):
+        client, me = signed_up("ada", ADA)
+        page = client.get("/account/mail/").content.decode()
+        assert "Forward my mail to" in page
+        assert "forwarded to an address you choose" in client.get("/privacy/").content.decode()
+        client.post("/account/mail/forwarding/", {"address": address("ada")})  # a loop
+        assert forwarding.address_of(me) == ""  # refused: not to a mailbox of ours
+        client.post("/account/mail/forwarding/", {"address": "ada@elsewhere.example"})
+        with django_capture_on_commit_callbacks(execute=True):
+            inbound.receive(letter(address()), [address()])
+        (sent,) = mail.outbox
+        assert sent.to == ["ada@elsewhere.example"]
+        raw = sent.message().as_bytes()
+        assert SECRET.encode() in raw and b"Resent-To: ada@elsewhere.example" in raw
+        (kept,) = mailbox.page(me)
+        assert kept.delivered_at is not None  # forwarded: delivered, retention runs
+        client.post("/account/mail/forwarding/", {"address": ""})
+        with django_capture_on_commit_callbacks(execute=True):
+            inbound.receive(letter(address(), message_id="<m2@x>"), [address()])
+        assert len(mail.outbox) == 1  # forwarding stopped
+    with use_profile("isp"):  # no e-mail addresses collected: no forwarding offered
+        _, _ = signed_up("grace", GRACE)
+        assert "forwarded to" not in Client().get("/privacy/").content.decode()

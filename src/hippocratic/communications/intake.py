@@ -19,11 +19,20 @@ def deliver(raw: bytes, recipients: list[str], message_key: str):
             customer_id = mailbox.customer_of(address)
         except mailbox.NoSuchMailbox:
             continue
-        mailbox.store(customer_id, raw, message_id=message_key)
+        stored_id = mailbox.store(customer_id, raw, message_id=message_key)
+        _forward_if_asked(customer_id, stored_id)
         stored += 1
     if not stored:
         raise MailRejected(f"no such mailbox: {addresses[0]}")
     return Received("mailbox", True)
+
+
+def _forward_if_asked(customer_id: int, message_id: int) -> None:
+    from hippocratic.communications import forwarding
+    from hippocratic.communications.tasks import forward_message
+
+    if forwarding.offered() and forwarding.address_of(customer_id, by=forwarding.FORWARDER):
+        transaction.on_commit(lambda: forward_message.enqueue(customer_id, message_id))
 
 
 def destroy_on_erasure(sender, customer_id: int, **kwargs) -> None:

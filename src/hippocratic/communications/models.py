@@ -72,6 +72,21 @@ class StoredMessage(CustomerOwnedModel):
         ]  # fmt: skip
 
 
+class Forwarding(CustomerOwnedModel):
+    """Where the customer has their mail forwarded (COM-1): a message forwarded there is
+    delivered, and deleted the policy's period later like one read on the site."""
+
+    technical_fields = ("id", "customer", "created_at")
+
+    address = personal(models.EmailField(max_length=254), "user.contact.email")
+
+    class Meta(CustomerOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["customer"], name="one_forwarding")]
+
+    def __str__(self):
+        return f"Forwarding of customer #{self.customer_id}"
+
+
 class AccessCase(models.Model):
     """Staff access to one customer's messages or hosted records: who, on what ground,
     to which items, until when. The only way staff reach contents (COM-2).

@@ -5,6 +5,7 @@ from hippocratic.communications import views
 app_name = "communications"
 urlpatterns = [
     path("account/mail/", views.inbox, name="inbox"),
+    path("account/mail/forwarding/", views.set_forwarding, name="forwarding"),
     path("account/mail/<int:message_id>/", views.message, name="message"),
     path("account/mail/<int:message_id>.eml", views.download, name="download"),
     path("account/mail/<int:message_id>/report/", views.report_mine, name="report_mine"),

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hippocratic.accounts.decorators import customer_required
-from hippocratic.communications import access, contents, harm, mailbox
+from hippocratic.communications import access, contents, forwarding, harm, mailbox
 from hippocratic.communications.models import AccessCase, HarmReport, StoredMessage
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.provider import current_policy
@@ -32,11 +32,43 @@ def inbox(request, me: int):
     _mailbox_offered()
     before = request.GET.get("before", "")
     found = mailbox.page(me, before=int(before) if before.isdigit() else None)
+    offered = forwarding.offered()
     return render(request, "communications/inbox.html", {
         "messages_": found, "address": mailbox.address_of(request.user.get_username()),
         "older": found[-1].id if len(found) == mailbox.PAGE else None,
         "kept": current_policy().mailbox_item().retention,
+        "forwarding": ForwardingForm(initial={"address": forwarding.address_of(me)})
+        if offered else None, "forwarded_to": forwarding.address_of(me) if offered else "",
     })  # fmt: skip
+
+
+class ForwardingForm(forms.Form):
+    address = forms.EmailField(
+        label="Forward my mail to", max_length=254, required=False,
+        help_text="Each new message is sent on to this address and counts as delivered. "
+        "Leave it empty to stop forwarding.",
+    )  # fmt: skip
+
+
+@customer_required
+@require_POST
+def set_forwarding(request, me: int):
+    _mailbox_offered()
+    form = ForwardingForm(request.POST)
+    if not forwarding.offered() or not form.is_valid():
+        messages.error(request, "That is not an e-mail address we can forward to.")
+        return redirect("communications:inbox")
+    address = form.cleaned_data["address"]
+    try:
+        if address:
+            forwarding.set_address(me, address)
+            messages.success(request, f"New mail will be forwarded to {address}.")
+        else:
+            forwarding.stop(me)
+            messages.success(request, "Forwarding stopped.")
+    except ValidationError as refused:
+        messages.error(request, "; ".join(refused.messages))
+    return redirect("communications:inbox")
 
 
 def _collected(me: int, message_id: int) -> mailbox.Opened:

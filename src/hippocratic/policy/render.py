@@ -355,9 +355,14 @@ def _communications(page: Page) -> Section:
     mailbox = page.policy.mailbox_item()
     if mailbox is not None and page.states("COM-1"):
         kept = mailbox.retention
+        forwarded = (
+            ", or have it forwarded to an address you choose"
+            if "user.contact.email" in page.policy.collected_categories(SubjectKind.CUSTOMER)
+            else ""
+        )
         section.say(
             f"Mail for your address at {comms.mailbox_domain} waits for you to read it on our "
-            f"site or download it. We delete a message "
+            f"site or download it{forwarded}. We delete a message "
             f"{_days(kept.days)} after we deliver it to you, and one you never collect "
             f"{_days(kept.undelivered_days)} after it arrives. Messages are stored encrypted "
             "with a key of your own, which we destroy when your account is erased.",

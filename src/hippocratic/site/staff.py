@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from hippocratic.enforcement.actors import Actor, staff_role
-from hippocratic.enforcement.gateway import AccessDenied
+from hippocratic.enforcement.gateway import AccessDenied, purpose_for
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _billing(actor) -> Tile:
     from hippocratic.billing.models import ChargeAttempt
 
     since = timezone.now() - dt.timedelta(days=30)
-    attempts = ChargeAttempt.objects.for_purpose(actor, "essential.service.payment_processing")
+    attempts = ChargeAttempt.objects.for_purpose(actor, purpose_for(ChargeAttempt))
     declined = attempts.filter(status=ChargeAttempt.Status.FAILED, created_at__gte=since).count()
     return Tile("Billing", reverse("admin:billing_invoice_changelist"),
                 "Invoices, charges and refunds.", declined,

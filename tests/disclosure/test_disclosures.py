@@ -251,3 +251,31 @@ def test_integration_partners_get_business_data_of_integrated_customers_only(sig
             services.record(kind="partner", recipient="referral_partners",
                             ground="joint_customer", reference="Agreement 4",
                             customer_ids=[me], categories=categories, by=None)  # fmt: skip
+
+
+@pytest.mark.promise("DIS-1")
+def test_a_preservation_hold_keeps_data_from_retention_and_discloses_nothing():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.enforcement.tasks import purge_expired_personal_data
+
+    with use_profile("ducallier"):
+        rows = Customer.objects.for_purpose(SYSTEM, "essential.service")
+        closed = timezone.now() - dt.timedelta(days=400)  # past Ducallier's 365 days
+        held, _other = (rows.create(name=n, email=f"{n}@x.example", closed_at=closed)
+                       for n in ("kept", "gone"))  # fmt: skip
+        lex = legal("lex")
+        found = services.hold(customer_ids=[held.pk], reference="Preservation 12", by=lex)
+        purge_expired_personal_data.call()
+        with decided_elsewhere():
+            names = set(Customer.internal.values_list("name", flat=True))
+        assert "kept" in names and "gone" not in names
+        assert not AuditEntry.objects.filter(action="disclose").exists()
+        assert AuditEntry.objects.filter(rule=f"preservation:{found.pk} held").exists()
+        services.release(found.pk, by=lex)
+        purge_expired_personal_data.call()
+        with decided_elsewhere():
+            assert not Customer.internal.filter(pk=held.pk).exists()

@@ -126,3 +126,15 @@ def test_the_notice_period_counts_business_days_on_the_providers_calendar(publis
     last = due_date(dt.date(2026, 12, 18), 30, business=True, holidays=holidays)
     assert second.effective_at.date() == last + dt.timedelta(days=1)
     assert last >= dt.date(2026, 12, 18) + dt.timedelta(days=42)  # six weeks at least
+
+
+@pytest.mark.promise("POL-3")
+def test_a_choice_and_an_audit_entry_name_the_version_they_were_made_under(published, signed_up):
+    from hippocratic.enforcement.models import AuditEntry, OptOut
+
+    client, me = signed_up("ada", ADA)
+    version = versions.in_force()
+    client.post("/account/choices/", {})  # Ada refuses what the choices offer
+    refused = OptOut.objects.filter(subject="customer", subject_id=me)
+    assert refused.exists() and {o.policy_version for o in refused} == {version.sha256}
+    assert AuditEntry.objects.last().policy_version == version.sha256

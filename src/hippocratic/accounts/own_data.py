@@ -162,7 +162,7 @@ def _consents(customer_id: int) -> list[dict]:
         {**r, "what": (policy.purposes[r["use"]].name if r["use"] in policy.purposes
                        else r["use"]) if r["use"]
          else f"sharing with {names.get(r['recipient'], r['recipient'])}"}
-        for r in rows.values("use", "recipient", "at")
+        for r in rows.values("use", "recipient", "at", "policy_version")
     ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 
 from hippocratic.disclosure import services
-from hippocratic.disclosure.models import Disclosure
+from hippocratic.disclosure.models import Disclosure, PreservationHold
 from hippocratic.enforcement.actors import staff_role
 from hippocratic.provider import current_policy
 
@@ -125,3 +125,38 @@ class DisclosureAdmin(admin.ModelAdmin):
     @admin.action(description="Contest", permissions=["view"])
     def contest(self, request, queryset):
         self._decline(request, queryset, Disclosure.Decision.CONTEST)
+
+
+@admin.register(PreservationHold)
+class PreservationHoldAdmin(admin.ModelAdmin):
+    """Preservation requests: customers' data kept from retention, nothing disclosed."""
+
+    list_display = ("__str__", "reference", "customers", "created_at", "released_at")
+    fields = ("reference", "customers")
+    actions = ["release"]
+
+    def has_module_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_view_permission(self, request, obj=None):
+        return staff_role(request.user) in ROLES
+
+    def has_add_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        made = services.hold(customer_ids=obj.customers, reference=obj.reference,
+                             by=request.user)  # fmt: skip
+        obj.pk = made.pk
+
+    @admin.action(description="Release: retention applies again")
+    def release(self, request, queryset):
+        for found in queryset:
+            services.release(found.pk, by=request.user)
+        self.message_user(request, "Released.", messages.SUCCESS)

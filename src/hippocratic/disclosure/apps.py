@@ -9,7 +9,10 @@ class DisclosureConfig(AppConfig):
 
     def ready(self):
         from hippocratic.accounts import own_data
-        from hippocratic.disclosure.services import visible_to
+        from hippocratic.disclosure.services import held_customers, visible_to
+        from hippocratic.enforcement import retention
 
         if visible_to not in own_data.DISCLOSURE_SOURCES:
             own_data.DISCLOSURE_SOURCES.append(visible_to)
+        if held_customers not in retention.HOLDS:
+            retention.HOLDS.append(held_customers)

@@ -76,3 +76,23 @@ class DisclosedSubject(CustomerOwnedModel):
 
     def __str__(self):
         return f"Disclosed subject #{self.pk}"
+
+
+class PreservationHold(models.Model):
+    """A preservation request: keep the named customers' data, disclose nothing, until
+    released. While it holds, retention removes nothing of theirs (enforcement.retention)."""
+
+    reference = models.CharField(max_length=300, help_text="The request's number or name")
+    customers = models.JSONField(default=list, help_text="The customer numbers it names")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Preservation hold #{self.pk} ({self.reference})"

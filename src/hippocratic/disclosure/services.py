@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from hippocratic.accounts.models import Customer
 from hippocratic.disclosure import tasks as notices
-from hippocratic.disclosure.models import DisclosedSubject, Disclosure
+from hippocratic.disclosure.models import DisclosedSubject, Disclosure, PreservationHold
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.audit import Action
@@ -283,3 +283,43 @@ def visible_to(customer_id: int) -> list[dict]:
          "ground": d.ground, "categories": d.categories, "reference": d.get_kind_display()}
         for d in Disclosure.objects.filter(pk__in=list(rows)).order_by("disclosed_at")
     ]  # fmt: skip
+
+
+# --- Preservation requests: hold, disclose nothing ------------------------------------------
+
+
+def hold(*, customer_ids: list[int], reference: str, by) -> PreservationHold:
+    """Keep these customers' data from retention until released; nothing leaves."""
+    ids = sorted({int(c) for c in customer_ids})
+    if not ids or len(ids) > MAX_SUBJECTS:
+        raise DisclosureRefused(f"a hold names 1 to {MAX_SUBJECTS} customers")
+    if not reference.strip():
+        raise DisclosureRefused("a hold names the request it answers")
+    found = PreservationHold.objects.create(customers=ids, reference=reference.strip()[:300],
+                                            requested_by=by)  # fmt: skip
+    audit.append(
+        actor=_actor(by), action=Action.REQUEST, purpose=PURPOSE.format(kind="preservation"),
+        reason=Reason.ALLOWED, subject="customer", subject_ref="*", allowed=True,
+        rule=f"preservation:{found.pk} held", rows=len(ids),
+    )  # fmt: skip
+    return found
+
+
+def release(hold_id: int, *, by) -> None:
+    if PreservationHold.objects.filter(pk=hold_id, released_at__isnull=True).update(
+        released_at=timezone.now()
+    ):
+        audit.append(
+            actor=_actor(by), action=Action.REQUEST,
+            purpose=PURPOSE.format(kind="preservation"), reason=Reason.ALLOWED,
+            subject="customer", subject_ref="*", allowed=True,
+            rule=f"preservation:{hold_id} released",
+        )  # fmt: skip
+
+
+def held_customers() -> set[int]:
+    """Every customer a hold in force names (enforcement.retention skips their data)."""
+    rows = PreservationHold.objects.filter(released_at__isnull=True).values_list(
+        "customers", flat=True
+    )
+    return {int(c) for ids in rows for c in ids}

@@ -79,6 +79,9 @@ class OptOut(models.Model):
     use = models.CharField(max_length=200, blank=True)
     recipient = models.CharField(max_length=60, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+    # The SHA-256 of the policy in force when the choice was made (POL-3): which
+    # version's words the subject was answering.
+    policy_version = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -94,3 +97,10 @@ class OptOut(models.Model):
     def __str__(self):
         refused = self.use or f"sharing with {self.recipient}"
         return f"{self.subject} #{self.subject_id} opted out of {refused}"
+
+    def save(self, *args, **kwargs):
+        if not self.policy_version:
+            from hippocratic.provider import policy_version
+
+            self.policy_version = policy_version()
+        super().save(*args, **kwargs)

@@ -11,7 +11,8 @@ For each personal-data model:
      retained billing record).
 The period runs from the row's `retention_clock` (after: collection), its
 `closure_clock` (after: account_closure; open accounts never expire) or its
-`delivery_clock` (after: delivery: mail kept only to deliver it, COM-1). Each
+`delivery_clock` (after: delivery: mail kept only to deliver it, COM-1).
+A customer named by a hold (a preservation request, HOLDS) keeps everything. Each
 batch is audited: what was removed, from which model, how many rows.
 """
 
@@ -32,6 +33,19 @@ from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 
 ACTOR = Actor.system("retention")
+# Apps that hold data back from retention add a function here: () -> the customer ids
+# whose data must stay (disclosure: preservation requests). Their rows are skipped.
+HOLDS: list = []
+
+
+def _held(model) -> models.Q | None:
+    """The rows of `model` that a hold keeps, or None where none does."""
+    if model.data_subject != "customer" or not HOLDS:
+        return None
+    ids = set().union(*(hold() for hold in HOLDS))
+    if not ids:
+        return None
+    return models.Q(**{f"{model.subject_field}__in": sorted(ids)})
 
 
 @dataclass(frozen=True)
@@ -118,8 +132,9 @@ def purge(*, for_real: bool = False) -> list[Removal]:
             expired = _expired(model, retention, now) if retention else None
             if expired is not None:
                 expiries.append((field, expired))
+        held = _held(model)
         with transaction.atomic(), decided_elsewhere():
-            rows = model.internal.all()
+            rows = model.internal.all() if held is None else model.internal.exclude(held)
             # Rows whose every field has expired go whole; then single fields.
             if expiries and len(expiries) == len(fields):
                 doomed = rows
@@ -159,8 +174,9 @@ def _not_collected(policy: Policy, *, for_real: bool) -> list[Removal]:
         if not stray:
             continue
         found = []
+        held = _held(model)
         with transaction.atomic(), decided_elsewhere():
-            rows = model.internal.all()
+            rows = model.internal.all() if held is None else model.internal.exclude(held)
             if len(stray) == len(fields):  # nothing in these rows is collected now
                 for accessor in _dependents(model):
                     rows = rows.filter(**{f"{accessor}__isnull": True})

@@ -120,6 +120,8 @@ MIDDLEWARE = [
     # Outermost after security: it sees the response the visitor gets.
     "hippocratic.tracking.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Dates and numbers in the visitor's English (Accept-Language); it sets no cookie.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -192,6 +194,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The site's words are English; a visitor's browser picks which English writes dates.
+LANGUAGES = [("en", "English (US)"), ("en-gb", "English (UK)"), ("en-au", "English (Australia)"),
+             ("en-ca", "English (Canada)"), ("en-ie", "English (Ireland)")]  # fmt: skip
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

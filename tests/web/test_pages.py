@@ -4,7 +4,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 from django.urls import reverse
-from tests_paths import POLICIES
+from tests_paths import POLICIES, use_profile
 
 from hippocratic.capabilities import enforced
 from hippocratic.policy import load_policy
@@ -98,3 +98,16 @@ def test_staff_following_your_account_land_on_their_pages_and_404_is_in_the_site
         missing = Client().get("/no/such/page/")
     assert missing.status_code == 404
     assert "We could not find that page" in missing.content.decode()
+
+
+def test_dates_are_written_in_the_visitors_english(signed_up):
+    from django.utils import timezone
+
+    with use_profile("ducallier"):
+        client, _ = signed_up()
+        today = timezone.now()
+        us = client.get("/account/data/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+        uk = client.get("/account/data/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content.decode()
+        assert f"{today:%b}. {today.day}, {today.year}" in us or f"{today:%B} {today.day}, " in us
+        assert f"{today.day} {today:%b} {today.year}" in uk
+        assert "django_language" not in client.cookies  # no cookie for it

@@ -386,9 +386,20 @@ def _communications(page: Page) -> Section:
         )
     hosted = comms.hosted_data
     if hosted is not None and hosted.staff_access == "customer_permission":
+        integrated = any(
+            is_within(hosted.category, c) or is_within(c, hosted.category)
+            for r in page.policy.recipients_of(RecipientKind.INTEGRATION_PARTNER)
+            for c in r.categories
+        )
+        unless = (
+            ", except with the provider of an integrated service you turn on, for as long "
+            "as it is on"
+            if integrated
+            else ""
+        )
         section.say(
             "We will not review, share, distribute, print or reference the data you keep in "
-            "our online applications. We view an individual record only with your "
+            f"our online applications{unless}. We view an individual record only with your "
             "permission, for example to resolve a support issue; a permission lasts "
             f"{hosted.permission_hours} hours and every view is logged.",
             "COM-5",

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from hippocratic.accounts.api import catalogue
 from hippocratic.accounts.api import router as own_data
 from hippocratic.communications.api import router as mail
+from hippocratic.disclosure.api import router as partner_api
 from hippocratic.hosted.api import router as hosted_records
 from hippocratic.requests.api import router as choices_and_requests
 
@@ -37,4 +38,5 @@ api.add_router("/", own_data)
 api.add_router("/", choices_and_requests)
 api.add_router("/", mail)
 api.add_router("/", hosted_records)
+api.add_router("/", partner_api)
 api.add_router("/services", catalogue)

@@ -53,6 +53,11 @@ HIPPOCRATIC_AUDIT_KEY = os.environ.get("HIPPOCRATIC_AUDIT_KEY", str(VAR_DIR / "a
 HIPPOCRATIC_AUDIT_PUBLIC_KEY = os.environ.get("HIPPOCRATIC_AUDIT_PUBLIC_KEY", "")
 # Signed checkpoints are written here too, outside the database; `audit verify` checks
 # the newest and fails when it is older than the age below (hours).
+# Where scheduled partner exports are written (disclosure.partners), outside the
+# database; each file is readable by the site's user only.
+HIPPOCRATIC_PARTNER_EXPORTS = os.environ.get(
+    "HIPPOCRATIC_PARTNER_EXPORTS", str(VAR_DIR / "partner-exports")
+)
 HIPPOCRATIC_AUDIT_CHECKPOINTS = os.environ.get(
     "HIPPOCRATIC_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit-checkpoints")
 )

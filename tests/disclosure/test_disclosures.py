@@ -279,3 +279,47 @@ def test_a_preservation_hold_keeps_data_from_retention_and_discloses_nothing():
         purge_expired_personal_data.call()
         with decided_elsewhere():
             assert not Customer.internal.filter(pk=held.pk).exists()
+
+
+@pytest.mark.promise("DIS-3")
+def test_a_registered_partner_fetches_its_share_by_token_less_those_who_opted_out(
+    signed_up, settings, tmp_path
+):
+    from hippocratic.disclosure import partners
+
+    settings.HIPPOCRATIC_PARTNER_EXPORTS = str(tmp_path / "exports")
+    with use_profile("quality"):
+        client, _ = signed_up()
+        _, grace = signed_up("grace", GRACE)
+        client.post("/account/choices/", {})  # Ada refuses the partners
+        partner = partners.register(
+            recipient="partners", name="Offers Ltd", agreement="Partner agreement 2026",
+            ground="partner_offers", categories=["user.name"], schedule="daily",
+        )  # fmt: skip
+        with pytest.raises(services.DisclosureRefused):  # not what the policy gives it
+            partners.register(recipient="partners", name="x", agreement="y",
+                              ground="partner_offers",
+                              categories=["user.contact.email"])  # fmt: skip
+        token = partners.issue_token(partner)
+        api = Client()
+        assert api.get("/api/partner/share").status_code == 401
+        assert api.get("/api/partner/share",
+                       HTTP_AUTHORIZATION="Bearer wrong").status_code == 401  # fmt: skip
+        got = api.get("/api/partner/share?format=csv", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert got.status_code == 200 and got["Content-Type"].startswith("text/csv")
+        lines = got.content.decode().splitlines()
+        assert lines[0] == "pk,name"
+        assert len(lines) == 2 and GRACE["name"] in lines[1] and "Ada" not in got.content.decode()
+        (entry,) = AuditEntry.objects.filter(action="disclose")
+        assert entry.subject_ref == str(grace) and entry.promise == "DIS-3"
+        # The daily export: a file only the site's user reads, and a disclosure again.
+        Partner = type(partner)
+        Partner.objects.filter(pk=partner.pk).update(last_shared_at=None)
+        assert partners.scheduled_shares() == 1
+        (export,) = (tmp_path / "exports" / f"partner-{partner.pk}").iterdir()
+        assert GRACE["name"] in export.read_text() and oct(export.stat().st_mode)[-3:] == "600"
+        assert partners.scheduled_shares() == 0  # not again the same day
+        assert Disclosure.objects.filter(kind="partner").count() == 2
+        partners.issue_token(partner)  # a new token: the old one stops
+        assert api.get("/api/partner/share",
+                       HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401  # fmt: skip

@@ -5,9 +5,10 @@ downloaded once, as it leaves) or rejects or contests it with reasons."""
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.utils import timezone
 
-from hippocratic.disclosure import services
-from hippocratic.disclosure.models import Disclosure, PreservationHold
+from hippocratic.disclosure import partners, services
+from hippocratic.disclosure.models import Disclosure, Partner, PreservationHold
 from hippocratic.enforcement.actors import staff_role
 from hippocratic.provider import current_policy
 
@@ -160,3 +161,68 @@ class PreservationHoldAdmin(admin.ModelAdmin):
         for found in queryset:
             services.release(found.pk, by=request.user)
         self.message_user(request, "Released.", messages.SUCCESS)
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ("recipient", "name", "agreement", "ground", "categories", "schedule")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy = current_policy()
+        partners_ = [r for r in policy.recipients if r.kind.value.endswith("_partner")]
+        self.fields["recipient"] = forms.ChoiceField(choices=[(r.key, r.name) for r in partners_])
+        self.fields["ground"] = forms.ChoiceField(
+            choices=sorted({(g.value, g.value) for r in partners_ for g in r.grounds})
+        )
+        self.fields["categories"] = forms.MultipleChoiceField(
+            choices=sorted({(c, c) for r in partners_ for c in r.categories}),
+            widget=forms.CheckboxSelectMultiple,
+        )
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    """Partners the policy names: register one with its agreement, issue its API token
+    (shown once), end it. Every share it receives is a disclosure."""
+
+    form = PartnerForm
+    list_display = ("name", "recipient", "ground", "schedule", "last_shared_at", "ended_at")
+    actions = ["issue_token", "end"]
+
+    def has_module_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_view_permission(self, request, obj=None):
+        return staff_role(request.user) in ROLES
+
+    def has_add_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            made = partners.register(
+                recipient=obj.recipient, name=obj.name, agreement=obj.agreement,
+                ground=obj.ground, categories=list(obj.categories), schedule=obj.schedule,
+            )  # fmt: skip
+        except services.DisclosureRefused as refused:
+            self.message_user(request, f"Not registered: {refused}", messages.ERROR)
+            return
+        obj.pk = made.pk
+
+    @admin.action(description="Issue a new API token (shown once; the old one stops)")
+    def issue_token(self, request, queryset):
+        for partner in queryset.filter(ended_at__isnull=True):
+            token = partners.issue_token(partner)
+            self.message_user(request, f"{partner}: its token is {token} (shown only now)")
+
+    @admin.action(description="End: no more shares, its token stops working")
+    def end(self, request, queryset):
+        queryset.filter(ended_at__isnull=True).update(ended_at=timezone.now())

@@ -96,3 +96,29 @@ class PreservationHold(models.Model):
 
     def __str__(self):
         return f"Preservation hold #{self.pk} ({self.reference})"
+
+
+class Partner(models.Model):
+    """A partner the policy names (a recipient key), registered with its agreement: what
+    it receives (categories, a ground the policy gives it), by its API token or by a
+    scheduled export. Each share is a Disclosure (kind partner), so it is in the chain."""
+
+    class Schedule(models.TextChoices):
+        ON_DEMAND = "on_demand", "When the partner asks (API)"
+        DAILY = "daily", "Every day (an export file), and when it asks"
+
+    recipient = models.CharField(max_length=60, help_text="The policy's recipient key")
+    name = models.CharField(max_length=200)
+    agreement = models.CharField(max_length=300, help_text="The agreement's reference")
+    ground = models.CharField(max_length=40, help_text="A ground the policy gives the recipient")
+    categories = models.JSONField(default=list, help_text="What it receives")
+    schedule = models.CharField(max_length=12, choices=Schedule.choices,
+                                default=Schedule.ON_DEMAND)  # fmt: skip
+    # SHA-256 of its API token: the token itself is shown once, when it is issued.
+    token_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_shared_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.recipient})"

@@ -50,3 +50,11 @@ def tell_customer(disclosure_id: int, customer_id: int, what: str) -> bool:
     send_mail(subject, f"{text}\n\nEvery disclosure of your data: {link}\n\n"
               f"{policy.provider.name}", sender_address(), [address])  # fmt: skip
     return True
+
+
+@task
+def share_with_partners() -> int:
+    """The daily partner exports (disclosure.partners.scheduled_shares)."""
+    from hippocratic.disclosure import partners
+
+    return partners.scheduled_shares()

@@ -27,6 +27,8 @@ SCHEDULE = (
     Job("billing.run", "hippocratic.billing.tasks.run_billing", dt.timedelta(hours=1)),
     Job("messaging.forget_unconfirmed", "hippocratic.messaging.tasks.forget_unconfirmed_joins",
         dt.timedelta(days=1)),
+    Job("disclosure.partner_exports", "hippocratic.disclosure.tasks.share_with_partners",
+        dt.timedelta(hours=1)),
     Job("enforcement.retention", "hippocratic.enforcement.tasks.purge_expired_personal_data",
         dt.timedelta(days=1)),
 )  # fmt: skip

@@ -312,3 +312,36 @@ def test_customers_keep_their_own_records_on_the_site_and_the_api(signed_up):
         assert client.get("/api/records").json() == []
     with use_profile("isp"):  # no hosted applications there
         assert client.get("/apps/records/").status_code == 404
+
+
+@pytest.mark.promise("COM-3")
+@pytest.mark.parametrize("profile", ISP_LIKE)
+def test_contents_leave_only_through_legal_process_with_a_second_approver(profile, signed_up):
+    import base64
+    import json
+
+    from hippocratic.disclosure import services
+
+    with use_profile(profile):
+        _, ada, _, grace, _ = mail_for_ada_and_grace(signed_up)
+        lex, ida = staff("lex", "staff.legal"), staff("ida", "staff.legal")
+        contents = ["user.content.private"]
+        # On a ground the communications section does not name, nothing is even recorded.
+        with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
+            services.record(kind="court_order", recipient="authorities",
+                            ground="harm_prevention", reference="Case 1",
+                            customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
+        warrant = services.record(kind="warrant", recipient="authorities",
+                                  ground="legal_process", reference="Warrant 2026-9",
+                                  customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
+        with pytest.raises(services.DisclosureRefused, match="second staff member"):
+            services.approve(warrant.pk, by=lex)
+        package = json.loads(services.approve(warrant.pk, by=ida))
+        (row,) = package["customers"]
+        (message,) = row["user.content.private"]
+        assert SECRET.encode() in base64.b64decode(message["message_base64"])
+        (entry,) = AuditEntry.objects.filter(action="disclose")
+        assert (entry.subject_ref, entry.categories) == (str(ada), contents)
+        assert [r["pk"] for r in package["customers"]] == [ada]  # Grace's mail stays
+        assert b"Grace's own" not in base64.b64decode(message["message_base64"])
+        assert grace != ada

@@ -10,8 +10,14 @@ class CommunicationsConfig(AppConfig):
     def ready(self):
         from hippocratic.accounts.signals import erasing
         from hippocratic.communications import intake
+        from hippocratic.communications.mailbox import for_disclosure
+        from hippocratic.communications.models import CONTENTS
+        from hippocratic.disclosure import services as disclosure
         from hippocratic.messaging import inbound
 
         erasing.connect(intake.destroy_on_erasure, dispatch_uid="communications.crypto_erasure")
+        # Contents leave only through the one way out, on the grounds the policy's
+        # communications section names (COM-3, Engine.decide_share).
+        disclosure.PACKAGE_PARTS[CONTENTS] = for_disclosure
         if intake.deliver not in inbound.MAILBOXES:
             inbound.MAILBOXES.append(intake.deliver)

@@ -146,7 +146,11 @@ def _fields(disclosure: Disclosure) -> list:
 
 def _parts(disclosure: Disclosure) -> list[str]:
     """The categories of PACKAGE_PARTS the disclosure asks for (within one it names)."""
-    return [p for p in PACKAGE_PARTS if any(is_within(p, c) for c in disclosure.categories)]
+    collected = current_policy().collected_categories("customer")
+    return [
+        p for p in PACKAGE_PARTS
+        if p in collected and any(is_within(p, c) for c in disclosure.categories)
+    ]  # fmt: skip
 
 
 def sent_categories(disclosure: Disclosure) -> list[str]:

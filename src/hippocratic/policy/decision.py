@@ -165,6 +165,18 @@ class Engine:
             if refused:
                 return Decision(False, Reason.CATEGORY_NOT_FOR_RECIPIENT, f"{where}.categories",
                                 refused=refused)  # fmt: skip
+            # COM-3: the contents of communications leave only on the grounds the
+            # communications section names (legal process, evidence of a crime …).
+            comms = self.policy.communications
+            hosted = comms.hosted_data.category if comms and comms.hosted_data else None
+            contents = frozenset(
+                c for c in categories
+                if comms is not None and is_within(c, comms.category)
+                and not (hosted and is_within(c, hosted))  # hosted data: DIS-4, DIS-5
+            )  # fmt: skip
+            if contents and ground not in {g.value for g in comms.disclosure_grounds}:
+                where = "communications.disclosure_grounds"
+                return Decision(False, Reason.GROUND_NOT_ALLOWED, where, "COM-3", contents)
             # DIS-2: e-mail addresses leave only as the terms of service or the law allow.
             emails = frozenset(c for c in categories if is_within(c, EMAIL))
             if emails and self.policy.makes("DIS-2") and ground not in TERMS_OR_LAW:

@@ -430,6 +430,14 @@ def _disclosure(page: Page) -> Section:
             grounds = _join([GROUNDS[g] for g in recipient.grounds], "or")
             text = f"{recipient.name}: {recipient.description} They receive {what}"
             text += f", when {grounds}." if grounds else "."
+            comms = policy.communications
+            if comms is not None and any(
+                is_within(c, comms.category) and not is_within(c, BUSINESS_DATA)
+                for c in recipient.categories
+            ):  # the contents of communications leave on fewer grounds (COM-3)
+                narrower = _join([GROUNDS[g] for g in comms.disclosure_grounds
+                                  if g in recipient.grounds], "or")  # fmt: skip
+                text += f" The contents of your communications only when {narrower}."
             if recipient.kind is RecipientKind.REFERRAL_PARTNER and not any(
                 is_within(c, BUSINESS_DATA) for c in recipient.categories
             ):

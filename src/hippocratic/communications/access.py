@@ -119,12 +119,6 @@ def approve(case_id: int, user) -> AccessCase:
     return case
 
 
-def close(case_id: int, user) -> None:
-    AccessCase.objects.filter(pk=case_id, requested_by=user, closed_at__isnull=True).update(
-        closed_at=contents.now()
-    )
-
-
 def _record(case: AccessCase, actor: Actor, what: str) -> None:
     """The case's own life in the audit log: granted, opened, approved, revoked."""
     audit.append(

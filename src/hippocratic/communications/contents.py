@@ -89,22 +89,22 @@ class ContentsQuerySet(PersonalQuerySet):
             actor=actor, action=action, purpose=purpose, reason=decision.reason,
             subject="customer", subject_ref=str(case.customer_id),
             categories=disclosed or set(categories), allowed=bool(disclosed), rule=case.rule,
-            promise=_promise(self.model), rows=rows,
+            promise=self.model.case_promise, rows=rows,
         )  # fmt: skip
 
 
-def _promise(model) -> str:
-    return "COM-5" if model.__name__ == "HostedRecord" else "COM-3"
-
-
 class ContentsManager(PersonalDataManager.from_queryset(ContentsQuerySet)):
+    """The manager of a contents model, which declares `contents_kind` (the kind of an
+    AccessCase that reaches it), `bulk_promise` and `case_promise` (what a refusal and
+    a read under a case are audited as)."""
+
     def _rows(self) -> ContentsQuerySet:
         return ContentsQuerySet(model=self.model, using=self._db, hints=self._hints)
 
     def for_purpose(self, actor: Actor, purpose: str) -> ContentsQuerySet:
         if actor.role.startswith(STAFF_ROLE_PREFIX):
             self._refuse(actor, purpose, "*", "staff reach contents only under an access case",
-                         "COM-5" if self.model.__name__ == "HostedRecord" else "COM-2")  # fmt: skip
+                         self.model.bulk_promise)  # fmt: skip
         return self._rows()._scoped(actor, purpose)
 
     def under_case(self, case, user) -> ContentsQuerySet:
@@ -112,12 +112,12 @@ class ContentsManager(PersonalDataManager.from_queryset(ContentsQuerySet)):
         actor = Actor.for_user(user, staff_role(user))
         case = type(case).objects.get(pk=case.pk)  # as it is now: revoked, closed, approved
         purpose = purpose_of(case.ground)
-        wanted = "records" if self.model.__name__ == "HostedRecord" else "messages"
+        wanted = self.model.contents_kind
         why = refusal(case, user, now())
         if not why and case.what != wanted:
             why = f"access case {case.pk} reaches {case.what}, not {wanted}"
         if why:
-            self._refuse(actor, purpose, str(case.customer_id), why, _promise(self.model))
+            self._refuse(actor, purpose, str(case.customer_id), why, self.model.case_promise)
         rows = self._rows()._scoped(actor, purpose)
         rows._case = case
         rows = rows.filter(customer_id=case.customer_id)

@@ -2,7 +2,7 @@
 
 from django.db import connection, transaction
 
-from hippocratic.communications import mailbox
+from hippocratic.communications import crypto, mailbox
 
 
 def deliver(raw: bytes, recipients: list[str], message_key: str):
@@ -41,7 +41,7 @@ def destroy_on_erasure(sender, customer_id: int, **kwargs) -> None:
     if connection.vendor == "sqlite":
         # Old copies of the freed pages may sit in the write-ahead log until a checkpoint.
         transaction.on_commit(_checkpoint)
-    transaction.on_commit(mailbox.forget_keys)
+    transaction.on_commit(crypto.forget_cached_keys)
 
 
 def _checkpoint() -> None:

@@ -14,7 +14,6 @@ import email
 import email.policy
 import json
 from dataclasses import dataclass, replace
-from email.header import decode_header, make_header
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 
@@ -26,6 +25,7 @@ from hippocratic.communications import crypto
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
+from hippocratic.messaging.inbound import decoded_header
 from hippocratic.provider import current_policy, sender_address
 
 PURPOSE = "essential.service"
@@ -78,10 +78,6 @@ def customer_of(address: str) -> int:
     return found[0]
 
 
-def forget_keys() -> None:
-    crypto.forget_cached_keys()
-
-
 def _cipher(customer_id: int, *, create: bool = False):
     """The customer's cipher, from their wrapped key as the database holds it now (one
     plain query: a page of mail asks for it twice)."""
@@ -102,19 +98,10 @@ def _cipher(customer_id: int, *, create: bool = False):
     return crypto.cipher(customer_id, key)
 
 
-def _decoded(value) -> str:
-    """A header's encoded words decoded; as it came where they are broken."""
-    value = str(value or "")
-    try:
-        return str(make_header(decode_header(value)))
-    except (LookupError, UnicodeDecodeError, ValueError):
-        return value
-
-
 def _summary_of(headers: email.message.Message) -> dict:
     return {
-        "from": _decoded(headers.get("From"))[:300],
-        "subject": _decoded(headers.get("Subject"))[:998],
+        "from": decoded_header(str(headers.get("From", "") or ""))[:300],
+        "subject": decoded_header(str(headers.get("Subject", "") or ""))[:998],
         "date": str(headers.get("Date", "") or "")[:100],
     }
 
@@ -233,9 +220,8 @@ def notify(customer_id: int, subject: str, text: str) -> int:
 
 def destroy_key(customer_id: int) -> None:
     """Crypto-erasure: the customer's key goes, and every message sealed with it is
-    unreadable wherever a copy lies. Called inside the erasure's transaction."""
-    with decided_elsewhere():
-        StoredMessage.internal.filter(customer_id=customer_id).delete()
+    unreadable wherever a copy lies. Called inside the erasure's transaction, whose own
+    loop deletes (counts and audits) the messages themselves."""
     MailboxKey.objects.filter(customer_id=customer_id).delete()
 
 

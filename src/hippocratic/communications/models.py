@@ -38,6 +38,7 @@ class StoredMessage(CustomerOwnedModel):
                         "lookup")  # fmt: skip
     # Retention with after: delivery runs from here (COM-1); never collected, from arrival.
     delivery_clock = "delivered_at"
+    contents_kind, bulk_promise, case_promise = "messages", "COM-2", "COM-3"
 
     summary = personal(models.BinaryField(), CONTENTS)
     content = personal(models.BinaryField(), CONTENTS)

@@ -20,6 +20,7 @@ class HostedRecord(CustomerOwnedModel):
         NOTE = "note", "Note"
 
     technical_fields = ("id", "customer", "created_at", "kind", "updated_at")
+    contents_kind, bulk_promise, case_promise = "records", "COM-5", "COM-5"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
     title = personal(models.CharField(max_length=200), BUSINESS_DATA)

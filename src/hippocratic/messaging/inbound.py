@@ -167,7 +167,7 @@ def _parse(raw: bytes):
         # Headers only (the body is never kept), without the header registry's parsing
         # of every header: the subject's encoded words are decoded here.
         headers = _HEADERS.parsebytes(raw, headersonly=True)
-        subject = _decoded(str(headers.get("Subject", "") or ""))
+        subject = decoded_header(str(headers.get("Subject", "") or ""))
         sender = parseaddr(str(headers.get("From", "") or ""))[1].strip().lower()
         message_id = str(headers.get("Message-ID", "") or "").strip()
         to = [a.lower() for _, a in getaddresses([str(headers.get("To", "") or "")])]
@@ -179,7 +179,7 @@ def _parse(raw: bytes):
     return subject[:998], sender, key, to
 
 
-def _decoded(value: str) -> str:
+def decoded_header(value: str) -> str:
     """A header's RFC 2047 encoded words decoded; as it came where they are broken."""
     try:
         return str(make_header(decode_header(value)))

@@ -43,7 +43,10 @@ def policy_versions(request):
         "number", "revision_date", "published_at", "effective_at", "sha256", "changes",
         "material")[:500]  # fmt: skip
     now = timezone.now()
-    return render(request, "site/versions.html", {"versions": shown, "now": now})
+    changes = current_policy().changes
+    notice = changes.notice if changes else None
+    return render(request, "site/versions.html", {"versions": shown, "now": now,
+                                                  "notice": notice})  # fmt: skip
 
 
 @require_safe

@@ -1,8 +1,10 @@
 """`make bench`, mail: a newsletter to 100,000 list members delivered to an SMTP sink
 on loopback (another process), against smtplib sending the same rendered messages in
 a plain loop over one connection (target: at least 0.8x its messages/s); and LMTP
-intake of 10,000 messages into the request queue, against a bare aiosmtpd LMTP handler
-that only writes each message to a file (target: at least 0.5x its messages/s).
+intake of 10,000 messages (each read, sorted and queued for the worker, answered once
+committed), against a bare aiosmtpd LMTP handler that only writes each message to a
+file (target: at least 0.5x its messages/s). The worker's pass over those 10,000,
+each turned into its request in its own transaction, is reported beside them.
 
 BENCH_MAIL_RECIPIENTS and BENCH_LMTP_MESSAGES make a quicker run."""
 
@@ -128,6 +130,7 @@ def campaign_against_smtplib(vendor: str) -> dict:
 
 
 def intake_against_bare_aiosmtpd(vendor: str) -> dict:
+    from hippocratic.messaging import inbound
     from hippocratic.messaging.lmtp import serve
 
     messages = [
@@ -159,14 +162,23 @@ def intake_against_bare_aiosmtpd(vendor: str) -> dict:
         ours = deliver(port)
     finally:
         controller.stop()
+    start = time.perf_counter()
+    acted = inbound.act_on_queued()
+    worker = time.perf_counter() - start
+    if acted["done"] != INTAKE:
+        raise SystemExit(f"the worker acted on {acted['done']:,} of {INTAKE:,} queued messages")
     ratio = baseline / ours
-    return {
-        "name": f"LMTP intake of {INTAKE:,} messages into the request queue ({vendor}; msgs/s)",
+    return [{
+        "name": f"LMTP intake of {INTAKE:,} messages, queued for the worker ({vendor}; msgs/s)",
         "ours": INTAKE / ours, "baseline": INTAKE / baseline, "unit": "",
         "baseline_name": "bare aiosmtpd LMTP handler writing files", "ratio": ratio,
         "target": ">= 0.5x", "met": ratio >= 0.5,
-    }  # fmt: skip
+    }, {
+        "name": f"the worker turning them into requests ({vendor}; msgs/s)",
+        "ours": INTAKE / worker, "baseline": None, "baseline_name": "-", "ratio": None,
+        "target": "reported", "met": True,
+    }]  # fmt: skip
 
 
 def measure(vendor: str) -> list[dict]:
-    return [campaign_against_smtplib(vendor), intake_against_bare_aiosmtpd(vendor)]
+    return [campaign_against_smtplib(vendor), *intake_against_bare_aiosmtpd(vendor)]

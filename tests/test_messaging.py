@@ -197,6 +197,102 @@ def test_other_subjects_change_nothing_and_strangers_wait_for_staff(signed_up):
                 inbound.receive(bad, ["unsubscribe@ducallier.com"])
 
 
+@pytest.mark.promise("MSG-3")
+def test_queued_mail_keeps_no_text_and_is_acted_on_once_from_when_it_came(
+    signed_up, django_capture_on_commit_callbacks
+):
+    """The LMTP server's path: accept() keeps what the request needs (not the text) and
+    answers; the worker acts later, and the deadline runs from the message's arrival."""
+    from freezegun import freeze_time
+
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.messaging.models import InboundMail
+
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        with freeze_time("2026-12-01 09:00"):
+            got = inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+            again = inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+            stranger = inbound.accept(eml("Hello", "x@y.example"), ["support@ducallier.com"])
+            assert inbound.accept(eml("Hello"), ["unsubscribe@ducallier.com"]).kind == "ignored"
+        assert (got.kind, got.done, got.queued, again.queued) == ("unsubscribe", False, True, True)
+        assert stranger.kind == "support"
+        assert services.is_member(me)  # nothing acted on yet
+        with decided_elsewhere():
+            rows = list(InboundMail.internal.values())
+        assert len(rows) == 2  # the retry is queued once; the ignored one not at all
+        assert "Please take me off" not in str(rows)  # never the text
+        with freeze_time("2026-12-03 09:00"), django_capture_on_commit_callbacks(execute=True):
+            assert inbound.act_on_queued() == {"done": 2, "failed": 0}
+        assert not services.is_member(me)
+        left = Request.objects.for_purpose(SYSTEM, ledger.purpose()).get(customer_id=me)
+        assert left.created_at.isoformat().startswith("2026-12-01T09:00")
+        assert left.due_at.isoformat().startswith("2026-12-15T09:00")  # 14 days from arrival
+        assert inbound.act_on_queued() == {"done": 0, "failed": 0}  # nothing twice
+        assert Request.objects.for_purpose(SYSTEM, ledger.purpose()).count() == 2
+
+
+@pytest.mark.promise("MSG-3")
+def test_queued_mail_that_cannot_be_acted_on_stays_with_its_reason(signed_up, monkeypatch):
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.jobs.schedule import JOBS
+    from hippocratic.messaging.models import InboundMail
+
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+        real = inbound.act
+
+        def broken(incoming):
+            real(incoming)  # its writes are rolled back with the failure
+            raise RuntimeError("a fault of ours")
+
+        monkeypatch.setattr(inbound, "act", broken)
+        assert inbound.act_on_queued() == {"done": 0, "failed": 1}
+        with decided_elsewhere():
+            row = InboundMail.internal.values("attempts", "last_error").get()
+        assert row == {"attempts": 1, "last_error": "RuntimeError: a fault of ours"}
+        assert services.is_member(me) and not Request.objects.for_purpose(
+            SYSTEM, ledger.purpose()).exists()  # fmt: skip
+        monkeypatch.setattr(inbound, "act", real)
+        # The scheduler's minutely job takes what is left.
+        assert JOBS["messaging.inbound"].every.total_seconds() == 60
+        from hippocratic.messaging.tasks import act_on_inbound_mail
+
+        assert act_on_inbound_mail.call() == {"done": 1, "failed": 0}
+        assert not services.is_member(me) and queued_mail() == 0
+
+
+@pytest.mark.promise("MSG-3")
+@pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
+def test_the_lmtp_server_asks_the_worker_to_act_on_what_it_queued(signed_up, settings):
+    import smtplib
+    import socket
+    import time
+
+    from hippocratic.messaging.lmtp import ANNOUNCE_SECONDS, serve
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = serve("127.0.0.1", port)
+        try:
+            with smtplib.LMTP("127.0.0.1", port) as lmtp:
+                lmtp.sendmail(ADA["email"], ["unsubscribe@ducallier.com"],
+                              eml("Remove from mailing list"))  # fmt: skip
+            time.sleep(ANNOUNCE_SECONDS * 4)  # the server's timer, then the task
+            assert not services.is_member(me)  # acted on, while the server runs
+            assert queued_mail() == 0
+        finally:
+            controller.stop()
+
+
 @pytest.mark.promise("MSG-4")
 def test_replying_to_a_marketing_message_opts_out_and_support_mail_is_queued(signed_up):
     with use_profile("ducallier"):
@@ -263,7 +359,18 @@ def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys)
         finally:
             controller.stop()
         kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
-        assert kept.count() == 4  # the pipe's, and three over LMTP (one sent twice)
+        assert kept.count() == 1  # the pipe's; the LMTP server's wait for the worker
+        assert queued_mail() == 3  # one sent twice is queued once
+        call_command("worker", "--batch", "--no-scheduler")  # the task the server enqueued
+        assert kept.count() == 4 and queued_mail() == 0
+
+
+def queued_mail() -> int:
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.messaging.models import InboundMail
+
+    with decided_elsewhere():
+        return InboundMail.internal.count()
 
 
 def dsn(to: str, status: str) -> bytes:
@@ -389,6 +496,8 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while():
             controller.stop()
             options["timeout"] = waited
         assert 451 in answers and set(answers) <= {250, 451}
+        assert queued_mail() == 1000
+        assert inbound.act_on_queued() == {"done": 1000, "failed": 0}
         kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
         assert kept.count() == 1000
         assert len(set(kept.values_list("message_key", flat=True))) == 1000
@@ -458,6 +567,8 @@ def test_lmtp_loses_nothing_while_postgresql_refuses_every_connection():
             database(up=True)
             controller.stop()
         assert answers.count(451) >= 150 and set(answers) <= {250, 451}
+        assert queued_mail() == 1000
+        assert inbound.act_on_queued() == {"done": 1000, "failed": 0}
         kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
         assert kept.count() == 1000
         assert len(set(kept.values_list("message_key", flat=True))) == 1000

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -75,49 +76,79 @@ def chain_hash(prev_hash: str, values: dict) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(values)).hexdigest()
 
 
-def _head_for_update(cursor, connection) -> tuple[int, str]:
-    """(seq, hash) of the chain's head, its row locked until the transaction ends.
-    Plain SQL: every audited access passes here, and the ORM's overhead was most of it."""
-    table = connection.ops.quote_name(AuditHead._meta.db_table)
+@dataclass(frozen=True)
+class _Statements:
+    """The three statements of an append, written once per database: every audited
+    access passes here, and building them (and the ORM) was most of its cost."""
+
+    head: str
+    start: str
+    insert: str
+    advance: str
+    returning: bool
+
+
+@lru_cache(maxsize=8)
+def _statements(alias: str) -> _Statements:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    head_table = quote(AuditHead._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    select = f"SELECT seq, hash FROM {table} WHERE id = 1{lock}"  # noqa: S608 (quoted name)
-    cursor.execute(select)
+    columns = [AuditEntry._meta.get_field(name).column for name in _ENTRY_COLUMNS]
+    insert = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model, quoted)
+        quote(AuditEntry._meta.db_table), ", ".join(quote(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )  # fmt: skip
+    returning = connection.features.can_return_columns_from_insert
+    return _Statements(
+        head=f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}",  # noqa: S608
+        start=f"INSERT INTO {head_table} (id, seq, hash) VALUES (1, 0, %s) "  # noqa: S608
+        "ON CONFLICT DO NOTHING",
+        insert=insert + (" RETURNING id" if returning else ""),
+        advance=f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+        returning=returning,
+    )
+
+
+def _head_for_update(cursor, statements: _Statements) -> tuple[int, str]:
+    """(seq, hash) of the chain's head, its row locked until the transaction ends."""
+    cursor.execute(statements.head)
     row = cursor.fetchone()
     if row is None:
         # The first append ever (or after a flush): writers racing here must not each
         # start a chain. ON CONFLICT DO NOTHING waits for the winner, then all lock its row.
-        cursor.execute(
-            f"INSERT INTO {table} (id, seq, hash) VALUES (1, 0, %s) ON CONFLICT DO NOTHING",  # noqa: S608
-            [GENESIS],
-        )
-        cursor.execute(select)
+        cursor.execute(statements.start, [GENESIS])
+        cursor.execute(statements.head)
         row = cursor.fetchone()
     return row[0], row[1]
 
 
 _ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+# The columns whose values the database adapter must convert (the rest are str, int, bool).
+_CONVERTED = ("at", "categories")
 
 
-def _insert(cursor, connection, values: dict) -> int | None:
+def _insert(cursor, connection, statements: _Statements, values: dict) -> int | None:
     """INSERT the entry; its id where the database returns it."""
-    fields = [AuditEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
-    quote = connection.ops.quote_name
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model, quoted)
-        quote(AuditEntry._meta.db_table), ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )  # fmt: skip
-    if connection.features.can_return_columns_from_insert:
-        cursor.execute(sql + " RETURNING id", params)
-        return cursor.fetchone()[0]
-    cursor.execute(sql, params)
-    return cursor.lastrowid
+    for name in _CONVERTED:
+        values[name] = AuditEntry._meta.get_field(name).get_db_prep_save(values[name], connection)
+    cursor.execute(statements.insert, [values[name] for name in _ENTRY_COLUMNS])
+    return cursor.fetchone()[0] if statements.returning else cursor.lastrowid
 
 
 def _policy_version() -> str:
     from hippocratic.provider import policy_version
 
     return policy_version()
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry went: its sequence number and hashes (the row is in AuditEntry)."""
+
+    seq: int
+    hash: str
+    prev_hash: str
 
 
 # Set by `collecting()`: the sequence numbers appended inside it, so a piece of work
@@ -151,17 +182,19 @@ def append(
     rule: str = "",
     promise: str = "",
     rows: int = 0,
-) -> AuditEntry:
+) -> "Appended":
     """Append one entry: `actor` did `action` on `subject`'s data (`subject_ref`: which
-    one, or * for many) for `purpose`; `allowed` and `reason` say why. Returns it.
+    one, or * for many) for `purpose`; `allowed` and `reason` say why. Returns its
+    place in the chain.
     Call inside or outside a transaction."""
     if not isinstance(action, Action) or not isinstance(reason, Reason):
         raise TypeError("audit.append takes an Action and a Reason, not strings")
-    connection = connections[AuditEntry.objects.db]
+    alias = AuditEntry.objects.db
+    connection, statements = connections[alias], _statements(alias)
     # No savepoint inside a caller's transaction: an entry that cannot be written must
     # take the caller's work down with it, and two statements a call are saved.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        head_seq, head_hash = _head_for_update(cursor, connection)
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        head_seq, head_hash = _head_for_update(cursor, statements)
         values = {
             "seq": head_seq + 1,
             "at": _now(),
@@ -180,12 +213,9 @@ def append(
             "policy_version": _policy_version(),
         }
         digest = chain_hash(head_hash, values)
-        entry = AuditEntry(prev_hash=head_hash, hash=digest, **values)
-        entry.pk = _insert(cursor, connection, {**values, "prev_hash": head_hash, "hash": digest})
-        entry._state.adding = False
-        table = connection.ops.quote_name(AuditHead._meta.db_table)
-        cursor.execute(f"UPDATE {table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-                       [entry.seq, digest])  # fmt: skip
+        entry = Appended(seq=values["seq"], hash=digest, prev_hash=head_hash)
+        _insert(cursor, connection, statements, {**values, "prev_hash": head_hash, "hash": digest})
+        cursor.execute(statements.advance, [entry.seq, digest])
     collected = _collected.get()
     if collected is not None:
         collected.append(entry.seq)
@@ -269,9 +299,9 @@ def _statement(seq: int, digest: str) -> bytes:
 def checkpoint() -> AuditCheckpoint:
     """Sign the current head and store the signature; print it to keep elsewhere too."""
     key = _signing_key()
-    connection = connections[AuditEntry.objects.db]
-    with transaction.atomic(), connection.cursor() as cursor:
-        seq, digest = _head_for_update(cursor, connection)
+    alias = AuditEntry.objects.db
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        seq, digest = _head_for_update(cursor, _statements(alias))
         public = key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )

@@ -25,6 +25,8 @@ SCHEDULE = (
     Job("enforcement.audit_checkpoint", "hippocratic.enforcement.tasks.write_audit_checkpoint",
         dt.timedelta(hours=1)),
     Job("billing.run", "hippocratic.billing.tasks.run_billing", dt.timedelta(hours=1)),
+    Job("messaging.inbound", "hippocratic.messaging.tasks.act_on_inbound_mail",
+        dt.timedelta(minutes=1)),
     Job("messaging.forget_unconfirmed", "hippocratic.messaging.tasks.forget_unconfirmed_joins",
         dt.timedelta(days=1)),
     Job("disclosure.partner_exports", "hippocratic.disclosure.tasks.share_with_partners",

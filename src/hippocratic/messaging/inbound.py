@@ -1,11 +1,16 @@
 """Mail that comes in (MSG-3, MSG-4), by LMTP from the MTA or piped as an .eml.
 
-    receive(raw_bytes, recipients=["unsubscribe@ducallier.com"]) -> Received
+    receive(raw_bytes, recipients=["unsubscribe@ducallier.com"]) -> Received  (at once)
+    accept(raw_bytes, recipients) -> Received                                (queued)
 
-A message is answered "stored" only once its request is committed; a message that
-cannot be read gets MailRejected with a one-line reason (the LMTP server answers 5xx),
-and a database that does not answer raises, so the LMTP server answers 4xx and the
-MTA tries again. Storing is idempotent by Message-ID: a retried delivery is one request.
+`receive` (the pipe) acts on a message before it answers. `accept` (the LMTP server)
+reads and sorts it, keeps what its request needs in a queue row (InboundMail: never
+the text) and answers; the worker acts on the queue (`act_on_queued`), each message in
+one transaction with its row's deletion, so it is acted on once. Either way a message
+is answered only once it is committed; a message that cannot be read gets MailRejected
+with a one-line reason (the LMTP server answers 5xx), and a database that does not
+answer raises, so the LMTP server answers 4xx and the MTA tries again. Acting is
+idempotent by Message-ID: a retried delivery is one request.
 
 - To the policy's unsubscribe address, with "Remove From Mailing List" in the subject
   (any case, Re:/Fwd:, quotes, spaces, encoded words): the sender leaves the list at
@@ -23,10 +28,12 @@ MTA tries again. Storing is idempotent by Message-ID: a retried delivery is one 
 Every one of them is a request in the ledger (requests.ledger), with its deadline.
 """
 
+import datetime as dt
 import email
 import email.policy
 import hashlib
 import hmac
+import logging
 import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
@@ -36,19 +43,22 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.messaging import services
 from hippocratic.provider import current_policy, sender_address
 from hippocratic.requests import ledger
 from hippocratic.requests import tasks as request_mail
 from hippocratic.requests.models import Request
 
+logger = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 INTAKE = Actor.system("messaging.inbound")
 REMOVE = "remove from mailing list"
@@ -76,6 +86,21 @@ class Received:
     kind: str  # unsubscribe, reply, choice, support, bounce, mailbox or ignored
     done: bool
     request_id: int | None = None
+    queued: bool = False  # kept for the worker to act on (accept)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What is kept of a message for its request: who sent it, what it asks and its
+    Message-ID, never its text."""
+
+    kind: str  # unsubscribe, reply, choice, support or bounce
+    sender: str
+    key: str
+    who: str = ""  # whom a reply+ or bounce+ address names: "12", or "p7" for a prospect
+    choice: str = ""  # the policy's choice a mail to security@ makes
+    status: str = ""  # a bounce's delivery status class: "2", "4", "5", or "" if it has none
+    received: dt.datetime | None = None  # when it came, where it waited in the queue
 
 
 def asks_removal(subject: str) -> bool:
@@ -118,12 +143,7 @@ def _token_recipient(address: str, kind: str) -> str | None:
     return who if constant_time_compare(sig.lower(), expected) else None
 
 
-def _token_customer(address: str, kind: str) -> int | None:
-    who = _token_recipient(address, kind)
-    return int(who) if who is not None and not who.startswith("p") else None
-
-
-def _prospect_left(who: str, sender: str, key: str, kind: str, raw: bytes) -> Received:
+def _prospect_left(who: str, sender: str, key: str, kind: str, status: str) -> Received:
     """A prospect on the list replied (MSG-4) or their address bounced for good: off
     the list, recorded as a request done at once (it names no customer)."""
     from hippocratic.messaging import suppression
@@ -131,8 +151,7 @@ def _prospect_left(who: str, sender: str, key: str, kind: str, raw: bytes) -> Re
 
     prospect_id = int(who[1:])
     if kind == "bounce":
-        status = _STATUS.search(raw[:200_000].decode("utf-8", "replace"))
-        if status is None or status.group(1) != "5":
+        if status != "5":
             return Received("bounce", False)  # a prospect's soft bounces are not counted
         suppression.suppress(_prospect_address(prospect_id), Suppression.Reason.BOUNCED)
         services.prospect_leave(prospect_id, "bounced")
@@ -197,6 +216,21 @@ def _choice_by_mail(contact: str) -> str:
 
 
 def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
+    """Read a message and act on it before answering (the pipe)."""
+    got = _sort(raw, recipients)
+    return got if isinstance(got, Received) else act(got)
+
+
+def accept(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
+    """Read a message and queue it for the worker (the LMTP server): a mailbox's mail
+    is sealed and stored at once, mail for no one is ignored, the rest is one row."""
+    got = _sort(raw, recipients)
+    return got if isinstance(got, Received) else _queue(got)
+
+
+def _sort(raw: bytes, recipients) -> "Incoming | Received":
+    """What a message is, from its headers and envelope alone (mail for a mailbox is
+    handed to it here); MailRejected where it cannot be read."""
     subject, sender, key, header_to = _parse(raw)
     to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
     for deliver in MAILBOXES:  # mail for a customer's own mailbox
@@ -205,33 +239,118 @@ def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
             return got
     contacts = current_policy().provider.contacts
     unsubscribe, security = contacts.unsubscribe, contacts.security
-    for kind in ("bounce", "reply"):  # a prospect on the list (MSG-4, bounces)
-        who = next((w for a in to if (w := _token_recipient(a, kind))), None)
-        if who is not None and who.startswith("p"):
-            return _prospect_left(who, sender, key, kind, raw)
-    replier = next((c for a in to if (c := _token_customer(a, "reply"))), None)
-    bounced = next((c for a in to if (c := _token_customer(a, "bounce"))), None)
-    choice = ""
+    bounced = next((w for a in to if (w := _token_recipient(a, "bounce"))), None)
+    replier = next((w for a in to if (w := _token_recipient(a, "reply"))), None)
     if bounced is not None:
-        return _bounce(bounced, raw)
+        found = _STATUS.search(raw[:200_000].decode("utf-8", "replace"))
+        return Incoming("bounce", sender, key, who=bounced, status=found.group(1) if found else "")
+    if replier is not None and replier.startswith("p"):  # a prospect on the list (MSG-4)
+        return Incoming("reply", sender, key, who=replier)
     if unsubscribe and unsubscribe.email and unsubscribe.email.lower() in to:
         if not asks_removal(subject):
             return Received("ignored", False)
-        kind, channel, label = Request.Kind.UNSUBSCRIBE, Request.Channel.EMAIL, "unsubscribe"
-    elif replier is not None:
-        kind, channel, label = Request.Kind.UNSUBSCRIBE, Request.Channel.REPLY, "reply"
-    elif (
-        security
-        and security.email
-        and security.email.lower() in to
-        and (choice := _choice_by_mail("security"))
-    ):
-        kind, channel, label = Request.Kind.OPT_OUT, Request.Channel.EMAIL, "choice"
-    elif contacts.support.email and contacts.support.email.lower() in to:
-        kind, channel, label = Request.Kind.SUPPORT, Request.Channel.EMAIL, "support"
-    else:
-        return Received("ignored", False)
-    now = timezone.now()
+        return Incoming("unsubscribe", sender, key)
+    if replier is not None:
+        return Incoming("reply", sender, key, who=replier)
+    by_security = security and security.email and security.email.lower() in to
+    if by_security and (choice := _choice_by_mail("security")):
+        return Incoming("choice", sender, key, choice=choice)
+    if contacts.support.email and contacts.support.email.lower() in to:
+        return Incoming("support", sender, key)
+    return Received("ignored", False)
+
+
+_QUEUED = ("message_key", "kind", "sender", "who", "choice", "status", "attempts",
+           "last_error", "created_at")  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _queue_statement(alias: str) -> str:
+    """One INSERT that skips a message already queued (an MTA's retry): SQLite and
+    PostgreSQL both take ON CONFLICT DO NOTHING."""
+    from hippocratic.messaging.models import InboundMail
+
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(quote(InboundMail._meta.get_field(n).column) for n in _QUEUED)
+    return "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING".format(  # noqa: S608
+        quote(InboundMail._meta.db_table), columns, ", ".join(["%s"] * len(_QUEUED))
+    )  # names from the model, quoted; values are parameters
+
+
+def _queue(mail: Incoming) -> Received:
+    from hippocratic.messaging.models import InboundMail
+
+    # Decided here: the intake keeps what the request needs, as the MTA's own queue
+    # did, until the worker acts on it; no one else reads the row, and acting on it
+    # (the request written, the customer looked up) is audited. One plain statement,
+    # committed when it ends: it is the LMTP server's whole store, and the ORM's save
+    # was most of its cost.
+    connection = connections[InboundMail.internal.db]
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _queue_statement(connection.alias),
+            [mail.key, mail.kind, mail.sender, mail.who, mail.choice, mail.status, 0, "", at],
+        )
+    return Received(mail.kind, False, queued=True)
+
+
+def act_on_queued(limit: int = 10_000) -> dict:
+    """Act on queued mail, oldest first, each message in one transaction with its row's
+    deletion, so it is acted on once however many workers run. A message that fails
+    stays queued with its error and is tried again on the next pass, up to
+    MAX_ATTEMPTS times; a database that does not answer ends the pass. Counts."""
+    from hippocratic.messaging.models import InboundMail
+
+    counts = {"done": 0, "failed": 0}
+    with decided_elsewhere():
+        waiting = InboundMail.internal.filter(attempts__lt=InboundMail.MAX_ATTEMPTS)
+        ids = list(waiting.order_by("pk").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                with decided_elsewhere():
+                    taken = InboundMail.internal.select_for_update(skip_locked=True)
+                    row = taken.filter(pk=pk).first()
+                    if row is None:
+                        continue  # another worker acted on it
+                    incoming = row.incoming()
+                    row.delete()
+                act(incoming)  # through the gateway, audited
+        except DatabaseError:
+            raise
+        except Exception as error:  # a fault of ours: kept, with the reason, for the next pass
+            logger.exception("queued mail %s: acting on it failed", pk)
+            with decided_elsewhere():
+                InboundMail.internal.filter(pk=pk).update(
+                    attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:200]
+                )  # fmt: skip
+            counts["failed"] += 1
+        else:
+            counts["done"] += 1
+    return counts
+
+
+_REQUESTS = {  # an incoming kind -> the request it makes
+    "unsubscribe": (Request.Kind.UNSUBSCRIBE, Request.Channel.EMAIL),
+    "reply": (Request.Kind.UNSUBSCRIBE, Request.Channel.REPLY),
+    "choice": (Request.Kind.OPT_OUT, Request.Channel.EMAIL),
+    "support": (Request.Kind.SUPPORT, Request.Channel.EMAIL),
+}
+
+
+def act(mail: Incoming) -> Received:
+    """Do what a message asks: one request in the ledger (or a bounce counted)."""
+    if mail.kind == "bounce":
+        if mail.who.startswith("p"):
+            return _prospect_left(mail.who, mail.sender, mail.key, "bounce", mail.status)
+        return _bounce(int(mail.who), mail.status)
+    if mail.kind == "reply" and mail.who.startswith("p"):
+        return _prospect_left(mail.who, mail.sender, mail.key, "reply", mail.status)
+    kind, channel = _REQUESTS[mail.kind]
+    label, sender, key, choice = mail.kind, mail.sender, mail.key, mail.choice
+    replier = int(mail.who) if mail.kind == "reply" else None
+    now = mail.received or timezone.now()  # a request's deadline runs from its arrival
     try:
         # One transaction, one commit: the message is stored when it ends.
         with transaction.atomic():
@@ -292,14 +411,13 @@ def _confirm(sender: str) -> None:
     )
 
 
-def _bounce(customer_id: int, raw: bytes) -> Received:
+def _bounce(customer_id: int, status: str) -> Received:
     """A bounce of one of our messages: 5.x.x stops mail to the address at once (and
     suppresses it), 4.x.x or an unreadable report counts towards the limit."""
     from hippocratic.messaging import suppression
     from hippocratic.messaging.models import BounceScore, Suppression
 
-    status = _STATUS.search(raw[:200_000].decode("utf-8", "replace"))
-    hard = status is not None and status.group(1) == "5"
+    hard = status == "5"
     now = timezone.now()
     with transaction.atomic():
         scores = BounceScore.objects.for_purpose(INTAKE, ledger.purpose())

@@ -138,6 +138,45 @@ class ProspectDelivery(PersonalDataModel):
         return f"Prospect delivery #{self.pk}"
 
 
+class InboundMail(CustomerOwnedModel):
+    """A message the LMTP server took and the worker has yet to act on
+    (messaging.inbound.accept): what its request needs, never its text. The row is
+    deleted in the transaction that acts on it; it names no customer (the worker finds
+    who sent it), and a row the worker could not act on keeps the reason."""
+
+    MAX_ATTEMPTS = 5
+
+    technical_fields = ("id", "customer", "created_at", "message_key", "kind", "who",
+                        "choice", "status", "attempts", "last_error")  # fmt: skip
+    # Nobody's account: retention runs from when it came (enforcement.retention).
+    accountless_clock = "created_at"
+
+    customer = models.ForeignKey("accounts.Customer", null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="+")  # fmt: skip
+    message_key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20)
+    sender = personal(models.EmailField(max_length=254), "user.contact.email")
+    who = models.CharField(max_length=24, blank=True, help_text="Whom a reply+ or bounce+ "
+                           "address names: a customer's number, or p and a prospect's")  # fmt: skip
+    choice = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=1, blank=True, help_text="A bounce's status class")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta(CustomerOwnedModel.Meta):
+        verbose_name_plural = "inbound mail"
+
+    def __str__(self):
+        return f"Inbound mail #{self.pk} ({self.kind})"
+
+    def incoming(self):
+        from hippocratic.messaging.inbound import Incoming
+
+        return Incoming(self.kind, self.sender, self.message_key, who=self.who,
+                        choice=self.choice, status=self.status,
+                        received=self.created_at)  # fmt: skip
+
+
 class Suppression(models.Model):
     """An address that is never mailed marketing again, kept as a keyed hash only: after
     an erasure, or when it bounced for good. Nothing else about them stays here."""

@@ -68,3 +68,12 @@ def forget_unconfirmed_joins() -> int:
     from hippocratic.messaging import services
 
     return services.forget_unconfirmed()
+
+
+@task()
+def act_on_inbound_mail() -> dict:
+    """What the LMTP server queued (messaging.inbound.accept), acted on: the server
+    enqueues this as mail comes, and the scheduler every minute for what is left."""
+    from hippocratic.messaging import inbound
+
+    return inbound.act_on_queued()

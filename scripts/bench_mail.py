@@ -1,6 +1,7 @@
 """`make bench`, mail: a newsletter to 100,000 list members delivered to an SMTP sink
-on loopback (another process), against smtplib sending the same rendered messages in
-a plain loop over one connection (target: at least 0.8x its messages/s); and LMTP
+on loopback (another process, on a CPU of its own), against smtplib sending the same
+rendered messages in a plain loop over one connection (target: at least 0.8x its
+messages/s; each side runs twice, in turns, and counts its better run); and LMTP
 intake of 10,000 messages (each read, sorted and queued for the worker, answered once
 committed), against a bare aiosmtpd LMTP handler that only writes each message to a
 file (target: at least 0.5x its messages/s). The worker's pass over those 10,000,
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 RECIPIENTS = int(os.environ.get("BENCH_MAIL_RECIPIENTS", "100000"))
@@ -59,6 +61,23 @@ def _start(mode: str, folder: str = "") -> tuple[subprocess.Popen, int]:
     return sink, port
 
 
+@contextmanager
+def _own_cpus(sink: subprocess.Popen):
+    """The sink on a CPU of its own and the sender on the others, as a mail server and
+    the site would be: left to itself, the scheduler moved the two between CPUs from
+    run to run, and the same loop took 1.0 or 2.0 ms a message (both sides alike)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield
+        return
+    os.sched_setaffinity(sink.pid, {cpus[-1]})
+    os.sched_setaffinity(0, set(cpus[:-1]))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, set(cpus))
+
+
 def _members(count: int) -> None:
     from django.utils import timezone
 
@@ -95,17 +114,12 @@ def campaign_against_smtplib(vendor: str) -> dict:
     mailer = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                           "OPTIONS": {"host": "127.0.0.1", "port": port}}}  # fmt: skip
     try:
-        with override_settings(MAILERS=mailer, HIPPOCRATIC_MAIL_RATE=0):
+        with override_settings(MAILERS=mailer, HIPPOCRATIC_MAIL_RATE=0), _own_cpus(sink):
             campaign = Campaign.objects.create(
                 kind="newsletter", subject="News from {{ provider }}", body="Hello, members."
             )
-            start = time.perf_counter()
-            sending.start(campaign)
-            counts = sending.send_queued(campaign)
-            ours = time.perf_counter() - start
-            if counts["sent"] != RECIPIENTS:
-                raise SystemExit(f"the campaign sent {counts['sent']:,} of {RECIPIENTS:,}")
-            # The same messages, rendered, sent by smtplib in a plain loop.
+            # The same messages, rendered, sent by smtplib in a plain loop: before and
+            # after ours, the faster of the two counted.
             fields = campaigns.template_fields(campaign)
             people = campaigns.recipients(campaign, fields)
             rendering = sending._Rendering(campaign)
@@ -113,18 +127,37 @@ def campaign_against_smtplib(vendor: str) -> dict:
                 (p["email"], sending._message(rendering, p).message().as_bytes())
                 for p in people.values()
             ]  # fmt: skip
-            start = time.perf_counter()
-            with smtplib.SMTP("127.0.0.1", port) as plain:
-                for to, data in rendered:
-                    plain.sendmail("bounce@example.com", [to], data)
-            baseline = time.perf_counter() - start
+
+            def plain_loop() -> float:
+                start = time.perf_counter()
+                with smtplib.SMTP("127.0.0.1", port) as plain:
+                    for to, data in rendered:
+                        plain.sendmail("bounce@example.com", [to], data)
+                return time.perf_counter() - start
+
+            def campaign_run(campaign) -> float:
+                start = time.perf_counter()
+                sending.start(campaign)
+                counts = sending.send_queued(campaign)
+                elapsed = time.perf_counter() - start
+                if counts["sent"] != RECIPIENTS:
+                    raise SystemExit(f"the campaign sent {counts['sent']:,} of {RECIPIENTS:,}")
+                return elapsed
+
+            # Each side twice, taking turns, the better of each counted: one run of either
+            # moved by 20% with where the scheduler put the two processes.
+            again = Campaign.objects.create(kind=campaign.kind, subject=campaign.subject,
+                                            body=campaign.body)  # fmt: skip
+            baseline, ours = plain_loop(), campaign_run(campaign)
+            baseline, ours = min(baseline, plain_loop()), min(ours, campaign_run(again))
     finally:
         sink.kill()
     ratio = baseline / ours  # messages/s ours over theirs
     return {
         "name": f"newsletter to {RECIPIENTS:,} members, SMTP sink on loopback ({vendor}; msgs/s)",
         "ours": RECIPIENTS / ours, "baseline": RECIPIENTS / baseline, "unit": "",
-        "baseline_name": "smtplib, the same rendered messages, plain loop", "ratio": ratio,
+        "baseline_name": "smtplib, the same rendered messages, plain loop (best of 2 each)",
+        "ratio": ratio,
         "target": ">= 0.8x", "met": ratio >= 0.8,
     }  # fmt: skip
 

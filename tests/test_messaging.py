@@ -617,6 +617,73 @@ def test_a_mail_server_that_defers_gets_the_message_again_later_and_none_twice(
         assert send_campaign.call(campaign.pk)["sent"] == 0  # nothing goes twice
 
 
+@pytest.mark.promise("MSG-2")
+def test_a_campaign_over_smtp_reaches_each_member_with_their_own_message(signed_up, settings):
+    """The SMTP path itself (messaging.wire.hand_over, each message written while the
+    server answers for the one before): a real server on loopback gets each member's
+    own message, dot-stuffing undone, and its 4xx and 5xx answers per recipient are
+    recorded as deferred and failed."""
+    import email as email_package
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Server:
+        def __init__(self):
+            self.got = {}
+
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            if address.startswith("grace"):
+                return "451 4.3.2 try later"
+            if address.startswith("lin"):
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            self.got[envelope.rcpt_tos[0]] = (envelope.mail_from, envelope.content)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Server()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": port}}}  # fmt: skip
+    settings.HIPPOCRATIC_MAIL_RATE = 0
+    try:
+        with use_profile("ducallier"):
+            people = three_customers(signed_up)
+            for client, _ in people:
+                client.post("/mail/list/", {"join": "1"})
+            extra, eve = signed_up("eve", {**ADA, "name": "Eve", "email": "eve@eve.example"})
+            extra.post("/mail/list/", {"join": "1"})
+            whose = {ADA["email"]: people[0][1], "eve@eve.example": eve}
+            body = "Hello.\n.A line that starts with a dot\n.\nThe end."
+            campaign = Campaign.objects.create(kind="newsletter", subject="News", body=body)
+            counts = send_campaign.call(campaign.pk)
+    finally:
+        controller.stop()
+    assert (counts["sent"], counts["deferred"], counts["failed"]) == (2, 1, 1)
+    assert sorted(server.got) == [ADA["email"], "eve@eve.example"]
+    links = set()
+    for to, (envelope_from, content) in server.got.items():
+        message = email_package.message_from_bytes(content)
+        assert message["To"] == to and envelope_from.startswith("bounce+")
+        text = message.get_payload(decode=True).decode()
+        assert text.startswith(body.replace("\n", "\r\n"))  # the dots as written
+        link = message["List-Unsubscribe"].split(",")[0].strip("<> ")
+        # Each member's own link, not the one written ahead of it for the next.
+        assert sending.customer_of_token(link.rstrip("/").rsplit("/", 1)[1]) == whose[to]
+        links.add(link)
+    assert len(links) == 2
+    sent = Delivery.objects.for_purpose(campaigns.SENDER, campaigns.MARKETING)
+    assert sorted(sent.filter(campaign=campaign).values_list("status", flat=True)) == [
+        "failed", "queued", "sent", "sent"]  # fmt: skip
+
+
 @pytest.mark.parametrize("subject, body", [
     ("News from {{ provider }}", "Hello, members.\nA second line."),
     ("Nouvelles d'été", "Ünïcödé body, and a long line: " + "x" * 1200),

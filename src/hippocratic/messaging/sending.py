@@ -27,7 +27,7 @@ from django.utils import timezone
 from hippocratic.messaging import campaigns
 from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery, ProspectDelivery
-from hippocratic.messaging.wire import wire_bytes
+from hippocratic.messaging.wire import hand_over, wire_bytes
 from hippocratic.provider import current_policy, sender_address
 
 UNSUBSCRIBE_SALT = "hippocratic.messaging.unsubscribe"
@@ -197,18 +197,20 @@ def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bo
             )  # fmt: skip
             taken = set(mine.values_list("pk", flat=True))
             deliveries.filter(pk__in=taken).update(status=Delivery.Status.SENDING, attempts=1)
-        answers = []
+        answers, going = [], []
         for delivery_id, person_id in batch:
             if delivery_id not in taken:
                 continue  # another worker took it
             if person_id not in people:  # opted out or left meanwhile
                 answers.append((delivery_id, Delivery.Status.FAILED, "", None))
-                continue
+            else:
+                going.append((delivery_id, people[person_id]))
+        ahead = _Ahead(rendering, audience.prefix, going)
+        for delivery_id, message, data in ahead:
             if counts.get("server_gone"):  # back in the queue for the next try
                 answers.append((delivery_id, Delivery.Status.QUEUED, "", None))
                 continue
-            message = _message(rendering, people[person_id], audience.prefix)
-            answers.append((delivery_id, *_send(mailer, message, counts)))
+            answers.append((delivery_id, *_send(mailer, message, data, counts, ahead.steps)))
             if rate:
                 _pace(started, counts["sent"], rate)
         deliveries.update_rows(["status", "message_id", "sent_at"], answers)
@@ -216,23 +218,64 @@ def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bo
             return False
 
 
-def _hand_over(mailer, message: EmailMessage) -> None:
+class _Ahead:
+    """A chunk's messages, each written (rendered, then as the bytes SMTP carries) one
+    ahead of its sending: `steps` write the next while the server answers for the last,
+    so the two overlap instead of taking turns."""
+
+    def __init__(self, rendering: _Rendering, prefix: str, going: list[tuple[int, dict]]):
+        self.rendering, self.prefix, self.going = rendering, prefix, going
+        self.prepared: dict[int, object] = {}  # index -> message, (message, bytes) or error
+        self.next = 0
+        self.steps = (self._render, self._write)
+
+    def _render(self) -> None:
+        if self.next < len(self.going) and self.next not in self.prepared:
+            try:
+                person = self.going[self.next][1]
+                self.prepared[self.next] = _message(self.rendering, person, self.prefix)
+            except Exception as error:  # raised at its own turn, not mid-way through another
+                self.prepared[self.next] = error
+
+    def _write(self) -> None:
+        message = self.prepared.get(self.next)
+        if isinstance(message, EmailMessage):
+            try:
+                self.prepared[self.next] = message, wire_bytes(message)
+            except Exception as error:
+                self.prepared[self.next] = error
+
+    def __iter__(self):
+        while self.next < len(self.going):
+            self._render()
+            self._write()
+            prepared = self.prepared.pop(self.next)
+            if isinstance(prepared, Exception):
+                raise prepared
+            message, data = prepared
+            delivery_id = self.going[self.next][0]
+            self.next += 1
+            yield delivery_id, message, data
+
+
+def _hand_over(mailer, message: EmailMessage, data: bytes | None, meanwhile) -> None:
     """Over the SMTP backend's open connection, the message's bytes as written by
     messaging.wire (Django's MIME builder is twice as slow as the sending itself);
     through the backend's send_messages otherwise (files in development, tests)."""
-    data = wire_bytes(message) if isinstance(mailer, SMTPBackend) and mailer.connection else None
-    if data is None:
+    if data is None or not isinstance(mailer, SMTPBackend) or not mailer.connection:
         mailer.send_messages([message])
     else:
-        mailer.connection.sendmail(message.from_email, message.to, data)
+        hand_over(mailer.connection, message.from_email, message.to[0], data, meanwhile)
 
 
-def _send(mailer, message: EmailMessage, counts: dict) -> tuple[str, str, object]:
+def _send(mailer, message: EmailMessage, data, counts: dict, meanwhile=()) -> tuple:
     """(status, Message-ID, sent at) of one message handed to the mail server."""
     try:
-        _hand_over(mailer, message)
-    except smtplib.SMTPResponseException as error:
-        temporary = 400 <= error.smtp_code < 500
+        _hand_over(mailer, message, data, meanwhile)
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
+        # The server refused this message (or its one recipient); 4xx: later, 5xx: never.
+        code = getattr(error, "smtp_code", None) or next(iter(error.recipients.values()))[0]
+        temporary = 400 <= code < 500
         counts["deferred" if temporary else "failed"] += 1
         return (Delivery.Status.QUEUED if temporary else Delivery.Status.FAILED), "", None
     except (smtplib.SMTPException, OSError):  # the server went away: try again later

@@ -8,9 +8,13 @@ would send, parsed back header for header and body for body (a test holds them e
 
     wire_bytes(message) -> bytes, or None where the message needs Django's general
     path (an address that is not plain ASCII, an attachment, an alternative part).
+    hand_over(smtp, sender, recipient, data): one SMTP transaction for those bytes.
 """
 
 import quopri
+import re
+import smtplib
+from collections.abc import Callable, Iterable
 from email.header import Header
 from email.utils import formatdate
 from functools import lru_cache
@@ -64,3 +68,69 @@ def wire_bytes(message: EmailMessage) -> bytes | None:
         + b"Content-Transfer-Encoding: " + encoding + b"\r\n\r\n" + body
         + (b"" if body.endswith(b"\r\n") else b"\r\n")
     )  # fmt: skip
+
+
+# What a campaign's envelope addresses are: plain ASCII, nothing that could end or
+# bend an SMTP command (no spaces, angle brackets or line breaks).
+_PLAIN_ADDRESS = re.compile(r"[!#-;=?A-~]{1,64}@[A-Za-z0-9.-]{1,253}")
+
+
+def hand_over(
+    smtp: smtplib.SMTP,
+    sender: str,
+    recipient: str,
+    data: bytes,
+    meanwhile: Iterable[Callable[[], None]] = (),
+) -> None:
+    """smtplib's sendmail for one plain address: MAIL, RCPT and DATA, without its
+    parsing of each address through the email package (a third of the client's time
+    per message). The steps of `meanwhile` run one in each wait for the server's answer
+    (the sender writes its next message there, instead of idling). Anything but a plain
+    address goes through sendmail itself. Raises what sendmail raises."""
+    if not (_PLAIN_ADDRESS.fullmatch(sender) and _PLAIN_ADDRESS.fullmatch(recipient)):
+        smtp.sendmail(sender, [recipient], data)
+        return
+    steps = iter(meanwhile)
+    smtp.ehlo_or_helo_if_needed()
+    size = f" SIZE={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    code, answer = _command(smtp, "MAIL", f"FROM:<{sender}>{size}", steps)
+    if code != 250:
+        _reset(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = _command(smtp, "RCPT", f"TO:<{recipient}>", steps)
+    if code not in (250, 251):
+        _reset(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+    code, answer = _command(smtp, "DATA", "", steps)
+    if code != 354:
+        _reset(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+    # RFC 5321's dot-stuffing, and the end of data, as smtplib's data() writes them.
+    ending = b"" if data.endswith(b"\r\n") else b"\r\n"
+    smtp.send(_LEADING_DOT.sub(b"..", data) + ending + b".\r\n")
+    for step in steps:  # what is left, while the server takes the message in
+        step()
+    code, answer = smtp.getreply()
+    if code != 250:
+        _reset(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+
+
+def _command(smtp: smtplib.SMTP, name: str, argument: str, steps) -> tuple[int, bytes]:
+    """docmd, with one of `steps` run between the command and its answer."""
+    smtp.putcmd(name, argument)
+    if (step := next(steps, None)) is not None:
+        step()
+    return smtp.getreply()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _reset(smtp: smtplib.SMTP, code: int) -> None:
+    """As sendmail does: a 421 closes the connection, anything else resets the
+    transaction."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()

@@ -2,9 +2,10 @@
 on loopback (another process, on a CPU of its own), against smtplib sending the same
 rendered messages in a plain loop over one connection (target: at least 0.8x its
 messages/s; each side runs twice, in turns, and counts its better run); and LMTP
-intake of 10,000 messages (each read, sorted and queued for the worker, answered once
-committed), against a bare aiosmtpd LMTP handler that only writes each message to a
-file (target: at least 0.5x its messages/s). The worker's pass over those 10,000,
+intake of 10,000 messages by `hippocratic mail lmtp` (each read, sorted and queued for
+the worker, answered once committed), against a bare aiosmtpd LMTP handler that only
+writes each message to a file, each server in a process of its own (target: at least
+0.5x its messages/s; twice each, in turns). The worker's pass over those 10,000,
 each turned into its request in its own transaction, is reported beside them.
 
 BENCH_MAIL_RECIPIENTS and BENCH_LMTP_MESSAGES make a quicker run."""
@@ -162,53 +163,84 @@ def campaign_against_smtplib(vendor: str) -> dict:
     }  # fmt: skip
 
 
+def _our_lmtp_server(port: int) -> subprocess.Popen:
+    """`hippocratic mail lmtp` in a process of its own, as the baseline's server is and
+    as it runs in production, on this process's test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = dict(os.environ, DATABASE_URL=url, HIPPOCRATIC_POLICY=str(settings.HIPPOCRATIC_POLICY))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hippocratic", "mail", "lmtp", "--listen", f"127.0.0.1:{port}"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    server.stdout.readline()  # "LMTP on …": listening
+    return server
+
+
 def intake_against_bare_aiosmtpd(vendor: str) -> dict:
     from hippocratic.messaging import inbound
-    from hippocratic.messaging.lmtp import serve
 
-    messages = [
-        (f"p{n}@x.example",
-         (f"From: p{n}@x.example\r\nTo: unsubscribe@ducallier.com\r\n"
-          f"Subject: Remove From Mailing List\r\nMessage-ID: <bench-{n}@x>\r\n\r\nPlease.\r\n")
-         .encode())
-        for n in range(INTAKE)
-    ]  # fmt: skip
+    def letters(offset: int) -> list:
+        return [
+            (f"p{n}@x.example",
+             (f"From: p{n}@x.example\r\nTo: unsubscribe@ducallier.com\r\n"
+              f"Subject: Remove From Mailing List\r\nMessage-ID: <bench-{n}@x>\r\n\r\n"
+              "Please.\r\n").encode())
+            for n in range(offset, offset + INTAKE)
+        ]  # fmt: skip
 
-    def deliver(port: int) -> float:
+    def deliver(port: int, messages: list) -> float:
         start = time.perf_counter()
         with smtplib.LMTP("127.0.0.1", port) as lmtp:
             for sender, data in messages:
                 lmtp.sendmail(sender, ["unsubscribe@ducallier.com"], data)
         return time.perf_counter() - start
 
-    with tempfile.TemporaryDirectory() as folder:
-        sink, port = _start("files", folder)
+    def bare(messages: list) -> float:
+        with tempfile.TemporaryDirectory() as folder:
+            sink, port = _start("files", folder)
+            try:
+                elapsed = deliver(port, messages)
+            finally:
+                sink.kill()
+            if len(list(Path(folder).glob("*.eml"))) != INTAKE:
+                raise SystemExit("the bare handler did not write every message")
+        return elapsed
+
+    def our_server(messages: list) -> float:
+        port = _free_port()
+        server = _our_lmtp_server(port)
         try:
-            baseline = deliver(port)
+            return deliver(port, messages)
         finally:
-            sink.kill()
-        if len(list(Path(folder).glob("*.eml"))) != INTAKE:
-            raise SystemExit("the bare handler did not write every message")
-    port = _free_port()
-    controller = serve("127.0.0.1", port)
-    try:
-        ours = deliver(port)
-    finally:
-        controller.stop()
+            server.terminate()
+            server.wait(10)
+
+    # Each side twice, in turns, with new messages each time; the better run counts.
+    baseline, ours = bare(letters(0)), our_server(letters(0))
+    baseline, ours = min(baseline, bare(letters(INTAKE))), min(ours, our_server(letters(INTAKE)))
+    queued = 2 * INTAKE
     start = time.perf_counter()
-    acted = inbound.act_on_queued()
+    acted = inbound.act_on_queued(limit=queued)
     worker = time.perf_counter() - start
-    if acted["done"] != INTAKE:
-        raise SystemExit(f"the worker acted on {acted['done']:,} of {INTAKE:,} queued messages")
+    if acted["done"] != queued:
+        raise SystemExit(f"the worker acted on {acted['done']:,} of {queued:,} queued messages")
     ratio = baseline / ours
     return [{
         "name": f"LMTP intake of {INTAKE:,} messages, queued for the worker ({vendor}; msgs/s)",
         "ours": INTAKE / ours, "baseline": INTAKE / baseline, "unit": "",
-        "baseline_name": "bare aiosmtpd LMTP handler writing files", "ratio": ratio,
+        "baseline_name": "bare aiosmtpd LMTP handler writing files (best of 2 each)",
+        "ratio": ratio,
         "target": ">= 0.5x", "met": ratio >= 0.5,
     }, {
         "name": f"the worker turning them into requests ({vendor}; msgs/s)",
-        "ours": INTAKE / worker, "baseline": None, "baseline_name": "-", "ratio": None,
+        "ours": queued / worker, "baseline": None, "baseline_name": "-", "ratio": None,
         "target": "reported", "met": True,
     }]  # fmt: skip
 

@@ -6,7 +6,7 @@ import email.policy
 from email.utils import format_datetime
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -79,7 +79,7 @@ def forward(customer_id: int, message_id: int) -> bool:
         return False  # deleted or erased meanwhile
     if opened.raw is None or opened.summary.delivered_at is not None:
         return False  # blocked, or delivered already (a retried task)
-    get_connection().send_messages([Forwarded(opened.raw, to)])
+    mailers.default.send_messages([Forwarded(opened.raw, to)])
     rows.filter(pk=message_id, delivered_at__isnull=True).update(
         status=StoredMessage.Status.DELIVERED, delivered_at=timezone.now()
     )

@@ -8,3 +8,11 @@ class EnforcementConfig(AppConfig):
     # The gateway (purposes, ACC-4), the audit chain (SEC-5), the cookie guard (CK-6),
     # the sharing path's check of opt-outs (DIS-3).
     promises = ("ACC-4", "SEC-5", "CK-6", "DIS-3")
+
+    def ready(self):
+        from django.db.models import Field, ForeignObject
+
+        from hippocratic.enforcement.lookups import Any, RelatedAny
+
+        Field.register_lookup(Any)
+        ForeignObject.register_lookup(RelatedAny)

@@ -116,14 +116,14 @@ def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = N
     if rule.list_only:
         rows = rows.filter(listmembership_set__isnull=False)
     if only is not None:
-        rows = rows.filter(pk__in=only)
+        rows = rows.filter(pk__any=only)
     found = {row["pk"]: row for row in rows.exclude(email="").values("pk", *fields)}
     if rule.purpose == MARKETING:  # never to an erased or bounced address
         gone = suppression.suppressed(row["email"] for row in found.values())
         found = {pk: row for pk, row in found.items() if row["email"] not in gone}
     stopped = set(
         BounceScore.objects.for_purpose(SENDER, rule.purpose)
-        .filter(customer_id__in=list(found), disabled_at__isnull=False)
+        .filter(customer_id__any=list(found), disabled_at__isnull=False)
         .values_list("customer_id", flat=True)
     )
     return {pk: row for pk, row in found.items() if pk not in stopped}
@@ -156,7 +156,7 @@ def prospect_recipients(campaign: Campaign, only: list[int] | None = None) -> di
         pk__in=confirmed.values("prospect_id")
     )
     if only is not None:
-        rows = rows.filter(pk__in=only)
+        rows = rows.filter(pk__any=only)
     found = {row["pk"]: row for row in rows.exclude(email="").values("pk", "email", "name")}
     gone = suppression.suppressed(row["email"] for row in found.values())
     return {pk: row for pk, row in found.items() if row["email"] not in gone}

@@ -53,7 +53,11 @@ class Delivery(CustomerOwnedModel):
     technical_fields = ("id", "customer", "created_at", "campaign", "status", "message_id",
                         "sent_at", "attempts")  # fmt: skip
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the two below start with it, and each index is written again
+    # at every change of status (twice a message).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -118,7 +122,7 @@ class ProspectDelivery(PersonalDataModel):
     technical_fields = ("id", "prospect", "created_at", "campaign", "status", "message_id",
                         "sent_at", "attempts")  # fmt: skip
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE,
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, db_index=False,
                                  related_name="prospect_deliveries")  # fmt: skip
     prospect = models.ForeignKey("accounts.Prospect", on_delete=models.CASCADE)
     status = models.CharField(max_length=20, choices=Delivery.Status.choices,

@@ -184,23 +184,22 @@ def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bo
     last = 0
     while True:
         queued = deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED)
-        batch = list(queued.filter(pk__gt=last).order_by("pk").values_list(
-            "pk", audience.subject_field)[:CHUNK])  # fmt: skip
+        with transaction.atomic():
+            # The next chunk, locked (another worker skips it) and marked "sending"
+            # before any of it goes.
+            batch = list(queued.filter(pk__gt=last).order_by("pk").select_for_update(
+                skip_locked=True).values_list("pk", audience.subject_field)[:CHUNK])  # fmt: skip
+            if batch:
+                deliveries.filter(pk__any=[d for d, _ in batch]).update(
+                    status=Delivery.Status.SENDING, attempts=1
+                )
         if not batch:
             return True
         last = batch[-1][0]
         # Read again, as the campaign's purpose: whoever opted out since is left out.
         people = audience.recipients(campaign, fields, only=[c for _, c in batch])
-        with transaction.atomic():
-            mine = queued.filter(pk__in=[d for d, _ in batch]).select_for_update(
-                skip_locked=True
-            )  # fmt: skip
-            taken = set(mine.values_list("pk", flat=True))
-            deliveries.filter(pk__in=taken).update(status=Delivery.Status.SENDING, attempts=1)
         answers, going = [], []
         for delivery_id, person_id in batch:
-            if delivery_id not in taken:
-                continue  # another worker took it
             if person_id not in people:  # opted out or left meanwhile
                 answers.append((delivery_id, Delivery.Status.FAILED, "", None))
             else:

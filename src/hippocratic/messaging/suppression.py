@@ -33,5 +33,5 @@ def suppress(address: str, reason: str) -> None:
 def suppressed(addresses) -> set[str]:
     """Which of `addresses` are suppressed."""
     by_digest = {digest(a): a for a in addresses if a}
-    found = Suppression.objects.filter(digest__in=list(by_digest)).values_list("digest", flat=True)
+    found = Suppression.objects.filter(digest__any=list(by_digest)).values_list("digest", flat=True)
     return {by_digest[d] for d in found}

@@ -365,6 +365,29 @@ def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys)
         assert kept.count() == 4 and queued_mail() == 0
 
 
+@pytest.mark.promise("ACC-8")
+def test_mail_an_erased_customer_sent_leaves_the_queue_with_them(signed_up):
+    """An unsubscribe or a reply still waiting for the worker is theirs: erased with
+    them, it never becomes a staff request naming their address afterwards."""
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/mail/list/", {"join": "1"})
+        stranger = eml("Hello", "x@y.example", "support@ducallier.com")
+        inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+        inbound.accept(eml("hi", ADA["email"].upper(), "support@ducallier.com"),
+                       ["support@ducallier.com"])  # fmt: skip
+        inbound.accept(stranger, ["support@ducallier.com"])
+        reply = inbound.reply_address(me, 1)
+        inbound.accept(eml("Stop", "someone@else.example", reply), [reply])
+        assert queued_mail() == 4
+        own_data.erase(me, by=Actor.for_customer(me))
+        assert queued_mail() == 1  # the stranger's, and only theirs
+        assert inbound.act_on_queued() == {"done": 1, "failed": 0}
+        queue = Request.objects.for_purpose(SYSTEM, ledger.purpose())
+        assert not queue.filter(sender__iexact=ADA["email"]).exists()
+        assert queue.filter(sender="x@y.example").exists()
+
+
 def queued_mail() -> int:
     from hippocratic.enforcement.gateway import decided_elsewhere
     from hippocratic.messaging.models import InboundMail

@@ -11,6 +11,7 @@ class MessagingConfig(AppConfig):
         from hippocratic.accounts.signals import erasing
 
         erasing.connect(_suppress_erased, dispatch_uid="messaging.suppress_erased")
+        erasing.connect(_forget_queued_mail, dispatch_uid="messaging.forget_queued_mail")
 
 
 def _suppress_erased(sender, *, customer_id, by, **kwargs):
@@ -24,6 +25,27 @@ def _suppress_erased(sender, *, customer_id, by, **kwargs):
     if "user.contact.email" in _collected():
         suppression.suppress(rows.values_list("email", flat=True).first() or "",
                              Suppression.Reason.ERASED)  # fmt: skip
+
+
+def _forget_queued_mail(sender, *, customer_id, by, **kwargs):
+    """Mail from the erased customer still waiting for the worker goes with them: acted
+    on afterwards, an unsubscribe from an address no longer on the list would become a
+    staff request naming it. (Queued rows name no customer; their sender, or the
+    reply+ or bounce+ address they came to, says whose they are. Counted and audited
+    with the rest of the erasure.)"""
+    from django.db.models import Q
+
+    from hippocratic.accounts.models import Customer
+    from hippocratic.enforcement.gateway import decided_elsewhere
+    from hippocratic.messaging.models import InboundMail
+
+    address = (
+        Customer.objects.for_purpose(by, "essential.service").filter(pk=customer_id)
+        .values_list("email", flat=True).first() or ""
+    )  # fmt: skip
+    theirs = Q(who=str(customer_id)) | (Q(sender__iexact=address) if address else Q())
+    with decided_elsewhere():
+        InboundMail.internal.filter(theirs).delete()
 
 
 def _collected() -> set[str]:

@@ -39,10 +39,10 @@ def _forget_queued_mail(sender, *, customer_id, by, **kwargs):
     from hippocratic.enforcement.gateway import decided_elsewhere
     from hippocratic.messaging.models import InboundMail
 
-    address = (
-        Customer.objects.for_purpose(by, "essential.service").filter(pk=customer_id)
-        .values_list("email", flat=True).first() or ""
-    )  # fmt: skip
+    address = ""
+    if "user.contact.email" in _collected():  # a profile may hold no customer's address
+        rows = Customer.objects.for_purpose(by, "essential.service").filter(pk=customer_id)
+        address = rows.values_list("email", flat=True).first() or ""
     theirs = Q(who=str(customer_id)) | (Q(sender__iexact=address) if address else Q())
     with decided_elsewhere():
         InboundMail.internal.filter(theirs).delete()

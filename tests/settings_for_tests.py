@@ -20,7 +20,7 @@ from hippocratic.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):  # noqa: F405
     # A file, as in production: WAL and IMMEDIATE transactions then behave as they
     # will there, and concurrent-writer tests run on SQLite too.
     DATABASES["default"]["TEST"] = {"NAME": str(REPO / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from hippocratic.capabilities import APPS as CAPABILITY_APPS
+from hippocratic.enforcement.backends import ENGINES as GATED_ENGINES
 
 HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
 VAR_DIR = HOME / "var"
@@ -163,14 +164,22 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL unset or empty: SQLite under var/.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'hippocratic.sqlite3'}",
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hippocratic.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Every statement passes the gate (enforcement.gate): Django's own backends, gated.
+if DATABASES["default"]["ENGINE"] not in GATED_ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL names {DATABASES['default']['ENGINE']}: Hippocratic runs on SQLite "
+        "(sqlite:///path) or PostgreSQL (postgres://user@host:5432/name)."
+    )
+DATABASES["default"]["ENGINE"] = GATED_ENGINES[DATABASES["default"]["ENGINE"]]
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers carry on while one writer commits; IMMEDIATE takes the
     # write lock at BEGIN so concurrent writers queue instead of failing. secure_delete

@@ -13,6 +13,7 @@ from tests_paths import REPO, use_profile
 from accounts.conftest import ADA, GRACE
 from hippocratic.accounts.models import Customer, Prospect, Subscription
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,8 @@ def test_newcomers_and_inquirers_read_nothing(signed_up):
         assert not Customer.objects.for_purpose(Actor.newcomer(), "essential.service").exists()
         prospects = Prospect.objects.for_purpose(Actor.inquirer(), "marketing.communications.email")
         assert not prospects.exists()
-        assert not Subscription.objects.for_purpose(Actor.inquirer(), "essential.service").exists()
+        with pytest.raises(AccessDenied, match="not_own_rows"):  # a prospect is no customer
+            Subscription.objects.for_purpose(Actor.inquirer(), "essential.service").exists()
 
 
 def _imports(path) -> set[str]:

@@ -20,7 +20,7 @@ from hippocratic.accounts import own_data
 from hippocratic.communications import crypto, forwarding, mailbox
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
-from hippocratic.enforcement.gateway import decided_elsewhere
+from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.enforcement.tasks import purge_expired_personal_data
 from hippocratic.messaging import inbound
@@ -44,7 +44,7 @@ def address(username="ada") -> str:
 def everything_stored() -> bytes:
     """Every value of every table, as bytes: what a copy of the database holds."""
     found = []
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, decided_elsewhere():
         for table in connection.introspection.table_names():
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
             for row in cursor.fetchall():

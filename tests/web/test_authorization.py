@@ -13,6 +13,7 @@ from tests_paths import use_profile
 
 from hippocratic.accounts.models import Subscription
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.decided import decided_elsewhere
 from web.walk import everyone_and_every_path, paths
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ TABLES = {
 def snapshot(customer: int) -> dict:
     """Everything the database holds about one customer, read below the gateway."""
     held = {}
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, decided_elsewhere():
         for table, column in TABLES.items():
             cursor.execute(f"SELECT * FROM {table} WHERE {column} = %s ORDER BY id", [customer])  # noqa: S608
             held[table] = cursor.fetchall()

@@ -11,9 +11,13 @@ from hippocratic.enforcement.gateway import PersonalDataModel
 class Organisation(models.Model):
     """An organisation whose people share an account (ACC-5): each member is a
     Customer with their own login and contact details. The organisation row
-    itself holds nothing personal; its members' rows say who they are."""
+    itself holds nothing personal; its members' rows say who they are.
+
+    `size` counts its members, kept as they join and are erased: the owner sees how
+    many users the organisation has without anyone reading the members' rows."""
 
     created_at = models.DateTimeField(default=timezone.now)
+    size = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"Organisation #{self.pk}"

@@ -10,10 +10,11 @@ marks as legally retained, which it keeps and marks (`retained_since`).
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hippocratic.accounts import customer_log
-from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel
+from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel, Organisation
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
 from hippocratic.enforcement import audit
@@ -113,8 +114,8 @@ def everything(customer_id: int) -> dict:
             _section(m): rows(customer_id, m) for m in customer_models() if _collected_fields(m)
         },
     }
-    user = get_user_model().objects.filter(customer__pk=customer_id).values("username").first()
-    held["customer"]["username"] = user["username"] if user else ""
+    me = Customer.objects.for_purpose(Actor.for_customer(customer_id), purpose_for(Customer))
+    held["customer"]["username"] = me.values_list("user__username", flat=True).first() or ""
     held["consents"] = _consents(customer_id)
     held["disclosures"] = _disclosures(customer_id)
     held["beyond_policy"] = beyond_policy(customer_id)
@@ -222,7 +223,9 @@ def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
                 counts[model.__name__] = rows.delete()[0]
         retained = any(counts.get(f"{m.__name__} kept") for m in customer_models())
         customer = Customer.internal.filter(pk=customer_id)
-        user_id = customer.values_list("user_id", flat=True).get()
+        user_id, organisation_id = customer.values_list("user_id", "organisation_id").get()
+        if organisation_id is not None:  # one member fewer
+            Organisation.objects.filter(pk=organisation_id).update(size=F("size") - 1)
         if retained:
             erased = {"status": Customer.Status.ERASED, "membership": ""}
             customer.update(
@@ -230,7 +233,8 @@ def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
             )
         else:
             customer.delete()
-    _forget_login(user_id)
+    with decided_elsewhere():  # the login's deletion unlinks it from the erased row
+        _forget_login(user_id)
     OptOut.objects.filter(subject="customer", subject_id=customer_id).delete()
     audit.append(
         actor=by, action=Action.ERASE, purpose="erasure", reason=Reason.SUBJECT_REQUEST,

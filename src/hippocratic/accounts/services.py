@@ -3,7 +3,7 @@
 from django.contrib import auth
 from django.core import signing
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import F
 from django.utils import timezone
 
 from hippocratic.accounts import own_data, remember
@@ -103,6 +103,8 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     customer = Customer.objects.for_purpose(Actor.newcomer(), "essential.service").create(
         user=user, organisation=organisation, membership=membership, **contact
     )
+    if organisation is not None:
+        Organisation.objects.filter(pk=organisation.pk).update(size=F("size") + 1)
     joined = membership == Customer.Membership.MEMBER
     log_event(customer.pk, AccountEvent.Kind.JOINED if joined else AccountEvent.Kind.SIGNED_UP)
     return user, customer.pk
@@ -127,10 +129,10 @@ def organisation_of_invitation(token: str) -> Organisation | None:
 
 
 def organisation_size(organisation_id: int) -> int:
-    """How many customers belong to an organisation: a count of rows by the technical
-    link to it, reading no personal field of anyone (so no one's data is read)."""
-    sizes = Organisation.objects.filter(pk=organisation_id).annotate(n=Count("members"))
-    return sizes.values_list("n", flat=True).first() or 0
+    """How many customers belong to an organisation: the organisation's own count,
+    kept as members join and are erased (no one's row is read)."""
+    sizes = Organisation.objects.filter(pk=organisation_id).values_list("size", flat=True)
+    return sizes.first() or 0
 
 
 def own_customer(customer_id: int, purpose: str = "essential.service"):

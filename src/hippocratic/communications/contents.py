@@ -17,6 +17,7 @@ from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import STAFF_ROLE_PREFIX, Actor, staff_role
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gate import Basis
 from hippocratic.enforcement.gateway import AccessDenied, PersonalDataManager, PersonalQuerySet
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
@@ -69,45 +70,18 @@ def refusal(case, user, now: dt.datetime) -> str:
     return ""
 
 
-class ContentsQuerySet(PersonalQuerySet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._case = None
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._case = self._case
-        return clone
-
-    def _audit(self, action, decision, categories, rows: int, ref: str = "*"):
-        case = self._case
-        if case is None:
-            return super()._audit(action, decision, categories, rows, ref)
-        actor, purpose = self._require_scope()
-        disclosed = set(categories) - decision.refused
-        audit.append(
-            actor=actor, action=action, purpose=purpose, reason=decision.reason,
-            subject="customer", subject_ref=str(case.customer_id),
-            categories=disclosed or set(categories), allowed=bool(disclosed), rule=case.rule,
-            promise=self.model.case_promise, rows=rows,
-        )  # fmt: skip
-
-
-class ContentsManager(PersonalDataManager.from_queryset(ContentsQuerySet)):
+class ContentsManager(PersonalDataManager):
     """The manager of a contents model, which declares `contents_kind` (the kind of an
     AccessCase that reaches it), `bulk_promise` and `case_promise` (what a refusal and
     a read under a case are audited as)."""
 
-    def _rows(self) -> ContentsQuerySet:
-        return ContentsQuerySet(model=self.model, using=self._db, hints=self._hints)
-
-    def for_purpose(self, actor: Actor, purpose: str) -> ContentsQuerySet:
+    def for_purpose(self, actor: Actor, purpose: str) -> PersonalQuerySet:
         if actor.role.startswith(STAFF_ROLE_PREFIX):
             self._refuse(actor, purpose, "*", "staff reach contents only under an access case",
                          self.model.bulk_promise)  # fmt: skip
-        return self._rows()._scoped(actor, purpose)
+        return super().for_purpose(actor, purpose)
 
-    def under_case(self, case, user) -> ContentsQuerySet:
+    def under_case(self, case, user) -> PersonalQuerySet:
         """The case's customer's items in its scope, read as `user` (a staff member)."""
         actor = Actor.for_user(user, staff_role(user))
         case = type(case).objects.get(pk=case.pk)  # as it is now: revoked, closed, approved
@@ -118,8 +92,9 @@ class ContentsManager(PersonalDataManager.from_queryset(ContentsQuerySet)):
             why = f"access case {case.pk} reaches {case.what}, not {wanted}"
         if why:
             self._refuse(actor, purpose, str(case.customer_id), why, self.model.case_promise)
-        rows = self._rows()._scoped(actor, purpose)
-        rows._case = case
+        # Audited as the case: its rule and promise, naming its one customer.
+        basis = Basis(case.rule, self.model.case_promise, str(case.customer_id))
+        rows = self.get_queryset()._scoped(actor, purpose, basis=basis)
         rows = rows.filter(customer_id=case.customer_id)
         return rows.filter(pk__in=case.scope) if case.scope else rows
 

@@ -47,7 +47,7 @@ def report_by_header(address: str, message_id_header: str, *, reason: str) -> Ha
     """Someone else reports a message they know by its recipient and Message-ID. The
     answer is the same whether or not we hold it (it tells no one what a mailbox holds)."""
     try:
-        customer_id = mailbox.customer_of(address)
+        customer_id = mailbox.customer_of(address, by=FINDER)
     except mailbox.NoSuchMailbox:
         return None
     lookup = crypto.lookup_key(customer_id, message_id_header.strip())

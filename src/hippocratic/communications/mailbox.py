@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from hippocratic.accounts.models import Customer
 from hippocratic.communications import crypto
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
@@ -68,14 +68,15 @@ def address_of(username: str) -> str | None:
     return f"{username.lower()}@{mailbox_domain}" if mailbox_domain else None
 
 
-def customer_of(address: str) -> int:
+def customer_of(address: str, *, by: Actor = INTAKE) -> int:
     """The customer whose mailbox `address` is; NoSuchMailbox where none is open."""
     local = address.lower().rsplit("@", 1)[0]
-    users = get_user_model().objects.filter(username__iexact=local, is_active=True)
-    found = users.values_list("customer__pk", "customer__closed_at").first()
-    if not found or found[0] is None or found[1] is not None:
+    open_accounts = Customer.objects.for_purpose(by, PURPOSE).filter(closed_at__isnull=True)
+    mine = open_accounts.filter(user__username__iexact=local, user__is_active=True)
+    found = mine.values_list("pk", flat=True).first()
+    if found is None:
         raise NoSuchMailbox(f"no mailbox {address}")
-    return found[0]
+    return found
 
 
 def _cipher(customer_id: int, *, create: bool = False):

@@ -1,67 +1,65 @@
 """The one gateway to personal data (Zulip's rule: one approved way in).
 
-    Customer.objects.for_purpose(actor, "essential.service").filter(...)
+    Customer.objects.for_purpose(actor, Purpose.SERVICE).filter(...)
 
-A personal-data model's default manager refuses unscoped access: `objects.all()`
-raises UnscopedAccess, so forgetting the purpose is a bug tests catch, not a
-silent leak. A scoped queryset, when it runs:
+A queryset names who asks (an Actor) and why (a purpose); the gate
+(enforcement.gate) then decides every statement it runs on everything the statement
+names, and audits it, however it is run (a fetch, count(), exists(), aggregate(),
+update(), a join from another model, a related manager). The gateway adds what a
+queryset knows and a statement does not:
 
-  1. leaves out subjects who opted out of the purpose (their OptOut rows; the policy
-     offers no opt-out of essential uses, so those skip the filter);
-  2. restricts a customer actor to their own rows;
-  3. asks the decision engine about the categories it reads or writes;
-  4. refuses (AccessDenied) when no category may be used, and withholds the
-     fields a purpose may not see (limited disclosure): they come back as None;
-  5. appends one audit entry per query, not one per row.
+  1. it leaves out subjects who opted out of the purpose (their OptOut rows; the
+     policy offers no opt-out of essential uses, so those skip the filter);
+  2. it restricts a customer actor to their own rows;
+  3. it withholds, from model instances it returns, the fields the purpose may not
+     see (limited disclosure): they are not asked of the database and come back as
+     None; anything else that names a refused category is refused whole;
+  4. it decides and audits the writes it makes itself (create, bulk_create,
+     insert_rows, update_rows, delete), and an instance remembers the scope it was
+     read under, so its save(), delete(), refresh and related managers stay inside it.
+
+Model.objects without for_purpose is a queryset no statement of which will run.
 """
 
-import contextvars
 import datetime as dt
 from collections.abc import Sequence
-from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
+from django.db.models.query import ModelIterable
+from django.db.models.sql import UpdateQuery
 
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
+from hippocratic.enforcement.decided import decided_elsewhere, is_decided_elsewhere
 from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gate import (
+    AccessDenied,
+    Basis,
+    Scope,
+    UnscopedAccess,
+    Verdict,
+    analyse,
+    write,
+)
 from hippocratic.enforcement.lookups import array_parameter
 from hippocratic.enforcement.models import OptOut
 from hippocratic.policy.decision import Decision
+from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_engine, current_policy
+
+__all__ = [
+    "AccessDenied",
+    "PersonalDataManager",
+    "PersonalDataModel",
+    "PersonalQuerySet",
+    "UnscopedAccess",
+    "decided_elsewhere",
+    "purpose_for",
+]
 
 # Rows a PostgreSQL bulk write sends in one statement (one array per column).
 ARRAY_ROWS = 10_000
-
-
-class UnscopedAccess(RuntimeError):
-    """Personal data was asked for without an actor and a purpose."""
-
-
-class AccessDenied(PermissionDenied):
-    """The policy refuses this access; `decision` says which rule refused it."""
-
-    def __init__(self, decision: Decision | None, message: str):
-        self.decision = decision
-        super().__init__(message)
-
-
-# Set while a gateway call that was decided and audited runs: Django's own
-# machinery (deletion cascades, related lookups inside it) may then fetch rows.
-_inside = contextvars.ContextVar("inside_gateway", default=False)
-
-
-@contextmanager
-def decided_elsewhere():
-    """Run Django's machinery on personal rows for a caller that decides and audits
-    the access itself: erasure (the subject's right), retention and conformance."""
-    token = _inside.set(True)
-    try:
-        yield
-    finally:
-        _inside.reset(token)
 
 
 def _ancestors(use: str) -> list[str]:
@@ -74,24 +72,27 @@ def _essential(use: str) -> bool:
     return use == "essential" or use.startswith("essential.")
 
 
+def _unscoped(model) -> UnscopedAccess:
+    return UnscopedAccess(
+        f"{model.__name__} holds personal data: use "
+        f"{model.__name__}.objects.for_purpose(actor, purpose)"
+    )
+
+
 class PersonalQuerySet(models.QuerySet):
-    """A queryset bound to an actor and a purpose."""
+    """A queryset bound to an actor and a purpose (its query carries the Scope)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._actor: Actor | None = None
-        self._purpose: str | None = None
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._actor, clone._purpose = self._actor, self._purpose
-        return clone
+    @property
+    def scope(self) -> Scope | None:
+        return getattr(self.query, "gateway_scope", None)
 
     # --- scope ---------------------------------------------------------------------
 
-    def _scoped(self, actor: Actor, purpose: str) -> "PersonalQuerySet":
-        qs = self._clone()
-        qs._actor, qs._purpose = actor, purpose
+    def _scoped(
+        self, actor: Actor, purpose: str, *, basis: Basis | None = None
+    ) -> "PersonalQuerySet":
+        qs = self._chain()
+        qs.query.gateway_scope = Scope(actor, str(purpose), basis)
         model = self.model
         subject_field = model.subject_field
         if not _essential(purpose):  # the policy lets no one opt out of essential uses
@@ -100,8 +101,14 @@ class PersonalQuerySet(models.QuerySet):
             ).values("subject_id")
             qs = qs.exclude(**{f"{subject_field}__in": refused})
         if actor.is_subject:
-            if model.data_subject != actor.role:
-                return qs.none()  # a customer is never a prospect's or a visitor's subject
+            if model.data_subject != actor.role:  # a customer is never a prospect's subject
+                refusal = Decision(False, Reason.NOT_OWN_ROWS, f"{actor.role} reads only their own")
+                write(Verdict(qs.scope, model.data_subject, refusal, frozenset()), Action.READ,
+                      rows=0, allowed=False)  # fmt: skip
+                raise AccessDenied(
+                    refusal, f"{actor.label} ({actor.role}) may not read {model.__name__}: "
+                    f"{Reason.NOT_OWN_ROWS.value} (rows about a {model.data_subject})",
+                )  # fmt: skip
             if actor.subject_id is not None:
                 return qs.filter(**{subject_field: actor.subject_id})
             if actor.login_id is not None and model.login_field:
@@ -109,17 +116,16 @@ class PersonalQuerySet(models.QuerySet):
             return qs.none()
         return qs
 
-    def _require_scope(self) -> tuple[Actor, str]:
-        if self._actor is None or self._purpose is None:
-            raise UnscopedAccess(
-                f"{self.model.__name__} holds personal data: use "
-                f"{self.model.__name__}.objects.for_purpose(actor, purpose)"
-            )
-        return self._actor, self._purpose
+    def _require_scope(self) -> Scope:
+        scope = self.scope
+        if scope is None:
+            raise _unscoped(self.model)
+        return scope
 
     def _decide(self, action: Action, fields: list[models.Field]) -> tuple[Decision, set[str]]:
         """Decide for the categories of `fields`; deny (and audit it) if none may be used."""
-        actor, purpose = self._require_scope()
+        scope = self._require_scope()
+        actor, purpose = scope.actor, scope.purpose
         categories = {category_of(f) for f in fields} - {None}
         engine = current_engine()
         decision = engine.decide(actor.role, purpose, categories, self.model.data_subject)
@@ -133,23 +139,30 @@ class PersonalQuerySet(models.QuerySet):
         withheld = {f.attname for f in fields if category_of(f) in decision.refused}
         return decision, withheld
 
-    def _audit(self, action: Action, decision: Decision, categories, rows: int, ref: str = "*"):
-        actor, purpose = self._require_scope()
+    def _audit(
+        self, action: Action, decision: Decision | None, categories, rows: int, ref: str = "*"
+    ):
+        if decision is None:  # decided and audited elsewhere
+            return
+        scope = self._require_scope()
+        actor, basis = scope.actor, scope.basis
         if actor.subject_id is not None:
             ref = str(actor.subject_id)
-        disclosed = set(categories) - decision.refused
-        categories = disclosed or set(categories)
+        allowed = decision.allowed or not (set(categories) & decision.refused)
+        rule, promise = decision.rule, decision.promise
+        if basis is not None and allowed:
+            ref, rule, promise = basis.subject_ref, basis.rule, basis.promise
         audit.append(
             actor=actor,
             action=action,
-            purpose=purpose,
+            purpose=scope.purpose,
             reason=decision.reason,
             subject=self.model.data_subject,
             subject_ref=ref,
             categories=categories,
-            allowed=bool(disclosed),
-            rule=decision.rule,
-            promise=decision.promise,
+            allowed=allowed,
+            rule=rule,
+            promise=promise,
             rows=rows,
         )
 
@@ -167,39 +180,72 @@ class PersonalQuerySet(models.QuerySet):
             return [f for f in personal if f.name in names or f.attname in names]
         return [f for f in personal if f.name not in names]
 
-    def _prepare_read(self) -> tuple[Decision, frozenset[str], set[str]]:
-        """Decide a read: (decision, fields to withhold, categories read)."""
+    def _withheld(self) -> frozenset[str]:
+        """The fields model instances will not carry: loaded, but of a category the
+        purpose may not see. (values() rows are not withheld from: the gate refuses.)"""
+        scope = self.scope
+        if scope is None or not issubclass(self._iterable_class, ModelIterable):
+            return frozenset()
         fields = self._read_fields()
-        decision, withheld = self._decide(Action.READ, fields)
-        if withheld and not issubclass(self._iterable_class, models.query.ModelIterable):
-            # values() rows are plain tuples or dicts: ask for allowed fields only.
-            raise AccessDenied(decision, f"values() asks for withheld fields {sorted(withheld)}")
-        return decision, frozenset(withheld), {category_of(f) for f in fields}
+        refused = current_engine().decide(
+            scope.actor.role, scope.purpose, {category_of(f) for f in fields},
+            self.model.data_subject,
+        ).refused  # fmt: skip
+        if len(refused) == len({category_of(f) for f in fields}):
+            return frozenset()  # nothing may be seen: the gate refuses, and audits it
+        return frozenset(f.attname for f in fields if category_of(f) in refused)
 
-    @staticmethod
-    def _withhold(obj, withheld: frozenset[str]):
+    def _without(self, withheld: frozenset[str]):
+        """This query, not asking the database for `withheld`."""
+        query = self.query.clone()
+        names, deferring = query.deferred_loading
+        if not deferring and names and not (set(names) - withheld - {"pk"}):
+            query.deferred_loading = (frozenset({"pk"}), False)  # only(): nothing else left
+        else:
+            query.add_deferred_loading(withheld)
+        return query
+
+    def _mark(self, obj, withheld: frozenset[str]):
+        """An instance carries the scope it was read under, and None where withheld."""
         if withheld:
             for attname in withheld:
-                setattr(obj, attname, None)
+                obj.__dict__[attname] = None
             obj._withheld = withheld
+        obj._gateway_scope = self.scope
         return obj
 
     def _fetch_all(self):
         if self._result_cache is not None:
             return
-        decision, withheld, categories = self._prepare_read()
-        with decided_elsewhere():
+        withheld = self._withheld()
+        query = self.query
+        if withheld:
+            self._query = self._without(withheld)
+        try:
             super()._fetch_all()
-        for obj in self._result_cache:
-            self._withhold(obj, withheld)
-        self._audit(Action.READ, decision, categories, rows=len(self._result_cache))
+        finally:
+            self._query = query
+        if issubclass(self._iterable_class, ModelIterable):
+            for obj in self._result_cache:
+                self._mark(obj, withheld)
 
     def iterator(self, chunk_size=None):
-        decision, withheld, categories = self._prepare_read()
-        # Streamed: the row count is not known when the entry is written (-1).
-        self._audit(Action.READ, decision, categories, rows=-1)
-        for obj in super().iterator(chunk_size=chunk_size):
-            yield self._withhold(obj, withheld)
+        withheld = self._withheld()
+        qs = self._chain()
+        if withheld:
+            qs._query = self._without(withheld)
+        rows = super(PersonalQuerySet, qs).iterator(chunk_size=chunk_size)
+        if not issubclass(self._iterable_class, ModelIterable):
+            yield from rows
+            return
+        for obj in rows:
+            yield self._mark(obj, withheld)
+
+    def raw(self, *args, **kwargs):
+        raise AccessDenied(None, f"{self.model.__name__} holds personal data: raw() is refused")
+
+    def extra(self, *args, **kwargs):
+        raise AccessDenied(None, f"{self.model.__name__} holds personal data: extra() is refused")
 
     # --- writes --------------------------------------------------------------------
 
@@ -208,8 +254,11 @@ class PersonalQuerySet(models.QuerySet):
         by_name.update({f.attname: f for f in self.model.personal_fields()})
         return [by_name[n] for n in names if n in by_name]
 
-    def _check_write(self, action: Action, fields: list[models.Field]) -> Decision:
-        """A write needs every category it touches; a partial answer refuses it."""
+    def _check_write(self, action: Action, fields: list[models.Field]) -> Decision | None:
+        """A write needs every category it touches; a partial answer refuses it. None:
+        an unscoped write inside decided_elsewhere(), which its caller decides and audits."""
+        if self.scope is None and is_decided_elsewhere():
+            return None
         decision, withheld = self._decide(action, fields)
         if withheld:
             self._audit(
@@ -225,6 +274,7 @@ class PersonalQuerySet(models.QuerySet):
         obj = self.model(**kwargs)
         with decided_elsewhere():
             obj.save(force_insert=True, using=self.db)
+        obj._gateway_scope = self.scope
         self._audit(
             Action.CREATE, decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk)
         )
@@ -240,6 +290,8 @@ class PersonalQuerySet(models.QuerySet):
         decision = self._check_write(Action.CREATE, fields)
         with decided_elsewhere():
             created = super().bulk_create(objs, *args, **kwargs)
+        for obj in created:
+            obj._gateway_scope = self.scope
         self._audit(Action.CREATE, decision, {category_of(f) for f in fields}, rows=len(created))
         return created
 
@@ -275,7 +327,11 @@ class PersonalQuerySet(models.QuerySet):
         tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""  # SQLite and PostgreSQL
         # One transaction for the rows and their audit entry: all or none, and SQLite
         # commits once, not once a row (13x faster for a thousand rows).
-        with transaction.atomic(using=self.db, savepoint=False), connection.cursor() as cursor:
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            connection.cursor() as cursor,
+            decided_elsewhere(),  # decided above, audited below
+        ):
             if connection.vendor == "postgresql":
                 # Django's psycopg cursor binds client-side, so executemany would make a
                 # round trip per row. One array per column instead (INSERT … SELECT
@@ -316,7 +372,11 @@ class PersonalQuerySet(models.QuerySet):
         quote = connection.ops.quote_name
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         # One transaction, as insert_rows: all or none, and one commit on SQLite.
-        with transaction.atomic(using=self.db, savepoint=False), connection.cursor() as cursor:
+        with (
+            transaction.atomic(using=self.db, savepoint=False),
+            connection.cursor() as cursor,
+            decided_elsewhere(),  # decided above, audited below
+        ):
             if connection.vendor == "postgresql":
                 # One statement, one array per column: UPDATE … FROM unnest(…), each array
                 # cast to its column's type. (A VALUES list of a parameter per value
@@ -345,22 +405,36 @@ class PersonalQuerySet(models.QuerySet):
         return len(rows)
 
     def update(self, **kwargs):
-        fields = self._fields_named(kwargs)
-        decision = self._check_write(Action.UPDATE, fields)
+        """Decided as the gate decides it (what it sets, what it filters on), before
+        Django's update() begins: a refusal then leaves the caller's transaction whole."""
+        if self.scope is None and is_decided_elsewhere():
+            return super().update(**kwargs)
+        query = self.query.chain(UpdateQuery)
+        query.add_update_values(kwargs)
+        statement = analyse(query, self.db, Action.UPDATE)
+        statement.decide()
         with decided_elsewhere():
             rows = super().update(**kwargs)
-        self._audit(Action.UPDATE, decision, {category_of(f) for f in fields}, rows=rows)
+        statement.audit(rows=rows)
         return rows
 
     def delete(self):
-        # Deleting a row removes what it holds: the categories the policy collects
-        # (the others are empty; conformance checks that they stay so).
+        """Decided as a read of what the query filters on, and a deletion of every
+        category the rows hold that the policy collects (the others are empty;
+        conformance checks that they stay so). The rows that cascade from them go with
+        them under this one decision, and one audit entry."""
+        if self.scope is None and is_decided_elsewhere():
+            return super().delete()
+        scope = self._require_scope()
+        # What the deletion filters on (not what a fetch of its rows would select).
+        statement = analyse(self.order_by().values("pk").query, self.db, Action.DELETE)
         collected = current_policy().collected_categories(self.model.data_subject)
-        fields = [f for f in self.model.personal_fields() if category_of(f) in collected]
-        decision = self._check_write(Action.DELETE, fields)
+        reach = statement.reach(self.model._meta.db_table, scope)
+        reach.written.update(c for c in reach.table.categories if c in collected)
+        statement.decide()
         with decided_elsewhere():
             deleted, counts = super().delete()
-        self._audit(Action.DELETE, decision, {category_of(f) for f in fields}, rows=deleted)
+        statement.audit(rows=deleted)
         return deleted, counts
 
 
@@ -378,34 +452,32 @@ def _db_value(field: models.Field, connection):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def _scope_from(instance) -> Scope | None:
+    return getattr(instance, "_gateway_scope", None)
+
+
 class PersonalDataManager(models.Manager.from_queryset(PersonalQuerySet)):
-    """Refuses unscoped access; `for_purpose` is the way in."""
+    """`for_purpose` is the way in. Without it, a queryset no statement of which runs
+    (the gate refuses it); as an instance's related manager, the instance's scope."""
 
     def get_queryset(self):
-        raise UnscopedAccess(
-            f"{self.model.__name__} holds personal data: use "
-            f"{self.model.__name__}.objects.for_purpose(actor, purpose)"
-        )
+        qs = super().get_queryset()
+        scope = _scope_from(getattr(self, "instance", None) or self._hints.get("instance"))
+        return qs._scoped(scope.actor, scope.purpose) if scope else qs
 
     def for_purpose(self, actor: Actor, purpose: str) -> PersonalQuerySet:
-        qs = PersonalQuerySet(model=self.model, using=self._db, hints=self._hints)
-        return qs._scoped(actor, purpose)
+        return super().get_queryset()._scoped(actor, purpose)
 
 
-class InternalQuerySet(models.QuerySet):
-    """What Django's machinery uses (the base manager): rows only inside a gateway call."""
+class InternalManager(models.Manager.from_queryset(PersonalQuerySet)):
+    """What Django's machinery uses (the base manager: a foreign key's object, a
+    refresh): within the scope of the instance it starts from, else refused by the
+    gate, but inside decided_elsewhere()."""
 
-    def _fetch_all(self):
-        if self._result_cache is None and not _inside.get():
-            raise UnscopedAccess(
-                f"{self.model.__name__} rows were fetched outside the gateway (a related "
-                "lookup or a deferred field?): read them with objects.for_purpose(actor, purpose)"
-            )
-        super()._fetch_all()
-
-
-class InternalManager(models.Manager.from_queryset(InternalQuerySet)):
-    pass
+    def get_queryset(self):
+        qs = super().get_queryset()
+        scope = _scope_from(self._hints.get("instance"))
+        return qs._scoped(scope.actor, scope.purpose) if scope else qs
 
 
 class PersonalDataModel(models.Model):
@@ -415,6 +487,9 @@ class PersonalDataModel(models.Model):
     (the field naming the subject's id, "pk" for the subject's own row) and
     `technical_fields` (fields that are not personal data, e.g. "id"); every
     other field must be declared with `personal(field, category)`.
+
+    An instance read through the gateway keeps the scope it was read under: its
+    save() is an UPDATE the gate decides and audits, its delete() the gateway's.
     """
 
     data_subject: str = ""
@@ -446,6 +521,38 @@ class PersonalDataModel(models.Model):
                 "save it with update_fields naming only fields you could read",
             )
         super().save(*args, **kwargs)
+
+    def _do_update(self, base_qs, using, *args, **kwargs):
+        # The UPDATE runs in the scope the instance was read under: the gate decides
+        # what it sets, and the row must still be in scope (an opt-out since?).
+        scope = _scope_from(self)
+        if scope is not None and not is_decided_elsewhere():
+            base_qs = type(self).objects.for_purpose(scope.actor, scope.purpose).using(using)
+        return super()._do_update(base_qs, using, *args, **kwargs)
+
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        if is_decided_elsewhere():
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        scope = _scope_from(self)
+        if scope is None:
+            raise _unscoped(type(self))
+        # A new row, saved: decided and audited as the gateway's create() is.
+        filled = [f for f in self.personal_fields() if getattr(self, f.attname) not in (None, "")]
+        gateway = type(self).objects.for_purpose(scope.actor, scope.purpose).using(using)
+        decision = gateway._check_write(Action.CREATE, filled)
+        with decided_elsewhere():
+            results = super()._do_insert(manager, using, fields, returning_fields, raw)
+        gateway._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=1)
+        return results
+
+    def delete(self, using=None, keep_parents=False):
+        if is_decided_elsewhere():
+            return super().delete(using=using, keep_parents=keep_parents)
+        scope = _scope_from(self)
+        if scope is None:
+            raise _unscoped(type(self))
+        rows = type(self).objects.for_purpose(scope.actor, scope.purpose)
+        return rows.using(using or self._state.db).filter(pk=self.pk).delete()
 
     @classmethod
     def personal_fields(cls) -> list[models.Field]:

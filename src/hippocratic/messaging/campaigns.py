@@ -112,7 +112,9 @@ def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = N
     rule = KINDS[campaign.kind]
     if not mails_customers():
         return {}
-    rows = Customer.objects.for_purpose(SENDER, rule.purpose).filter(status=Customer.Status.ACTIVE)
+    # Open accounts only, by the account's technical closing time: the status is
+    # account data, which a marketing purpose may not read (or filter on).
+    rows = Customer.objects.for_purpose(SENDER, rule.purpose).filter(closed_at__isnull=True)
     if rule.list_only:
         rows = rows.filter(listmembership_set__isnull=False)
     if only is not None:

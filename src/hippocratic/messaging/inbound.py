@@ -287,7 +287,7 @@ def _queue(mail: Incoming) -> Received:
     # was most of its cost.
     connection = connections[InboundMail.internal.db]
     at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, decided_elsewhere():
         cursor.execute(
             _queue_statement(connection.alias),
             [mail.key, mail.kind, mail.sender, mail.who, mail.choice, mail.status, 0, "", at],

@@ -38,9 +38,7 @@ def consent_text() -> str:
 
 def is_member(customer_id: int) -> bool:
     me = Actor.for_customer(customer_id)
-    return (
-        ListMembership.objects.for_purpose(me, MARKETING).filter(customer_id=customer_id).exists()
-    )
+    return ListMembership.objects.for_purpose(me, CHOICES).filter(customer_id=customer_id).exists()
 
 
 @transaction.atomic

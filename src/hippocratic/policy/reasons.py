@@ -28,6 +28,10 @@ class Reason(StrEnum):
     DECLINED = "declined"
     # Customers' communications and hosted data (COM-2, COM-3, COM-5).
     NO_GROUND = "no_ground"
+    # The gate's own (enforcement.gate): how a query was asked, whatever it reads.
+    UNSCOPED = "unscoped"
+    NOT_OWN_ROWS = "not_own_rows"
+    UNSEEN_SQL = "unseen_sql"
 
 
 EXPLANATIONS: dict[Reason, str] = {
@@ -53,6 +57,11 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.DECLINED: "Staff rejected or contested a request to disclose; nothing left.",
     Reason.NO_GROUND: "Staff reach a customer's communications or hosted data only through an "
     "access case in force that names that one customer and a ground; never in bulk.",
+    Reason.UNSCOPED: "Personal data was asked for with no actor and purpose; nothing was read.",
+    Reason.NOT_OWN_ROWS: "A data subject acting on their own data reaches only their own rows; "
+    "the query joined other people's.",
+    Reason.UNSEEN_SQL: "The query carries hand-written SQL, so the categories it reads cannot be "
+    "known; it is refused.",
 }
 
 

@@ -219,7 +219,8 @@ LOGIN_URL = "accounts:login"
 CSRF_FAILURE_VIEW = "hippocratic.accounts.views.csrf_failure"
 
 # Login throttling (django-axes): five failures lock a user name for an hour.
-# Attempts are kept by user name only: no address is stored (VIS-4).
+# Attempts are kept by a pseudonym of the user name only: no address (VIS-4), no
+# browser, no form data (accounts.throttling).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -228,6 +229,9 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_CLIENT_IP_CALLABLE = "hippocratic.accounts.throttling.no_address"
+# A keyed pseudonym of the user name, and no browser or form data (SEC-1, VIS-3).
+AXES_USERNAME_CALLABLE = "hippocratic.accounts.throttling.pseudonym"
+AXES_HANDLER = "hippocratic.accounts.throttling.MinimalHandler"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -1,6 +1,7 @@
 """Logging in and out of the secure area (SEC-1, SEC-3, SEC-4, CK-3, CK-4)."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
@@ -8,6 +9,7 @@ from django.db import IntegrityError
 from django.test import Client, override_settings
 from tests_paths import use_profile
 
+from hippocratic.accounts import throttling
 from hippocratic.accounts.models import AccountSession, Customer, RememberToken
 from hippocratic.enforcement.actors import Actor
 
@@ -49,7 +51,7 @@ def test_user_names_are_unique(ada):
         User.objects.create_user("ada", password="another one entirely")
 
 
-@pytest.mark.promise("SEC-1")
+@pytest.mark.promise("SEC-1", "VIS-4")
 def test_login_is_throttled_after_five_failures(ada):
     client = Client()
     for _ in range(4):
@@ -57,9 +59,12 @@ def test_login_is_throttled_after_five_failures(ada):
     assert log_in(client, password="wrong").status_code == 429  # the fifth locks
     locked = log_in(client)  # even the right password, while locked
     assert locked.status_code == 429 and "_auth_user_id" not in client.session
-    from axes.models import AccessAttempt
-
-    assert AccessAttempt.objects.get().ip_address is None  # no address kept
+    attempt = AccessAttempt.objects.get()
+    assert attempt.ip_address is None  # no address kept
+    # Only a keyed pseudonym of the user name: no browser, no form data (VIS-3, VIS-4).
+    assert attempt.username == throttling.pseudonym_of("ada") and "ada" not in attempt.username
+    assert (attempt.user_agent, attempt.http_accept, attempt.get_data, attempt.post_data) == (
+        "", "", "", "")  # fmt: skip
 
 
 @pytest.mark.promise("SEC-4")

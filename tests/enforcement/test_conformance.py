@@ -3,16 +3,20 @@
 import logging
 
 import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import models
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import isolate_apps
+from django_tasks_db.models import DBTaskResult
 
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement import conformance
 from hippocratic.enforcement.fields import personal
 from hippocratic.enforcement.gateway import PersonalDataModel, decided_elsewhere
+from hippocratic.enforcement.libraries import LIBRARY_MODELS, technical
 from hippocratic.enforcement.middleware import DeclaredCookiesMiddleware
 from hippocratic.enforcement.registry import declarations
 from hippocratic.provider import current_policy
@@ -96,3 +100,70 @@ def test_undeclared_cookie_is_stripped_at_run_time_and_logged(ducallier, caplog)
         response = middleware(RequestFactory().get("/somewhere/"))
     assert set(response.cookies) == {"preferences"}
     assert "refused to set undeclared cookie 'tracker' on /somewhere/" in caplog.text
+
+
+# --- the libraries' tables (logins, sessions, login attempts, the task queue) ----------
+
+
+def test_every_table_of_a_library_is_declared(monkeypatch, ducallier):
+    assert [f for f in conformance._libraries(current_policy())] == []
+    monkeypatch.delitem(LIBRARY_MODELS, "axes.AccessLog")
+    (finding,) = conformance._libraries(current_policy())
+    assert str(finding) == (
+        "axes.AccessLog: a library's table that enforcement.libraries does not declare"
+    )
+
+
+@pytest.mark.promise("VIS-3", "VIS-4")
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["dracon", "isp", "quality"])
+def test_a_browser_kept_by_a_library_is_reported(name, policy_path):
+    """The pages of Dracon, the ISP and Quality say no browser is ever recorded: a user
+    agent in a failed login's row is a conformance error, as it would be in ours."""
+    with override_settings(HIPPOCRATIC_POLICY=str(policy_path(name))):
+        AccessAttempt.objects.create(
+            username="h:0", user_agent="Mozilla/5.0", ip_address=None, http_accept="",
+            path_info="/account/login/", get_data="", post_data="", failures_since_start=1,
+        )  # fmt: skip
+        found = [str(f) for f in conformance.check(current_policy())]
+        assert found == [
+            "axes.AccessAttempt.user_agent: 1 row(s) store user.device, which the policy does "
+            "not collect"
+        ]
+
+
+@pytest.mark.promise("VIS-3", "VIS-4", "SEC-1")
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["dracon", "isp", "japoon", "quality", "ducallier"])
+def test_a_failed_login_keeps_nothing_the_policy_does_not_collect(name, policy_path):
+    with override_settings(HIPPOCRATIC_POLICY=str(policy_path(name))):
+        User.objects.create_user("ada", password="a long and winding password")
+        client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+        client.get("/account/login/")  # the test cookie, as a browser would get it
+        client.post("/account/login/", {"username": "ada", "password": "wrong"})
+        assert AccessAttempt.objects.count() == 1
+        assert conformance.check(current_policy()) == []
+
+
+@pytest.mark.django_db
+def test_an_address_in_a_login_is_reported_where_the_policy_collects_none(dracon):
+    User.objects.create_user("bob", email="bob@example.com", password="x" * 20)
+    found = [str(f) for f in conformance.check(current_policy())]
+    assert found == [
+        "auth.User.email: 1 row(s) store user.contact.email, which the policy does not collect"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_task_carrying_a_personal_value_is_reported(ducallier):
+    DBTaskResult.objects.create(
+        task_path="hippocratic.requests.tasks.send_request_mail", backend_name="default",
+        args_kwargs={"args": ["ada@example.com"], "kwargs": {}}, queue_name="default",
+        priority=0, run_after=None,
+    )  # fmt: skip
+    found = [str(f) for f in conformance.check(current_policy())]
+    assert found == [
+        "hippocratic.requests.tasks.send_request_mail: a stored task carries more than ids "
+        "and tokens"
+    ]
+    assert technical({"args": [12, "received"], "kwargs": {}})

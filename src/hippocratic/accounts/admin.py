@@ -13,6 +13,7 @@ class CustomerAdmin(PersonalDataAdmin):
     list_display = ("id", "name", "email", "status", "created_at")
     ordering = ("-created_at",)
     exclude = ("user",)
+    readonly_fields = ("created_at", "closed_at")
 
 
 @admin.register(Prospect)
@@ -22,6 +23,7 @@ class ProspectAdmin(PersonalDataAdmin):
     admin_purpose = "marketing.communications.email"
     list_display = ("id", "name", "email", "created_at")
     ordering = ("-created_at",)
+    readonly_fields = ("created_at",)
 
 
 @admin.register(Service)

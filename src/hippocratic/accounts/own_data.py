@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hippocratic.accounts import customer_log
+from hippocratic.accounts import customer_log, throttling
 from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel, Organisation
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
@@ -267,5 +267,6 @@ def _forget_login(user_id: int | None) -> None:
     for key in AccountSession.objects.filter(user=user).values_list("session_key", flat=True):
         session_store(key).delete()
     for name in ("AccessAttempt", "AccessFailureLog", "AccessLog"):
-        apps.get_model("axes", name).objects.filter(username=user.get_username()).delete()
+        attempts = apps.get_model("axes", name).objects
+        attempts.filter(username=throttling.pseudonym_of(user.get_username())).delete()
     user.delete()  # cascades to AccountSession and RememberToken

@@ -3,11 +3,16 @@
 from django.contrib import admin
 
 from hippocratic.enforcement.actors import Actor, staff_role
+from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.provider import current_engine
 
 
 class PersonalDataAdmin(admin.ModelAdmin):
-    """Base admin for personal-data models: every queryset names actor and purpose."""
+    """Base admin for personal-data models: every read names actor and purpose (the gate
+    decides and audits the changelist, its counts and searches, and each object); a
+    form leaves out the fields the role may not use for the purpose; a save is an
+    UPDATE or INSERT the gateway decides and audits, of the form's fields only."""
 
     admin_purpose = "essential.service"
 
@@ -16,11 +21,29 @@ class PersonalDataAdmin(admin.ModelAdmin):
         # requires and audit what they remove; never by a staff delete button.
         return False
 
+    def actor(self, request) -> Actor:
+        return Actor.for_user(request.user, staff_role(request.user))
+
     def get_queryset(self, request):
-        actor = Actor.for_user(request.user, staff_role(request.user))
-        qs = self.model.objects.for_purpose(actor, self.admin_purpose)
+        qs = self.model.objects.for_purpose(self.actor(request), self.admin_purpose)
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
+
+    def get_exclude(self, request, obj=None):
+        """The fields of a category this role may not use for the purpose: not shown,
+        not written (the gateway would refuse them, or withhold them as empty)."""
+        allowed = current_engine().allowed_categories(
+            staff_role(request.user), self.admin_purpose,
+            {category_of(f) for f in self.model.personal_fields()}, self.model.data_subject,
+        )  # fmt: skip
+        hidden = [f.name for f in self.model.personal_fields() if category_of(f) not in allowed]
+        return [*(super().get_exclude(request, obj) or ()), *hidden]
+
+    def save_model(self, request, obj, form, change):
+        if change:  # read through the gateway: its scope decides the UPDATE
+            obj.save(update_fields=[f for f in form.changed_data if f in form.fields])
+        else:
+            obj.bind(self.actor(request), self.admin_purpose).save()
 
 
 @admin.register(AuditEntry)

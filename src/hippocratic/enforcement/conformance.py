@@ -8,7 +8,10 @@ It fails when:
      hold a value in such a field);
   4. code uses a purpose the policy does not declare (a literal purpose given
      to `for_purpose`, found by reading the source);
-  5. code, or Django, sets a cookie the policy does not declare (CK-6).
+  5. code, or Django, sets a cookie the policy does not declare (CK-6);
+  6. a library's table (logins, sessions, login attempts, the task queue) is not
+     declared in enforcement.libraries, or stores a category the policy does not
+     collect, or a stored task carries more than ids and tokens.
 
 An app that exists for some categories (billing for user.financial) names them
 in its AppConfig as `policy_categories`; where the policy collects none of them
@@ -26,7 +29,8 @@ from django.db import DatabaseError
 
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import decided_elsewhere
-from hippocratic.enforcement.registry import declarations
+from hippocratic.enforcement.libraries import LIBRARY_MODELS, technical
+from hippocratic.enforcement.registry import declarations, personal_models
 from hippocratic.enforcement.retention import blankable
 from hippocratic.policy.models import Policy
 from hippocratic.policy.references import known_categories
@@ -50,8 +54,9 @@ def active(app_config, policy: Policy) -> bool:
 
 def check(policy: Policy, *, with_data: bool = True) -> list[Finding]:
     findings = [*_declarations(policy), *_source(policy), *_cookies(policy)]
+    findings += _libraries(policy)
     if with_data:
-        findings += _stored(policy)
+        findings += [*_stored(policy), *_stored_by_libraries(policy), *_task_values()]
     return sorted(findings)
 
 
@@ -75,9 +80,9 @@ def _declarations(policy: Policy, models_: list | None = None):
 
 
 def stored_beyond_policy(policy: Policy) -> list[Finding]:
-    """Check 3 alone, quickly (at start-up): which fields hold data the policy does not
-    collect, found with one EXISTS query each, not counted over a large table."""
-    return sorted(_stored(policy, counted=False))
+    """Checks 3 and 6 alone, quickly (at start-up): which fields hold data the policy
+    does not collect, found with one EXISTS query each, not counted over a large table."""
+    return sorted([*_stored(policy, counted=False), *_stored_by_libraries(policy, counted=False)])
 
 
 def _stored(policy: Policy, *, counted: bool = True):
@@ -103,6 +108,65 @@ def _stored(policy: Policy, *, counted: bool = True):
                     f"{d.model._meta.label}.{field.name}",
                     f"{held} {category_of(field)}, which the policy does not collect",
                 )
+
+
+def _libraries(policy: Policy):
+    """Check 6's declarations: every model that is not ours is declared, field by field."""
+    known = known_categories(policy)
+    ours = set(personal_models())
+    for model in apps.get_models(include_auto_created=True):
+        if model in ours or model._meta.app_config.name.startswith("hippocratic."):
+            continue
+        label = model._meta.label
+        declared = LIBRARY_MODELS.get(label)
+        if declared is None:
+            yield Finding(label, "a library's table that enforcement.libraries does not declare")
+            continue
+        names = {f.name for f in model._meta.concrete_fields}
+        for name, category in declared.fields.items():
+            if name not in names:
+                yield Finding(f"{label}.{name}", "declared, but the table has no such field")
+            elif category not in known:
+                yield Finding(f"{label}.{name}", f"'{category}' is not a taxonomy key")
+
+
+def _stored_by_libraries(policy: Policy, *, counted: bool = True):
+    """Check 6's data: a library's field holding a category the policy does not collect."""
+    for label, declared in LIBRARY_MODELS.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # an app this build leaves out (RQ's tasks, say)
+        subject = _subject(policy, declared.subject) if declared.subject else None
+        collected = policy.collected_categories(subject) if subject else set()
+        for name, category in declared.fields.items():
+            if category in collected:
+                continue
+            field = model._meta.get_field(name)
+            rows = model._default_manager.exclude(**{name: None if field.null else ""})
+            try:
+                n = rows.count() if counted else int(rows.exists())
+            except DatabaseError:
+                return  # no database yet
+            if n:
+                held = f"{n} row(s) store" if counted else "rows store"
+                yield Finding(f"{label}.{name}",
+                              f"{held} {category}, which the policy does not collect")  # fmt: skip
+
+
+def _task_values():
+    """Check 6's task queue: arguments and results hold ids and tokens only."""
+    try:
+        model = apps.get_model("django_tasks_database", "DBTaskResult")
+    except LookupError:
+        return
+    try:
+        rows = list(model.objects.values_list("task_path", "args_kwargs", "return_value"))
+    except DatabaseError:
+        return
+    for task_path, arguments, returned in rows:
+        if not technical(arguments) or not technical(returned):
+            yield Finding(task_path, "a stored task carries more than ids and tokens")
 
 
 def _subject(policy: Policy, subject: str):

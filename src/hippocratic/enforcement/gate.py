@@ -108,15 +108,27 @@ class Table:
         return frozenset(self.columns.values())
 
 
+# Every personal-data model class, as it is defined (gateway.PersonalDataModel).
+_personal_models: list[type[models.Model]] = []
+
+
+def register(model: type[models.Model]) -> None:
+    """Note a personal-data model; its table is read once the app registry is ready."""
+    _personal_models.append(model)
+
+
 @cache
 def personal_tables() -> dict[str, Table]:
-    """Every table holding a column declared with `personal()`, by table name: the
-    gate goes by table and column, so an unmanaged or proxy model over the same
-    table is the same personal data."""
+    """Every personal-data model's table, by name, with the category of each personal
+    column (a row of links only has none: its rows are still someone's). The gate goes
+    by table and column, so another model over the same table is the same data."""
+    installed = set(apps.get_models())
     found = {}
-    for model in apps.get_models():
-        columns = {f.column: category_of(f) for f in model._meta.concrete_fields if category_of(f)}
-        if columns:
+    for model in _personal_models:
+        if model in installed:
+            columns = {
+                f.column: category_of(f) for f in model._meta.concrete_fields if category_of(f)
+            }
             found[model._meta.db_table] = Table(model, model.data_subject, columns)
     return found
 

@@ -40,6 +40,7 @@ from hippocratic.enforcement.gate import (
     UnscopedAccess,
     Verdict,
     analyse,
+    register,
     write,
 )
 from hippocratic.enforcement.lookups import array_parameter
@@ -213,6 +214,13 @@ class PersonalQuerySet(models.QuerySet):
             obj._withheld = withheld
         obj._gateway_scope = self.scope
         return obj
+
+    def explain(self, *, format=None, **options):
+        withheld = self._withheld()
+        qs = self._chain()
+        if withheld:
+            qs._query = self._without(withheld)
+        return super(PersonalQuerySet, qs).explain(format=format, **options)
 
     def _fetch_all(self):
         if self._result_cache is not None:
@@ -511,6 +519,10 @@ class PersonalDataModel(models.Model):
         # to keep it; conformance checks that every personal model does.
         base_manager_name = "internal"
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register(cls)  # the gate's list of personal tables
+
     def save(self, *args, **kwargs):
         withheld = getattr(self, "_withheld", frozenset())
         update_fields = kwargs.get("update_fields")
@@ -521,6 +533,12 @@ class PersonalDataModel(models.Model):
                 "save it with update_fields naming only fields you could read",
             )
         super().save(*args, **kwargs)
+
+    def bind(self, actor: Actor, purpose: str) -> "PersonalDataModel":
+        """A new row, to be saved for `actor` and `purpose` (decided and audited as the
+        gateway's create() is): `Customer(name=...).bind(actor, purpose).save()`."""
+        self._gateway_scope = Scope(actor, str(purpose))
+        return self
 
     def _do_update(self, base_qs, using, *args, **kwargs):
         # The UPDATE runs in the scope the instance was read under: the gate decides

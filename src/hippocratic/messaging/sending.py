@@ -115,6 +115,13 @@ class Audience:
     subject_field: str  # customer_id, prospect_id
     prefix: str  # "" for customers, "p" for prospects
 
+    def reaches(self, campaign) -> bool:
+        """Whether the policy in force gives this audience the campaign at all (no
+        prospects where it has none, no mail where it collects no address)."""
+        if self.prefix:
+            return campaigns.KINDS[campaign.kind].list_only and campaigns.prospect_list_open()
+        return campaigns.mails_customers()
+
     def recipients(self, campaign, fields, only=None) -> dict:
         if self.prefix:
             return campaigns.prospect_recipients(campaign, only=only)
@@ -131,7 +138,7 @@ def start(campaign: Campaign) -> int:
     purpose = campaigns.KINDS[campaign.kind].purpose
     now, total = timezone.now(), 0
     with transaction.atomic():
-        for audience in AUDIENCES:
+        for audience in (a for a in AUDIENCES if a.reaches(campaign)):
             chosen = audience.recipients(campaign, fields)
             # Plain rows, not model instances; a delivery written before (a retried
             # start) is kept as it is: one per campaign and recipient.
@@ -159,7 +166,7 @@ def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> 
     mailer = mailers.default
     started = time.monotonic()
     with mailer:
-        for audience in AUDIENCES:
+        for audience in (a for a in AUDIENCES if a.reaches(campaign)):
             if not _send_to(audience, campaign, rendering, mailer, counts, rate, started):
                 break  # the server went away: the rest stays queued for the retry
     purpose = campaigns.KINDS[campaign.kind].purpose
@@ -167,6 +174,7 @@ def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> 
         a.model.objects.for_purpose(campaigns.SENDER, purpose)
         .filter(campaign=campaign, status=Delivery.Status.QUEUED).exists()
         for a in AUDIENCES
+        if a.reaches(campaign)
     )  # fmt: skip
     if not queued:
         Campaign.objects.filter(pk=campaign.pk).update(

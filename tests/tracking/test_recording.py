@@ -4,6 +4,7 @@ import pytest
 from scan import tables_holding
 
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.tracking import event
@@ -87,6 +88,38 @@ def test_diagnostic_addresses_only_for_diagnostics(client, dns_server):
         analyst = Actor("staff.analytics", "user:9:ann")
         with pytest.raises(AccessDenied):
             list(DiagnosticAddress.objects.for_purpose(analyst, purpose_of("path")))
+
+
+@pytest.mark.promise("VIS-11", "VIS-4")
+def test_a_diagnostic_address_cannot_be_joined_to_the_page_views(client, dns_server):
+    """Three visitors, five page views in an hour: the addresses kept for diagnostics
+    share no id, key or time with the page views, so no join links an address to the
+    pages it visited."""
+    with use_profile("ducallier"):
+        visits = ["81.2.69.10", "81.2.69.10", "81.2.69.20", "81.2.69.30", "81.2.69.10"]
+        for address in visits:
+            client.get("/", **{**PAGE_HEADERS, "REMOTE_ADDR": address})
+        flush()
+        with decided_elsewhere():  # an attacker with the database, not the gateway
+            addresses = list(DiagnosticAddress.internal.values("id", "hour", "ip_address"))
+            views = list(PageView.internal.values("id", "time"))
+        assert len(views) == 5
+        assert sorted(a["ip_address"] for a in addresses) == ["81.2.69.10", "81.2.69.20",
+                                                               "81.2.69.30"]  # fmt: skip
+        view_ids, view_times = {v["id"] for v in views}, {v["time"] for v in views}
+        for row in addresses:
+            assert not isinstance(row["id"], int) and str(row["id"]) not in map(str, view_ids)
+            assert row["hour"] not in view_times
+            assert (row["hour"].minute, row["hour"].second, row["hour"].microsecond) == (0, 0, 0)
+        # Joined on the hour, each address matches every page view of that hour alike.
+        by_hour = {}
+        for v in views:
+            hour = v["time"].replace(minute=0, second=0, microsecond=0)
+            by_hour.setdefault(hour, []).append(v["id"])
+        matches = {}
+        for row in addresses:  # every address of an hour matches the same page views
+            matches.setdefault(row["hour"], set()).add(tuple(by_hour.get(row["hour"], [])))
+        assert all(len(found) == 1 for found in matches.values())
 
 
 @pytest.mark.promise("VIS-5")

@@ -5,6 +5,8 @@ VIS-3); they are personal data, read through the gateway, and purged after the
 policy's period (VIS-10). Daily rollups are anonymous counts and stay.
 """
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -42,17 +44,25 @@ class PageView(PersonalDataModel):
 class DiagnosticAddress(PersonalDataModel):
     """An Internet address kept for diagnosing problems (VIS-11), apart from page
     views, only where the policy collects addresses for that purpose; its own
-    (short) retention comes from the policy."""
+    (short) retention comes from the policy.
+
+    One row per address and hour, with a random key: nothing it holds is shared with
+    a page view (no id, no exact time), so the two cannot be joined to tell whose
+    browsing a page view was. An hour is as fine as diagnosis needs (which addresses
+    were at the server when something went wrong)."""
 
     data_subject = "visitor"
-    technical_fields = ("id", "time")
-    retention_clock = "time"
+    technical_fields = ("id", "hour")
+    retention_clock = "hour"
 
-    time = models.DateTimeField(db_index=True)
-    ip_address = personal(models.GenericIPAddressField(null=True), "user.device.ip_address")
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    hour = models.DateTimeField(db_index=True, help_text="The hour it was seen (UTC)")
+    ip_address = personal(models.GenericIPAddressField(), "user.device.ip_address")
 
     class Meta(PersonalDataModel.Meta):
-        pass
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "ip_address"], name="one_address_an_hour")
+        ]
 
 
 class DailySalt(models.Model):

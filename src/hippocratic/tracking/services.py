@@ -3,6 +3,7 @@ forgetting what the rules say must go."""
 
 import atexit
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -124,10 +125,18 @@ def page_views_write(
             PAGE_VIEW_COLUMNS, rows
         )
         if rules.keep_addresses:
+            seen = {(_hour(e.time), e.address) for e in events if e.address}
             DiagnosticAddress.objects.for_purpose(RECORDER, purpose_of("ip_address")).insert_rows(
-                ("time", "ip_address"), [(e.time, e.address) for e in events if e.address]
+                ("id", "hour", "ip_address"),
+                [(uuid.uuid4(), hour, address) for hour, address in sorted(seen)],
+                ignore_conflicts=True,  # seen already this hour
             )
     return len(rows)
+
+
+def _hour(time: dt.datetime) -> dt.datetime:
+    """The hour a diagnostic address is kept under (VIS-11): no finer than that."""
+    return time.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
 # --- rollups ------------------------------------------------------------------------------

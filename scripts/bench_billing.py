@@ -49,10 +49,10 @@ def measure(vendor: str) -> list[dict]:
 
     from hippocratic.billing import runs
     from hippocratic.billing.processors import ChargeRequest, current_processor
-    from hippocratic.billing.services import BILLING
     from hippocratic.enforcement.actors import Actor
+    from hippocratic.purposes import Purpose
 
-    tokens = _customers_with_a_card_and_a_service(Actor.system("bench"), BILLING)
+    tokens = _customers_with_a_card_and_a_service(Actor.system("bench"), Purpose.PAYMENT)
     processor = current_processor()
 
     start = time.perf_counter()

@@ -64,6 +64,7 @@ def mailbox_page_against_plain_orm(vendor: str) -> dict:
     from hippocratic.communications import crypto, mailbox
     from hippocratic.communications.models import StoredMessage
     from hippocratic.enforcement.actors import Actor
+    from hippocratic.purposes import Purpose
 
     me = _customer("ada")
     plain = _plain_model()
@@ -81,7 +82,7 @@ def mailbox_page_against_plain_orm(vendor: str) -> dict:
                             summary=summary.decode(), content=raw))  # fmt: skip
     columns = ["customer_id", "created_at", "status", "size", "delivered_at", "lookup",
                "summary", "content"]  # fmt: skip
-    intake = StoredMessage.objects.for_purpose(mailbox.INTAKE, mailbox.PURPOSE)
+    intake = StoredMessage.objects.for_purpose(mailbox.INTAKE, Purpose.SERVICE)
     for start in range(0, MESSAGES, 5000):
         intake.insert_rows(columns, ours[start : start + 5000])
     plain.objects.bulk_create(theirs, batch_size=5000)
@@ -90,7 +91,7 @@ def mailbox_page_against_plain_orm(vendor: str) -> dict:
     def gateway():
         for _ in range(OPENINGS):
             page = mailbox.page(me, limit=50)
-            rows = StoredMessage.objects.for_purpose(Actor.for_customer(me), mailbox.PURPOSE)
+            rows = StoredMessage.objects.for_purpose(Actor.for_customer(me), Purpose.SERVICE)
             if not mailbox.open_message(rows, page[25].id, me).raw:
                 raise SystemExit("a message did not open")
 

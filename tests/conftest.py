@@ -4,8 +4,10 @@ import pytest
 from accounts.conftest import hosting, signed_up  # noqa: F401  (for every test package)
 from tests_paths import POLICIES
 
-from hippocratic.policy import load_policy
+from hippocratic import provider
+from hippocratic.policy import load_policy, loader
 from hippocratic.policy.promises import CATALOGUE
+from hippocratic.site.proof import POLICIES_PROPERTY
 
 PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
 
@@ -31,6 +33,31 @@ def policy_path():
         return POLICIES / f"{name}.yaml"
 
     return path
+
+
+@pytest.fixture(autouse=True)
+def _policies_in_force(request, monkeypatch):
+    """Record the SHA-256 of every policy a test ran under (the profiles it used, or
+    loaded), as the JUnit property `hippocratic prove` reads: a sentence on a profile's
+    page is proved only by tests that ran under that profile's policy."""
+    seen: set[str] = set()
+    in_force, load = provider.loaded_policy, loader.load_policy_text
+
+    def recorded_in_force():
+        loaded = in_force()
+        seen.add(loaded.version)
+        return loaded
+
+    def recorded_load(*args, **kwargs):
+        loaded = load(*args, **kwargs)
+        seen.add(loaded.version)
+        return loaded
+
+    recorded_in_force.cache_clear = in_force.cache_clear
+    monkeypatch.setattr(provider, "loaded_policy", recorded_in_force)
+    monkeypatch.setattr(loader, "load_policy_text", recorded_load)
+    yield
+    request.node.user_properties.append((POLICIES_PROPERTY, ",".join(sorted(seen))))
 
 
 @pytest.fixture(autouse=True)

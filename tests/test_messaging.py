@@ -21,6 +21,7 @@ from hippocratic.messaging.models import (
     Suppression,
 )
 from hippocratic.messaging.tasks import send_campaign
+from hippocratic.purposes import Purpose
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -65,7 +66,7 @@ def test_a_newsletter_reaches_list_members_who_have_not_opted_out(signed_up):
         with pytest.raises(campaigns.CampaignRefused, match=r"user\.name"):  # not for marketing
             campaigns.template_fields(Campaign(kind="newsletter", subject="Hi {{ customer.name }}",
                                                body=""))  # fmt: skip
-        sent = Delivery.objects.for_purpose(campaigns.SENDER, campaigns.MARKETING)
+        sent = Delivery.objects.for_purpose(campaigns.SENDER, Purpose.MARKETING_EMAIL)
         assert sent.filter(campaign=campaign, status="sent").count() == 2
         # The one-click link: a GET (a link scanner) changes nothing; a POST opts out.
         path = mail.outbox[0].extra_headers["List-Unsubscribe"].split(">")[0].split("8000")[1]
@@ -73,7 +74,7 @@ def test_a_newsletter_reaches_list_members_who_have_not_opted_out(signed_up):
         assert Client().get(path).status_code == 200
         assert not OptOut.objects.filter(subject_id=who).exists()
         assert Client().post(path).status_code == 200  # no CSRF token: mail providers post
-        assert OptOut.objects.filter(subject_id=who, use=campaigns.MARKETING).exists()
+        assert OptOut.objects.filter(subject_id=who, use=Purpose.MARKETING_EMAIL).exists()
         send(Campaign.Kind.NEWSLETTER)
         assert len(mail.outbox) == 1  # the other member only
         assert Client().post("/mail/unsubscribe/forged/").status_code == 404
@@ -84,7 +85,9 @@ def test_a_newsletter_reaches_list_members_who_have_not_opted_out(signed_up):
 def test_a_bulletin_reaches_every_customer_whatever_their_choices(signed_up):
     with use_profile("japoon"):
         people = three_customers(signed_up)
-        OptOut.objects.create(subject="customer", subject_id=people[1][1], use=campaigns.MARKETING)
+        OptOut.objects.create(
+            subject="customer", subject_id=people[1][1], use=Purpose.MARKETING_EMAIL
+        )
         send(Campaign.Kind.BULLETIN, "Maintenance on Sunday night.", "Planned maintenance")
         assert sorted(m.to[0] for m in mail.outbox) == sorted(p["email"] for p in (ADA, GRACE, LIN))
         assert all("List-Unsubscribe" not in m.extra_headers for m in mail.outbox)
@@ -162,7 +165,7 @@ def test_mail_to_the_unsubscribe_address_removes_the_sender(
         with django_capture_on_commit_callbacks(execute=True):
             got = inbound.receive(eml(subject), ["unsubscribe@ducallier.com"])
         assert (got.kind, got.done) == ("unsubscribe", True)
-        assert OptOut.objects.filter(subject_id=me, use=campaigns.MARKETING).exists()
+        assert OptOut.objects.filter(subject_id=me, use=Purpose.MARKETING_EMAIL).exists()
         assert not services.is_member(me)
         request = Request.objects.for_purpose(SYSTEM, ledger.purpose()).get()
         assert (request.due_at - request.created_at).days == 14  # the policy's deadline
@@ -306,7 +309,7 @@ def test_replying_to_a_marketing_message_opts_out_and_support_mail_is_queued(sig
         got = inbound.receive(eml("Re: News", LIN["email"], reply_to), [reply_to])
         assert (got.kind, got.done) == ("reply", True)
         lin = people[2][1]
-        assert OptOut.objects.filter(subject_id=lin, use=campaigns.MARKETING).exists()
+        assert OptOut.objects.filter(subject_id=lin, use=Purpose.MARKETING_EMAIL).exists()
         forged = reply_to.replace(reply_to.split("-")[-1][:4], "0000")
         assert inbound.receive(eml("Re: x", to=forged), [forged]).kind == "ignored"
         support = inbound.receive(eml("Please stop the newsletter", to="support@ducallier.com"),
@@ -702,7 +705,7 @@ def test_a_campaign_over_smtp_reaches_each_member_with_their_own_message(signed_
         assert sending.customer_of_token(link.rstrip("/").rsplit("/", 1)[1]) == whose[to]
         links.add(link)
     assert len(links) == 2
-    sent = Delivery.objects.for_purpose(campaigns.SENDER, campaigns.MARKETING)
+    sent = Delivery.objects.for_purpose(campaigns.SENDER, Purpose.MARKETING_EMAIL)
     assert sorted(sent.filter(campaign=campaign).values_list("status", flat=True)) == [
         "failed", "queued", "sent", "sent"]  # fmt: skip
 
@@ -753,7 +756,7 @@ def test_someone_who_is_not_a_customer_joins_by_double_opt_in_and_leaves_in_one_
     from hippocratic.messaging.tasks import send_join_confirmation
 
     def memberships():
-        return ProspectMembership.objects.for_purpose(SYSTEM, campaigns.MARKETING)
+        return ProspectMembership.objects.for_purpose(SYSTEM, Purpose.MARKETING_EMAIL)
 
     with use_profile("ducallier"):
         client, _ = signed_up()
@@ -790,7 +793,7 @@ def test_someone_who_is_not_a_customer_joins_by_double_opt_in_and_leaves_in_one_
         Client().post("/mail/join/", {"name": "Nobody", "email": "nobody@else.example"})
         later = timezone_now() + dt.timedelta(days=8)
         assert services.forget_unconfirmed(later) == 1
-        gone = Prospect.objects.for_purpose(SYSTEM, campaigns.MARKETING)
+        gone = Prospect.objects.for_purpose(SYSTEM, Purpose.MARKETING_EMAIL)
         assert not gone.filter(email="nobody@else.example").exists()
 
 
@@ -819,7 +822,7 @@ def test_a_prospect_who_replies_to_a_newsletter_leaves_the_list(signed_up):
         reply_to = message.extra_headers["Reply-To"]
         got = inbound.receive(eml("Re: News", "mary@somerville.example", reply_to), [reply_to])
         assert (got.kind, got.done) == ("reply", True)
-        assert not ProspectMembership.objects.for_purpose(SYSTEM, campaigns.MARKETING).exists()
+        assert not ProspectMembership.objects.for_purpose(SYSTEM, Purpose.MARKETING_EMAIL).exists()
         request = Request.objects.for_purpose(SYSTEM, ledger.purpose()).get()
         assert (request.requester, request.channel, request.status) == ("prospect", "reply", "done")
         send(Campaign.Kind.NEWSLETTER)

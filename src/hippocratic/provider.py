@@ -99,6 +99,12 @@ def policy_version() -> str:
     return loaded_policy().version
 
 
+def declares(purpose: str) -> bool:
+    """Whether the policy in force declares `purpose`: code that uses an optional
+    purpose (purposes.Purpose, an app's `optional_purposes`) asks first."""
+    return str(purpose) in current_policy().purposes
+
+
 def sender_address() -> str:
     """Where the provider's mail comes from: its support address, else DEFAULT_FROM_EMAIL."""
     return current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL

@@ -23,6 +23,7 @@ from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.policy.reasons import Reason
+from hippocratic.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
@@ -142,10 +143,10 @@ def test_erasure_leaves_nothing_but_the_marked_billing_records(signed_up, hostin
         assert not User.objects.filter(username="countess_ada").exists()
         assert client.get("/account/").status_code == 302  # the session ended too
         # The billing records the law requires stay, marked, and name no one else.
-        kept = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).get()
+        kept = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get()
         assert kept.retained_since is not None and kept.billing_name == ADA["name"]
         # The card's token is not kept: it was detached at the processor, then deleted.
-        assert not PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+        assert not PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT).exists()
         assert SandboxLedgerEntry.objects.filter(kind="detach").count() == 1
         ghost = Customer.objects.for_purpose(SYSTEM, "essential.service").get(pk=me)
         assert ghost.status == "erased" and ghost.name == "" and ghost.user_id is None

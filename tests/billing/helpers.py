@@ -8,7 +8,7 @@ from accounts.conftest import SYSTEM
 from hippocratic.accounts.models import Service, Subscription
 from hippocratic.billing import runs
 from hippocratic.billing.models import Invoice
-from hippocratic.billing.services import BILLING
+from hippocratic.purposes import Purpose
 
 NUMBER = "4242424242424242"
 _TODAY = dt.datetime.now(dt.UTC).date()
@@ -47,5 +47,5 @@ def running_since(customer_id: int, started=SINCE_LAST_MONTH, service=None) -> S
 def billed(customer_id: int, now=NEXT_RUN) -> Invoice:
     """Run billing at `now` and return the customer's newest invoice."""
     runs.run(now)
-    mine = Invoice.objects.for_purpose(SYSTEM, BILLING).filter(customer_id=customer_id)
+    mine = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(customer_id=customer_id)
     return mine.latest("period_start")

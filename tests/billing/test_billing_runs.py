@@ -26,13 +26,14 @@ from hippocratic.billing.tasks import charge_customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.money import format_money
+from hippocratic.purposes import Purpose
 
 BACKUP_PRICE = 500
 EXPIRES_NOVEMBER = {"exp_month": 11, "exp_year": 2026}
 
 
 def invoices_of(customer_id: int) -> list[Invoice]:
-    mine = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).filter(customer_id=customer_id)
+    mine = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(customer_id=customer_id)
     return list(mine.order_by("period_start"))
 
 
@@ -110,7 +111,7 @@ def test_a_month_of_billing_two_customers_one_card_failing(monkeypatch):
     for day, hour in [(2, 6), (4, 5), (4, 6), (5, 6), (6, 6), (7, 6), (8, 6), (9, 6)]:
         run_at(f"2026-12-{day:02d} {hour:02d}:30:00")
     grace_november = invoices_of(grace_id)[-1]
-    attempts = ChargeAttempt.objects.for_purpose(SYSTEM, billing.BILLING).filter(
+    attempts = ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(
         invoice_id=grace_november.pk
     )
     assert [a.created_at.day for a in attempts.order_by("attempt")] == [1, 4, 6, 8]
@@ -133,11 +134,11 @@ def test_a_month_of_billing_two_customers_one_card_failing(monkeypatch):
     with pytest.raises(WorkerKilled), use_profile("ducallier"), freeze_time("2027-01-01 06:00"):
         runs.run()
     monkeypatch.undo()
-    killed = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).get(number=number)
+    killed = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get(number=number)
     assert killed.status != Invoice.Status.PAID  # we never heard the answer
     assert successful_charges(killed) == 1  # but the processor did charge
     rerun = run_at("2027-01-01 07:00:00")
-    killed = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).get(number=number)
+    killed = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get(number=number)
     assert killed.status == Invoice.Status.PAID and rerun.paid == 1
     assert successful_charges(killed) == 1  # asked again, same key: the same charge
     # Ada paid every month, once each; Grace's suspended service is no longer billed.
@@ -180,13 +181,13 @@ def test_a_paid_service_starts_only_with_a_usable_card_or_agreed_transfer(name, 
         assert mine.count() == 1
         # Staff agree that Grace pays by bank transfer: invoiced, never charged.
         other, grace = signed_up("grace", GRACE)
-        PaymentTerms.objects.for_purpose(SYSTEM, billing.BILLING).create(customer_id=grace)
+        PaymentTerms.objects.for_purpose(SYSTEM, Purpose.PAYMENT).create(customer_id=grace)
         other.post("/account/services/subscribe/", {"service": service.pk})
         assert mine.filter(customer_id=grace).count() == 1
         invoice = billed(grace)
         assert invoice.status == Invoice.Status.AWAITING_TRANSFER
         assert (
-            not ChargeAttempt.objects.for_purpose(SYSTEM, billing.BILLING)
+            not ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
             .filter(customer_id=grace)
             .exists()
         )
@@ -226,7 +227,7 @@ def test_the_customer_sees_the_next_charge_invoices_and_receipts_and_removes_the
         # Next month there is no card: the charge fails, is retried, the customer told.
         later = runs.run(NEXT_RUN + dt.timedelta(days=32))
         assert later.declined == 1 and "no_card" in set(
-            ChargeAttempt.objects.for_purpose(SYSTEM, billing.BILLING).values_list(
+            ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT).values_list(
                 "code", flat=True
             )
         )
@@ -236,7 +237,7 @@ def test_the_customer_sees_the_next_charge_invoices_and_receipts_and_removes_the
         queued = DBTaskResult.objects.get(task_path="hippocratic.billing.tasks.charge_customer")
         assert queued.args_kwargs["args"] == [me]
         assert charge_customer.call(me) == {"paid": 1, "declined": 0}
-        paid = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).filter(status="paid")
+        paid = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(status="paid")
         assert paid.count() == 2 and paid.latest("period_start").card_last4 == "4444"
 
 
@@ -264,7 +265,7 @@ def test_staff_with_the_billing_role_see_invoices_refund_and_read_revenue(signed
             "action": "refund_in_full", "_selected_action": [invoice.pk],
         })  # fmt: skip
         assert refund.status_code == 302
-        invoice = Invoice.objects.for_purpose(SYSTEM, billing.BILLING).get()
+        invoice = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get()
         assert (invoice.status, invoice.refunded) == (Invoice.Status.REFUNDED, 1500)
         assert SandboxLedgerEntry.objects.filter(kind="refund", amount=1500).count() == 1
         with pytest.raises(processors.PaymentError):  # nothing left to give back

@@ -28,6 +28,7 @@ from hippocratic.billing.processors import (
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 DECLINED = "4000000000000002"
@@ -54,7 +55,7 @@ def test_the_card_goes_to_the_processor_and_only_its_token_is_kept(name, signed_
         assert b'name="number"' in page.content
         response = client.post("/account/billing/card/", card_form())
         assert response.status_code == 302
-        kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).values().get()
+        kept = PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT).values().get()
         assert kept["processor_token"].startswith("tok_sandbox_ok_")
         assert (kept["brand"], kept["last4"]) == ("visa", "4242")
         running_since(me)
@@ -92,7 +93,7 @@ def test_a_card_the_processor_refuses_is_not_added_and_the_customer_is_told_why(
             text = page.content.decode()
             assert "The card was not added" in text and html.escape(reason) in text, number
             assert number not in text and card_form(number)["number"] not in text
-        assert not PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).exists()
+        assert not PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT).exists()
         assert client.post("/account/billing/card/", card_form()).status_code == 302
 
 
@@ -128,7 +129,7 @@ def test_the_stripe_adapter_against_a_fake_of_stripes_api(signed_up, caplog):
             refused = client.post("/account/billing/card/", card_form(DECLINED))
             assert b"Your card was declined." in refused.content  # refused at set-up
             assert client.post("/account/billing/card/", card_form()).status_code == 302
-            kept = PaymentMethod.objects.for_purpose(SYSTEM, billing.BILLING).get()
+            kept = PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get()
             customer, method = kept.processor_token.split("/")
             assert method in stripe_api.cards and customer in stripe_api.customers
             assert (kept.brand, kept.last4, kept.processor) == ("visa", "4242", "stripe")
@@ -197,7 +198,7 @@ def test_billing_records_are_read_only_for_billing(name, signed_up):
         running_since(me)
         billed(me)
         for model in (PaymentMethod, Invoice, ChargeAttempt):
-            assert model.objects.for_purpose(Actor("staff.billing", "t"), billing.BILLING).count()
+            assert model.objects.for_purpose(Actor("staff.billing", "t"), Purpose.PAYMENT).count()
             for actor, purpose in [
                 (Actor("staff.marketing", "t"), "marketing.communications.email"),
                 (SYSTEM, "marketing.communications.email"),

@@ -1,9 +1,11 @@
 """`hippocratic policy conformance` fails on each kind of drift between code and policy."""
 
+import ast
 import logging
 
 import pytest
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import models
@@ -11,6 +13,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import isolate_apps
 from django_tasks_db.models import DBTaskResult
+from tests_paths import POLICIES, REPO
 
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement import conformance
@@ -20,6 +23,8 @@ from hippocratic.enforcement.libraries import LIBRARY_MODELS, technical
 from hippocratic.enforcement.middleware import DeclaredCookiesMiddleware
 from hippocratic.enforcement.registry import declarations
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
+from hippocratic.site import checks
 
 
 @pytest.mark.django_db
@@ -167,3 +172,44 @@ def test_a_task_carrying_a_personal_value_is_reported(ducallier):
         "and tokens"
     ]
     assert technical({"args": [12, "received"], "kwargs": {}})
+
+
+# --- purposes: every one the code names is a Purpose, listed by its app ----------------
+
+
+def test_an_app_that_needs_a_purpose_the_policy_does_not_declare_is_reported(monkeypatch):
+    """The ISP declares no marketing: an app needing it there is named, by conformance
+    and at start-up (an error in production)."""
+    messaging = apps.get_app_config("messaging")
+    monkeypatch.setattr(messaging, "purposes", (*messaging.purposes, Purpose.MARKETING_EMAIL))
+    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "isp.yaml")):
+        assert [str(f) for f in conformance.purposes_needed(current_policy())] == [
+            "messaging (its AppConfig): needs purpose 'marketing.communications.email', "
+            "which the policy does not declare"
+        ]
+        with override_settings(HIPPOCRATIC_STRICT_PROMISES=True):
+            (error,) = checks.purposes_are_declared(None)
+        assert error.id == "hippocratic.E003"
+
+
+def test_a_purpose_its_app_does_not_list_is_reported(monkeypatch, ducallier):
+    sales = apps.get_app_config("sales")
+    monkeypatch.setattr(sales, "optional_purposes", ())
+    found = [str(f) for f in conformance._source(current_policy())]
+    assert found and all("uses Purpose.SALES, which sales's AppConfig" in f for f in found)
+
+
+def test_the_code_names_no_purpose_as_text():
+    """Every purpose the code asks for is a Purpose member (or comes from the policy):
+    none is written as a string where conformance could not see it."""
+    values = {p.value for p in Purpose}
+    found = []
+    for path in sorted((REPO / "src" / "hippocratic").rglob("*.py")):
+        if "migrations" in path.parts or "policy" in path.parts or path.name == "purposes.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in values:
+                if path.match("*/sales/apps.py") or path.match("*/sales/urls.py"):
+                    continue  # the app's own label and URL namespace, not a purpose
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.value!r}")
+    assert found == []

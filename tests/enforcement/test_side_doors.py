@@ -104,7 +104,7 @@ def ducallier_address(db):
     with use_profile("ducallier"):
         diagnostics = Actor.system("tracking.diagnostics")
         DiagnosticAddress.objects.for_purpose(diagnostics, "essential.service.operations").create(
-            time="2026-12-03T10:00:00Z", ip_address="192.0.2.7"
+            hour="2026-12-03T10:00:00Z", ip_address="192.0.2.7"
         )
         yield
 
@@ -116,9 +116,9 @@ def ducallier_address(db):
         lambda qs: qs.count(),
         lambda qs: qs.exists(),
         lambda qs: qs.filter(ip_address="192.0.2.7").exists(),
-        lambda qs: list(qs.values_list("time", flat=True)),
+        lambda qs: list(qs.values_list("hour", flat=True)),
     ],
-    ids=["count", "exists", "filter-exists", "times"],
+    ids=["count", "exists", "filter-exists", "hours"],
 )
 def test_diagnostic_addresses_are_not_answered_for_analytics(ducallier_address, question):
     with use_profile("ducallier"):

@@ -9,9 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.tasks import task
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
-from tests_paths import POLICIES
+from tests_paths import POLICIES, use_profile
 
+from hippocratic.enforcement import audit
+from hippocratic.enforcement.models import AuditEntry
 from hippocratic.jobs import scheduler
 from hippocratic.jobs.models import ScheduledRun
 from hippocratic.jobs.schedule import JOBS, SCHEDULE, Job
@@ -130,3 +133,18 @@ def test_at_scale_the_queue_is_redis_and_the_worker_rq(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert ran.stderr.count("Job OK") == len(SCHEDULE), ran.stderr
     assert redis.Redis(db=15).llen("rq:queue:default") == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality", "ducallier"])
+def test_every_job_runs_clean_on_every_profile(profile, tmp_path, settings):
+    """Each scheduled job, run as the worker runs it, under each profile: none is refused
+    a purpose its policy does not declare (the ISP's daily forget_unconfirmed was)."""
+    settings.HIPPOCRATIC_AUDIT_KEY = str(tmp_path / "audit.pem")
+    settings.HIPPOCRATIC_AUDIT_CHECKPOINTS = str(tmp_path / "checkpoints")
+    settings.HIPPOCRATIC_PARTNER_EXPORTS = str(tmp_path / "exports")
+    audit.generate_key(tmp_path / "audit.pem")
+    with use_profile(profile):
+        for job in SCHEDULE:
+            import_string(job.task).call()
+        assert not AuditEntry.objects.filter(reason="purpose_not_declared").exists()

@@ -6,6 +6,7 @@ from django.urls import URLPattern
 from hippocratic.accounts.models import Customer, Prospect, Service
 from hippocratic.enforcement.actors import staff_role
 from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.purposes import Purpose
 
 
 @admin.register(Customer)
@@ -20,7 +21,7 @@ class CustomerAdmin(PersonalDataAdmin):
 class ProspectAdmin(PersonalDataAdmin):
     """Prospects apart from customers (ACC-6), read for the purpose their data serves."""
 
-    admin_purpose = "marketing.communications.email"
+    admin_purpose = Purpose.MARKETING_EMAIL
     list_display = ("id", "name", "email", "created_at")
     ordering = ("-created_at",)
     readonly_fields = ("created_at",)

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class AccountsConfig(AppConfig):
     name = "hippocratic.accounts"
@@ -11,6 +13,10 @@ class AccountsConfig(AppConfig):
         "CK-3", "CK-4", "SEC-1", "SEC-2", "SEC-3", "SEC-4",
     )  # fmt: skip
     cookies = ("sessionid", "remember_me")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE, Purpose.AUTHENTICATION)
+    optional_purposes = (Purpose.MARKETING_EMAIL,)
 
     def ready(self):
         from hippocratic.accounts import customer_log

@@ -19,6 +19,7 @@ from hippocratic.accounts.models import (
 )
 from hippocratic.accounts.sessions import session_store
 from hippocratic.enforcement.actors import Actor
+from hippocratic.purposes import Purpose
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -69,9 +70,7 @@ def customer_id(request) -> int | None:
     if not request.user.is_authenticated:
         return None
     if SESSION_CUSTOMER not in request.session:
-        mine = Customer.objects.for_purpose(
-            Actor.for_login(request.user), "essential.service.authentication"
-        )
+        mine = Customer.objects.for_purpose(Actor.for_login(request.user), Purpose.AUTHENTICATION)
         request.session[SESSION_CUSTOMER] = mine.values_list("pk", flat=True).first()
     return request.session[SESSION_CUSTOMER]
 
@@ -100,7 +99,7 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     elif form.cleaned_data.get("account") == "organisation":
         organisation, membership = Organisation.objects.create(), Customer.Membership.OWNER
     contact = {k: v for k, v in form.contact_data.items() if v not in (None, "")}
-    customer = Customer.objects.for_purpose(Actor.newcomer(), "essential.service").create(
+    customer = Customer.objects.for_purpose(Actor.newcomer(), Purpose.SERVICE).create(
         user=user, organisation=organisation, membership=membership, **contact
     )
     if organisation is not None:
@@ -135,7 +134,7 @@ def organisation_size(organisation_id: int) -> int:
     return sizes.first() or 0
 
 
-def own_customer(customer_id: int, purpose: str = "essential.service"):
+def own_customer(customer_id: int, purpose: str = Purpose.SERVICE):
     """The customer's own row, read by the customer (ACC-9)."""
     return Customer.objects.for_purpose(Actor.for_customer(customer_id), purpose).get()
 
@@ -159,7 +158,7 @@ def subscriptions(customer_id: int) -> list[dict]:
 def update_profile(customer_id: int, changes: dict[str, str]) -> list[str]:
     """Correct the customer's details (ACC-7); returns the names of the fields changed."""
     me = Actor.for_customer(customer_id)
-    rows = Customer.objects.for_purpose(me, "essential.service")
+    rows = Customer.objects.for_purpose(me, Purpose.SERVICE)
     current = rows.values(*changes).get()
     changed = {k: v for k, v in changes.items() if (current[k] or "") != (v or "")}
     if changed:
@@ -190,7 +189,7 @@ def subscribe(customer_id: int, service: Service) -> Subscription:
     for check in START_CHECKS:
         check(customer_id, service)
     me = Actor.for_customer(customer_id)
-    subscription = Subscription.objects.for_purpose(me, "essential.service").create(
+    subscription = Subscription.objects.for_purpose(me, Purpose.SERVICE).create(
         customer_id=customer_id, service=service
     )
     log_event(customer_id, AccountEvent.Kind.SUBSCRIBED, service.name)
@@ -201,7 +200,7 @@ def subscribe(customer_id: int, service: Service) -> Subscription:
 def discontinue(customer_id: int, subscription_id: int) -> bool:
     """End one of the customer's services (ACC-7); False if it is not theirs or not active."""
     me = Actor.for_customer(customer_id)
-    mine = Subscription.objects.for_purpose(me, "essential.service").filter(
+    mine = Subscription.objects.for_purpose(me, Purpose.SERVICE).filter(
         pk=subscription_id, status=Subscription.Status.ACTIVE
     )
     service_id = mine.values_list("service_id", flat=True).first()

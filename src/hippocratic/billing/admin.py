@@ -16,14 +16,14 @@ from hippocratic.accounts.models import Customer
 from hippocratic.billing import refunds
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentTerms
 from hippocratic.billing.processors import PaymentError
-from hippocratic.billing.services import BILLING
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.admin import PersonalDataAdmin
 from hippocratic.money import format_money
+from hippocratic.purposes import Purpose
 
 
 class BillingAdmin(PersonalDataAdmin):
-    admin_purpose = BILLING
+    admin_purpose = Purpose.PAYMENT
 
     def has_add_permission(self, request):
         return False  # invoices come from the billing run, attempts from the processor
@@ -127,10 +127,10 @@ class PaymentTermsForm(forms.ModelForm):
         number = self.cleaned_data["customer_number"]
         if self.instance.pk:
             return self.instance.customer_id
-        customers = Customer.objects.for_purpose(self.actor, BILLING)
+        customers = Customer.objects.for_purpose(self.actor, Purpose.PAYMENT)
         if not customers.filter(pk=number).exists():
             raise forms.ValidationError("There is no customer with that number.")
-        terms = PaymentTerms.objects.for_purpose(self.actor, BILLING)
+        terms = PaymentTerms.objects.for_purpose(self.actor, Purpose.PAYMENT)
         if terms.filter(customer_id=number).exists():
             raise forms.ValidationError("That customer's terms are already set: change them.")
         return number
@@ -151,7 +151,7 @@ class PaymentTermsAdmin(BillingAdmin):
     fields = ("customer_number", "pays_by")
 
     def has_add_permission(self, request):
-        return True
+        return super(BillingAdmin, self).has_add_permission(request)  # staff add terms here
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -161,7 +161,7 @@ class PaymentTermsAdmin(BillingAdmin):
     def save_model(self, request, obj, form, change):
         """Written through the gateway, as billing, and audited."""
         rows = PaymentTerms.objects.for_purpose(
-            Actor.for_user(request.user, staff_role(request.user)), BILLING
+            Actor.for_user(request.user, staff_role(request.user)), Purpose.PAYMENT
         )
         if change:
             rows.filter(pk=obj.pk).update(pays_by=obj.pays_by)

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 from django.db import transaction
 from django.db.models.signals import post_delete
 
+from hippocratic.purposes import Purpose
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,6 +16,10 @@ class BillingConfig(AppConfig):
     promises = ("PAY-1", "PAY-2", "PAY-3", "DIS-6")
     # Dormant where the policy collects no payment data (PAY-3).
     policy_categories = ("user.financial", "user.payment")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE, Purpose.PAYMENT)
+    optional_purposes = ()
 
     def ready(self):
         from hippocratic.accounts import customer_log

@@ -16,6 +16,7 @@ from hippocratic.billing.models import Invoice
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 
 CHARGE_FAILED = "charge_failed"
 SUSPENDED = "suspended"
@@ -34,7 +35,7 @@ def tell(invoice_id: int, kind: str) -> None:
 def send_billing_notice(invoice_id: int, kind: str) -> bool:
     """Returns whether a mail went (not where the customer gave no address)."""
     invoice = (
-        Invoice.objects.for_purpose(NOTICE, "essential.service.payment_processing")
+        Invoice.objects.for_purpose(NOTICE, Purpose.PAYMENT)
         .filter(pk=invoice_id)
         .values("customer_id", "number", "total", "currency", "status", "next_attempt_at",
                 "card_last4")
@@ -44,7 +45,7 @@ def send_billing_notice(invoice_id: int, kind: str) -> bool:
         return False
     # Telling a customer about their service is providing the service.
     to = (
-        Customer.objects.for_purpose(NOTICE, "essential.service")
+        Customer.objects.for_purpose(NOTICE, Purpose.SERVICE)
         .filter(pk=invoice["customer_id"])
         .values_list("email", flat=True)
         .first()

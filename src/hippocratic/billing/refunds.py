@@ -5,14 +5,14 @@ from django.db.models import F
 
 from hippocratic.billing.models import Invoice, InvoiceRefund
 from hippocratic.billing.processors import PaymentError, current_processor
-from hippocratic.billing.services import BILLING
 from hippocratic.enforcement.actors import Actor
+from hippocratic.purposes import Purpose
 
 
 def refund(actor: Actor, invoice_id: int, amount: int | None = None) -> InvoiceRefund:
     """Give back `amount` (all that is left, by default) of a paid invoice. The
     idempotency key counts the invoice's refunds, so a retried request refunds once."""
-    invoices = Invoice.objects.for_purpose(actor, BILLING).filter(pk=invoice_id)
+    invoices = Invoice.objects.for_purpose(actor, Purpose.PAYMENT).filter(pk=invoice_id)
     invoice = invoices.get()
     if invoice.status not in (Invoice.Status.PAID, Invoice.Status.REFUNDED):
         raise PaymentError("Only a paid invoice can be refunded.", "not_paid")
@@ -20,11 +20,13 @@ def refund(actor: Actor, invoice_id: int, amount: int | None = None) -> InvoiceR
     amount = left if amount is None else amount
     if not 0 < amount <= left:
         raise PaymentError("A refund cannot exceed what was paid.", "amount_too_large")
-    previous = InvoiceRefund.objects.for_purpose(actor, BILLING).filter(invoice_id=invoice_id)
+    previous = InvoiceRefund.objects.for_purpose(actor, Purpose.PAYMENT).filter(
+        invoice_id=invoice_id
+    )
     key = f"{invoice.number}/refund-{previous.count() + 1}"
     done = current_processor().refund(invoice.processor_charge, amount, key)
     with transaction.atomic():
-        given = InvoiceRefund.objects.for_purpose(actor, BILLING).create(
+        given = InvoiceRefund.objects.for_purpose(actor, Purpose.PAYMENT).create(
             customer_id=invoice.customer_id, invoice_id=invoice_id, idempotency_key=key,
             amount=done.amount, processor_refund=done.reference, staff=actor.label,
         )  # fmt: skip

@@ -42,9 +42,10 @@ from hippocratic.billing.processors import (
     ProcessorUnavailable,
     current_processor,
 )
-from hippocratic.billing.services import BILLING, remove_cards
+from hippocratic.billing.services import payments_enabled, remove_cards
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money, percent_of
+from hippocratic.purposes import Purpose
 
 SYSTEM = Actor.system("billing.run")
 CHUNK = 500
@@ -65,6 +66,8 @@ def run(now: dt.datetime | None = None) -> RunReport:
     """Issue what is due to be issued, then charge what is due to be charged."""
     now = now or timezone.now()
     report = RunReport()
+    if not payments_enabled():
+        return report  # no payment data under this policy (PAY-3): nothing to bill
     report.cards_removed = remove_cards_of_closed_accounts()
     report.issued = issue_invoices(periods.last_complete_month(timezone.localdate(now)), now)
     charge_due(now, report)
@@ -75,7 +78,7 @@ def remove_cards_of_closed_accounts() -> int:
     """A closed account's card is detached and deleted: the invoices are kept as the
     law requires, but a token that can still be charged is not."""
     closed = (
-        PaymentMethod.objects.for_purpose(SYSTEM, BILLING)
+        PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(customer__closed_at__isnull=False)
         .values_list("customer_id", flat=True)
         .distinct()
@@ -94,10 +97,10 @@ def issue_invoices(period: periods.Period, now: dt.datetime) -> int:
     """Issue the period's invoices not issued yet; returns how many."""
     config = billing_settings()
     start, end = _midnight(period.start), _midnight(period.end)
-    issued = Invoice.objects.for_purpose(SYSTEM, BILLING).filter(period_start=period.start)
+    issued = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(period_start=period.start)
     done = set(issued.values_list("customer_id", flat=True))
     used = (
-        Subscription.objects.for_purpose(SYSTEM, BILLING)
+        Subscription.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(created_at__lt=end)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
         .order_by("customer_id", "created_at")
@@ -130,7 +133,7 @@ def _issue_chunk(keys, lines, period, now, config: BillingSettings) -> int:
     customers = {c for c, _ in keys}
     cards = _cards(customers)
     transfer = set(
-        PaymentTerms.objects.for_purpose(SYSTEM, BILLING)
+        PaymentTerms.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(customer_id__in=customers, pays_by=PaymentTerms.PaysBy.BANK_TRANSFER)
         .values_list("customer_id", flat=True)
     )
@@ -158,7 +161,7 @@ def _issue_chunk(keys, lines, period, now, config: BillingSettings) -> int:
     # Plain rows, not model instances: ten thousand invoices in a run. A second run
     # racing this one fails on the invoice number's uniqueness and rolls back whole.
     with transaction.atomic():
-        made = Invoice.objects.for_purpose(SYSTEM, BILLING).insert_rows(columns, rows)
+        made = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).insert_rows(columns, rows)
         record_many(events, by=SYSTEM)
     return made
 
@@ -166,7 +169,7 @@ def _issue_chunk(keys, lines, period, now, config: BillingSettings) -> int:
 def _cards(customers) -> dict[int, dict]:
     """The card on file of each of `customers` (the newest, if there were ever two)."""
     methods = (
-        PaymentMethod.objects.for_purpose(SYSTEM, BILLING)
+        PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(customer_id__in=customers)
         .order_by("created_at")
         .values("customer_id", "processor_token", "brand", "last4", "billing_name",
@@ -193,7 +196,7 @@ INVOICE = ("pk", "customer_id", "number", "total", "currency", "attempts", "crea
 
 
 def _due(now: dt.datetime, customer_id: int | None = None):
-    due = Invoice.objects.for_purpose(SYSTEM, BILLING).filter(
+    due = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(
         next_attempt_at__lte=now, status__in=[Invoice.Status.DUE, Invoice.Status.RETRYING]
     )
     return due if customer_id is None else due.filter(customer_id=customer_id)
@@ -225,16 +228,16 @@ def _claim(invoice_ids: list[int], now) -> list[dict]:
     free = list(
         _due(now).filter(pk__in=invoice_ids).select_for_update(skip_locked=True).values(*INVOICE)
     )
-    Invoice.objects.for_purpose(SYSTEM, BILLING).filter(pk__in=[inv["pk"] for inv in free]).update(
-        attempts=F("attempts") + 1, next_attempt_at=None
-    )
+    Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(
+        pk__in=[inv["pk"] for inv in free]
+    ).update(attempts=F("attempts") + 1, next_attempt_at=None)
     for inv in free:
         inv["attempts"] += 1
     return free
 
 
 def _charge_chunk(invoice_ids: list[int], now, report: RunReport, config) -> None:
-    attempts = ChargeAttempt.objects.for_purpose(SYSTEM, BILLING)
+    attempts = ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
     # Claimed, and the attempts written and committed, before the processor is asked:
     # the run's memory of what it asked.
     with transaction.atomic():
@@ -258,14 +261,14 @@ def _charge_chunk(invoice_ids: list[int], now, report: RunReport, config) -> Non
 def _finish_unanswered(now, report: RunReport, config) -> None:
     """Attempts a killed run sent but never recorded: asked again under the same key."""
     sent = list(
-        ChargeAttempt.objects.for_purpose(SYSTEM, BILLING)
+        ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(status=ChargeAttempt.Status.SENT)
         .values(*ATTEMPT)
     )
     if not sent:
         return
     invoices = (
-        Invoice.objects.for_purpose(SYSTEM, BILLING)
+        Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         .filter(pk__in={a["invoice_id"] for a in sent})
         .values(*INVOICE)
     )
@@ -324,10 +327,10 @@ def _record(outcomes: list[Outcome], now, report: RunReport, config: BillingSett
     if not answered:
         return
     with transaction.atomic():
-        ChargeAttempt.objects.for_purpose(SYSTEM, BILLING).update_rows(
+        ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT).update_rows(
             ["status", "processor_charge", "code", "message", "answered_at"], attempts
         )
-        Invoice.objects.for_purpose(SYSTEM, BILLING).update_rows(
+        Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).update_rows(
             ["status", "paid_at", "processor_charge", "card_brand", "card_last4",
              "next_attempt_at"],
             invoices,
@@ -337,7 +340,7 @@ def _record(outcomes: list[Outcome], now, report: RunReport, config: BillingSett
             due = format_money(inv["total"], inv["currency"])
             accounts.suspend_services(
                 inv["customer_id"], f"invoice {inv['number']} ({due}) unpaid",
-                by=SYSTEM, purpose=BILLING,
+                by=SYSTEM, purpose=Purpose.PAYMENT,
             )  # fmt: skip
             report.suspended.append(inv["customer_id"])
             told.append((inv["pk"], notify.SUSPENDED))

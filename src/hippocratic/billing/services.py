@@ -20,8 +20,8 @@ from hippocratic.money import format_money, percent_of
 from hippocratic.policy.models import RecipientKind
 from hippocratic.policy.taxonomy import is_within
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 
-BILLING = "essential.service.payment_processing"
 CARD_CATEGORY = "user.financial.credit_card"
 BILLING_DETAILS = "user.financial.billing_details"
 BILLING_FIELDS = ("billing_name", "billing_address")
@@ -61,7 +61,7 @@ def add_card(
             replaced = _methods(actor, customer_id).exclude(pk=method.pk)
             old_tokens = list(replaced.values_list("processor_token", flat=True))
             replaced.delete()
-            waiting = Invoice.objects.for_purpose(actor, BILLING).filter(
+            waiting = Invoice.objects.for_purpose(actor, Purpose.PAYMENT).filter(
                 customer_id=customer_id,
                 status__in=[Invoice.Status.RETRYING, Invoice.Status.UNPAID],
             )
@@ -82,7 +82,7 @@ def _charge_soon(customer_id: int):
 
 
 def _keep(actor, customer_id: int, processor: str, token: CardToken, billing) -> PaymentMethod:
-    method = PaymentMethod.objects.for_purpose(actor, BILLING).create(
+    method = PaymentMethod.objects.for_purpose(actor, Purpose.PAYMENT).create(
         customer_id=customer_id, processor=processor, processor_token=token.token,
         brand=token.brand, last4=token.last4, **billing,
     )  # fmt: skip
@@ -92,7 +92,7 @@ def _keep(actor, customer_id: int, processor: str, token: CardToken, billing) ->
 
 
 def _methods(actor: Actor, customer_id: int):
-    return PaymentMethod.objects.for_purpose(actor, BILLING).filter(customer_id=customer_id)
+    return PaymentMethod.objects.for_purpose(actor, Purpose.PAYMENT).filter(customer_id=customer_id)
 
 
 def remove_cards(actor: Actor, customer_id: int) -> int:
@@ -114,7 +114,7 @@ def remove_cards(actor: Actor, customer_id: int) -> int:
 
 
 def pays_by_transfer(actor: Actor, customer_id: int) -> bool:
-    terms = PaymentTerms.objects.for_purpose(actor, BILLING).filter(customer_id=customer_id)
+    terms = PaymentTerms.objects.for_purpose(actor, Purpose.PAYMENT).filter(customer_id=customer_id)
     return terms.filter(pays_by=PaymentTerms.PaysBy.BANK_TRANSFER).exists()
 
 
@@ -142,7 +142,7 @@ def next_charge(customer_id: int, today: dt.date | None = None) -> tuple[dt.date
     config = billing_settings()
     prices = dict(Service.objects.values_list("pk", "monthly_price_cents"))
     currencies = dict(Service.objects.values_list("pk", "currency"))
-    running = Subscription.objects.for_purpose(me, BILLING).filter(
+    running = Subscription.objects.for_purpose(me, Purpose.PAYMENT).filter(
         customer_id=customer_id, status=Subscription.Status.ACTIVE
     )
     subtotal = 0

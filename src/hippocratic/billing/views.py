@@ -20,6 +20,7 @@ from hippocratic.billing.forms import CardForm
 from hippocratic.billing.models import Invoice, PaymentMethod
 from hippocratic.billing.processors import CardDetails, PaymentError
 from hippocratic.enforcement.actors import Actor
+from hippocratic.purposes import Purpose
 
 CHECKOUT = {"checkout"}
 INVOICE_FIELDS = ("number", "created_at", "period_start", "period_end", "status", "total",
@@ -37,8 +38,8 @@ def _payments_or_404():
 def home(request, me: int):
     _payments_or_404()
     actor = Actor.for_customer(me)
-    cards = PaymentMethod.objects.for_purpose(actor, services.BILLING).order_by("-created_at")
-    invoices = Invoice.objects.for_purpose(actor, services.BILLING).order_by("-period_start")
+    cards = PaymentMethod.objects.for_purpose(actor, Purpose.PAYMENT).order_by("-created_at")
+    invoices = Invoice.objects.for_purpose(actor, Purpose.PAYMENT).order_by("-period_start")
     return render(request, "billing/home.html", {
         "cards": cards.values("brand", "last4", "created_at"),
         "invoices": [
@@ -57,7 +58,7 @@ def home(request, me: int):
 def receipt(request, me: int, number: str):
     """A printable invoice or receipt (the browser prints it to PDF)."""
     _payments_or_404()
-    mine = Invoice.objects.for_purpose(Actor.for_customer(me), services.BILLING)
+    mine = Invoice.objects.for_purpose(Actor.for_customer(me), Purpose.PAYMENT)
     invoice = mine.filter(number=number).first()
     if invoice is None:
         raise Http404("No such invoice of yours.")

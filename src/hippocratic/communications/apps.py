@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class CommunicationsConfig(AppConfig):
     name = "hippocratic.communications"
     label = "communications"
     verbose_name = "Communications"
     promises = ("COM-1", "COM-2", "COM-3", "COM-4")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = (Purpose.LEGAL_OBLIGATION,)
 
     def ready(self):
         from hippocratic.accounts.signals import erasing

@@ -21,6 +21,7 @@ from hippocratic.enforcement.gate import Basis
 from hippocratic.enforcement.gateway import AccessDenied, PersonalDataManager, PersonalQuerySet
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 
 # The purpose a case's ground serves: legal process and evidence of crime are the
 # law's; the rest serve the customer's service (support, security, harm review).
@@ -35,7 +36,7 @@ def now() -> dt.datetime:
 
 
 def purpose_of(ground: str) -> str:
-    return "essential.legal_obligation" if ground in LEGAL_GROUNDS else "essential.service"
+    return Purpose.LEGAL_OBLIGATION if ground in LEGAL_GROUNDS else Purpose.SERVICE
 
 
 def grounds_for(what: str) -> tuple[str, ...]:

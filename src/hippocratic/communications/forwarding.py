@@ -16,6 +16,7 @@ from hippocratic.communications.models import Forwarding, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 
 FORWARDER = Actor.system("communications.forward")
 
@@ -70,7 +71,7 @@ def forward(customer_id: int, message_id: int) -> bool:
     to = address_of(customer_id, by=FORWARDER)
     if not to:
         return False
-    rows = StoredMessage.objects.for_purpose(FORWARDER, mailbox.PURPOSE).filter(
+    rows = StoredMessage.objects.for_purpose(FORWARDER, Purpose.SERVICE).filter(
         customer_id=customer_id
     )
     try:

@@ -12,6 +12,7 @@ from hippocratic.communications import access, contents, crypto, mailbox
 from hippocratic.communications.contents import HARM_REVIEW, grounds_for
 from hippocratic.communications.models import AccessCase, HarmReport, StoredMessage
 from hippocratic.enforcement.actors import Actor
+from hippocratic.purposes import Purpose
 
 # Why staff may act on a message, as recorded and as the owner is told.
 GROUNDS = {
@@ -51,7 +52,7 @@ def report_by_header(address: str, message_id_header: str, *, reason: str) -> Ha
     except mailbox.NoSuchMailbox:
         return None
     lookup = crypto.lookup_key(customer_id, message_id_header.strip())
-    found = StoredMessage.objects.for_purpose(FINDER, mailbox.PURPOSE).filter(
+    found = StoredMessage.objects.for_purpose(FINDER, Purpose.SERVICE).filter(
         customer_id=customer_id, lookup=lookup
     )
     pk = found.values_list("pk", flat=True).first()

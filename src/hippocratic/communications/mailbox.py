@@ -27,8 +27,8 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.messaging.inbound import decoded_header
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 
-PURPOSE = "essential.service"
 INTAKE = Actor.system("communications.mailbox")
 PAGE = 50
 MAX_PAGE = 200
@@ -71,7 +71,7 @@ def address_of(username: str) -> str | None:
 def customer_of(address: str, *, by: Actor = INTAKE) -> int:
     """The customer whose mailbox `address` is; NoSuchMailbox where none is open."""
     local = address.lower().rsplit("@", 1)[0]
-    open_accounts = Customer.objects.for_purpose(by, PURPOSE).filter(closed_at__isnull=True)
+    open_accounts = Customer.objects.for_purpose(by, Purpose.SERVICE).filter(closed_at__isnull=True)
     mine = open_accounts.filter(user__username__iexact=local, user__is_active=True)
     found = mine.values_list("pk", flat=True).first()
     if found is None:
@@ -120,7 +120,7 @@ def store(customer_id: int, raw: bytes, *, message_id: str = "", encrypt: bool =
     else:
         raw_sealed = raw
     lookup = crypto.lookup_key(customer_id, message_id)
-    rows = StoredMessage.objects.for_purpose(INTAKE, PURPOSE)
+    rows = StoredMessage.objects.for_purpose(INTAKE, Purpose.SERVICE)
     try:
         with transaction.atomic():
             return rows.create(
@@ -151,7 +151,7 @@ def summaries(rows, customer_id: int, aead=None) -> list[Summary]:
 
 def page(customer_id: int, *, before: int | None = None, limit: int = PAGE) -> list[Summary]:
     """The customer's newest messages (older than message `before`), as the customer."""
-    rows = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    rows = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), Purpose.SERVICE)
     if before is not None:
         rows = rows.filter(pk__lt=before)
     rows = rows.order_by("-pk").values(*LIST_FIELDS)[: max(1, min(limit, MAX_PAGE))]
@@ -159,7 +159,7 @@ def page(customer_id: int, *, before: int | None = None, limit: int = PAGE) -> l
 
 
 def holds(customer_id: int, message_id: int) -> bool:
-    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), Purpose.SERVICE)
     return mine.filter(pk=message_id).exists()
 
 
@@ -195,7 +195,7 @@ def open_message(rows, message_id: int, customer_id: int) -> Opened:
 
 def collect(customer_id: int, message_id: int) -> Opened:
     """The customer reads or downloads a message: it is delivered from then on."""
-    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    mine = StoredMessage.objects.for_purpose(Actor.for_customer(customer_id), Purpose.SERVICE)
     opened = open_message(mine, message_id, customer_id)
     if opened.raw is not None and opened.summary.delivered_at is None:
         now, delivered = timezone.now(), StoredMessage.Status.DELIVERED

@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class DisclosureConfig(AppConfig):
     name = "hippocratic.disclosure"
     label = "disclosure"
     verbose_name = "Disclosures"
     promises = ("DIS-1", "DIS-2", "DIS-8", "DIS-9")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = ()
 
     def ready(self):
         from hippocratic.accounts import own_data

@@ -34,6 +34,7 @@ from hippocratic.policy.models import RecipientKind
 from hippocratic.policy.reasons import Reason
 from hippocratic.policy.taxonomy import is_within
 from hippocratic.provider import current_engine, current_policy
+from hippocratic.purposes import Purpose
 
 MAX_SUBJECTS = 10_000
 PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
@@ -277,7 +278,7 @@ def visible_to(customer_id: int) -> list[dict]:
     from the day the gag ends."""
     me = Actor.for_customer(customer_id)
     rows = (
-        DisclosedSubject.objects.for_purpose(me, "essential.service")
+        DisclosedSubject.objects.for_purpose(me, Purpose.SERVICE)
         .filter(customer_id=customer_id, visible_from__lte=timezone.now())
         .values_list("disclosure_id", flat=True)
     )

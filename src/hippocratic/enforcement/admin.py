@@ -6,6 +6,7 @@ from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.provider import current_engine
+from hippocratic.purposes import Purpose
 
 
 class PersonalDataAdmin(admin.ModelAdmin):
@@ -14,12 +15,27 @@ class PersonalDataAdmin(admin.ModelAdmin):
     form leaves out the fields the role may not use for the purpose; a save is an
     UPDATE or INSERT the gateway decides and audits, of the form's fields only."""
 
-    admin_purpose = "essential.service"
+    admin_purpose = Purpose.SERVICE
 
     def has_delete_permission(self, request, obj=None):
         # Personal data goes by erasure (ACC-8) or retention, which keep what the law
         # requires and audit what they remove; never by a staff delete button.
         return False
+
+    def _acts_for_purpose(self, request) -> bool:
+        """Whether the staff member's role may act for the admin's purpose at all."""
+        return (
+            current_engine()
+            .decide(staff_role(request.user), self.admin_purpose, (), self.model.data_subject)
+            .allowed
+        )
+
+    def has_add_permission(self, request):
+        return self._acts_for_purpose(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and self._acts_for_purpose(request)
 
     def actor(self, request) -> Actor:
         return Actor.for_user(request.user, staff_role(request.user))

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class EnforcementConfig(AppConfig):
     name = "hippocratic.enforcement"
@@ -8,6 +10,10 @@ class EnforcementConfig(AppConfig):
     # The gateway (purposes, ACC-4), the audit chain (SEC-5), the cookie guard (CK-6),
     # the sharing path's check of opt-outs (DIS-3).
     promises = ("ACC-4", "SEC-5", "CK-6", "DIS-3")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = ()
 
     def ready(self):
         from django.db.models import Field, ForeignObject

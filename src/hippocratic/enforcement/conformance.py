@@ -6,8 +6,9 @@ It fails when:
   2. a declared category is not a taxonomy key;
   3. code stores a category the policy does not collect (rows in the database
      hold a value in such a field);
-  4. code uses a purpose the policy does not declare (a literal purpose given
-     to `for_purpose`, found by reading the source);
+  4. code uses a purpose the policy does not declare: an active app's AppConfig
+     `purposes` (what it asks for whenever it runs); a `Purpose.X` its source names
+     that its AppConfig does not list; a purpose written as text in `for_purpose`;
   5. code, or Django, sets a cookie the policy does not declare (CK-6);
   6. a library's table (logins, sessions, login attempts, the task queue) is not
      declared in enforcement.libraries, or stores a category the policy does not
@@ -35,6 +36,7 @@ from hippocratic.enforcement.retention import blankable
 from hippocratic.policy.models import Policy
 from hippocratic.policy.references import known_categories
 from hippocratic.policy.taxonomy import is_within
+from hippocratic.purposes import Purpose
 
 
 @dataclass(frozen=True, order=True)
@@ -174,26 +176,70 @@ def _subject(policy: Policy, subject: str):
 
 
 def _source(policy: Policy):
-    declared = set(policy.purposes)
+    yield from _source_purposes(policy)
     for app_config in apps.get_app_configs():
-        if not app_config.name.startswith("hippocratic.") or not active(app_config, policy):
+        if not app_config.name.startswith("hippocratic."):
             continue
+        listed = {
+            *getattr(app_config, "purposes", ()),
+            *getattr(app_config, "optional_purposes", ()),
+        }
         for path in sorted(Path(app_config.path).rglob("*.py")):
             if "migrations" in path.parts:
                 continue
             tree = ast.parse(path.read_text(), str(path))
             where = path.relative_to(Path(app_config.path).parent)
-            for line, purpose in _literal_arguments(tree, "for_purpose", 1):
-                if purpose not in declared:
+            for line, name in _purpose_names(tree):
+                if name not in Purpose.__members__:
+                    yield Finding(f"{where}:{line}", f"Purpose.{name} does not exist")
+                elif Purpose[name] not in listed:
                     yield Finding(
                         f"{where}:{line}",
-                        f"uses purpose '{purpose}', which the policy does not declare",
+                        f"uses Purpose.{name}, which {app_config.label}'s AppConfig does not "
+                        "list in purposes or optional_purposes",
                     )
+            for line, purpose in _literal_arguments(tree, "for_purpose", 1):
+                yield Finding(
+                    f"{where}:{line}",
+                    f"names purpose '{purpose}' as text: name it in hippocratic.purposes.Purpose",
+                )
+            if not active(app_config, policy):
+                continue  # a dormant app sets no cookies
             for line, cookie in _literal_arguments(tree, "set_cookie", 0):
                 if cookie not in {c.name for c in policy.cookies}:
                     yield Finding(
                         f"{where}:{line}",
                         f"sets cookie '{cookie}', which the policy does not declare (CK-6)",
+                    )
+
+
+def _purpose_names(tree: ast.AST):
+    """(line, name) of each `Purpose.NAME` in a module."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "Purpose"
+            and not node.attr.startswith("_")
+        ):
+            yield node.lineno, node.attr
+
+
+def purposes_needed(policy: Policy) -> list[Finding]:
+    """Check 4's first part alone, for start-up: an active app needs a purpose the
+    policy does not declare."""
+    return sorted(f for f in _source_purposes(policy))
+
+
+def _source_purposes(policy: Policy):
+    declared = set(policy.purposes)
+    for app_config in apps.get_app_configs():
+        if app_config.name.startswith("hippocratic.") and active(app_config, policy):
+            for purpose in getattr(app_config, "purposes", ()):
+                if purpose not in declared:
+                    yield Finding(
+                        f"{app_config.label} (its AppConfig)",
+                        f"needs purpose '{purpose}', which the policy does not declare",
                     )
 
 

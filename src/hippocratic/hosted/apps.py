@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class HostedConfig(AppConfig):
     """Ducallier's online applications: a customer's organisation keeps its business
@@ -11,6 +13,10 @@ class HostedConfig(AppConfig):
     verbose_name = "Hosted data"
     policy_categories = ("user.content.private.business_data",)
     promises = ("COM-5", "DIS-5")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = ()
 
     def ready(self):
         from hippocratic.disclosure import services as disclosure

@@ -8,8 +8,8 @@ from django.utils import timezone
 from hippocratic.enforcement.actors import Actor
 from hippocratic.hosted.models import BUSINESS_DATA, HostedRecord
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 
-PURPOSE = "essential.service"
 FIELDS = ("pk", "kind", "title", "body", "created_at", "updated_at")
 MAX_RECORDS = 10_000
 
@@ -19,7 +19,7 @@ def offered() -> bool:
 
 
 def mine(customer_id: int):
-    return HostedRecord.objects.for_purpose(Actor.for_customer(customer_id), PURPOSE)
+    return HostedRecord.objects.for_purpose(Actor.for_customer(customer_id), Purpose.SERVICE)
 
 
 def _clean(kind: str, title: str, body: str) -> dict:

@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class MessagingConfig(AppConfig):
     name = "hippocratic.messaging"
     label = "messaging"
     verbose_name = "Mail to customers"
     promises = ("MSG-1", "MSG-2", "MSG-3", "MSG-4", "MSG-5", "MSG-6")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = (Purpose.MARKETING_EMAIL, Purpose.NOTIFICATIONS)
 
     def ready(self):
         from hippocratic.accounts.signals import erasing
@@ -30,7 +36,7 @@ def _forget_erased(sender, *, customer_id, by, **kwargs):
 
     address = ""
     if "user.contact.email" in _collected():  # a profile may hold no customer's address
-        rows = Customer.objects.for_purpose(by, "essential.service").filter(pk=customer_id)
+        rows = Customer.objects.for_purpose(by, Purpose.SERVICE).filter(pk=customer_id)
         address = rows.values_list("email", flat=True).first() or ""
         suppression.suppress(address, Suppression.Reason.ERASED)
     theirs = Q(who=str(customer_id)) | (Q(sender__iexact=address) if address else Q())

@@ -23,9 +23,8 @@ from hippocratic.enforcement.fields import category_of
 from hippocratic.messaging import suppression
 from hippocratic.messaging.models import BounceScore, Campaign
 from hippocratic.provider import current_engine, current_policy
+from hippocratic.purposes import Purpose
 
-MARKETING = "marketing.communications.email"
-BULLETINS = "essential.service.notifications"
 SENDER = Actor.system("messaging.send")
 
 
@@ -38,9 +37,9 @@ class KindRule:
 
 
 KINDS = {
-    Campaign.Kind.BULLETIN: KindRule(BULLETINS, "MSG-1"),
-    Campaign.Kind.NEWSLETTER: KindRule(MARKETING, "MSG-2", list_only=True),
-    Campaign.Kind.ANNOUNCEMENT: KindRule(MARKETING, "MSG-6", fields=("email",)),
+    Campaign.Kind.BULLETIN: KindRule(Purpose.NOTIFICATIONS, "MSG-1"),
+    Campaign.Kind.NEWSLETTER: KindRule(Purpose.MARKETING_EMAIL, "MSG-2", list_only=True),
+    Campaign.Kind.ANNOUNCEMENT: KindRule(Purpose.MARKETING_EMAIL, "MSG-6", fields=("email",)),
 }
 # Objects a template might reach for, and the models whose fields they are: asked of
 # the engine like any other use, so that billing data is refused by the policy (PAY-2).
@@ -120,7 +119,7 @@ def recipients(campaign: Campaign, fields: list[str], only: list[int] | None = N
     if only is not None:
         rows = rows.filter(pk__any=only)
     found = {row["pk"]: row for row in rows.exclude(email="").values("pk", *fields)}
-    if rule.purpose == MARKETING:  # never to an erased or bounced address
+    if rule.purpose == Purpose.MARKETING_EMAIL:  # never to an erased or bounced address
         gone = suppression.suppressed(row["email"] for row in found.values())
         found = {pk: row for pk, row in found.items() if row["email"] not in gone}
     stopped = set(

@@ -54,6 +54,7 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.messaging import services
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 from hippocratic.requests import ledger
 from hippocratic.requests import tasks as request_mail
 from hippocratic.requests.models import Request
@@ -171,9 +172,8 @@ def _prospect_left(who: str, sender: str, key: str, kind: str, status: str) -> R
 
 def _prospect_address(prospect_id: int) -> str:
     from hippocratic.accounts.models import Prospect
-    from hippocratic.messaging.campaigns import MARKETING  # only prospects on a list get here
 
-    rows = Prospect.objects.for_purpose(INTAKE, MARKETING)
+    rows = Prospect.objects.for_purpose(INTAKE, Purpose.MARKETING_EMAIL)
     return rows.filter(pk=prospect_id).values_list("email", flat=True).first() or ""
 
 

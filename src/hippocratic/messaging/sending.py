@@ -29,6 +29,7 @@ from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery, ProspectDelivery
 from hippocratic.messaging.wire import hand_over, wire_bytes
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 
 UNSUBSCRIBE_SALT = "hippocratic.messaging.unsubscribe"
 UNSUBSCRIBE_SUBJECT = "Remove From Mailing List"
@@ -80,7 +81,7 @@ class _Rendering:
         self.provider = current_policy().provider.name
         self.fixed_subject = self._fixed(self.subject)
         self.fixed_body = self._fixed(self.body)
-        self.marketing = campaigns.KINDS[campaign.kind].purpose == campaigns.MARKETING
+        self.marketing = campaigns.KINDS[campaign.kind].purpose == Purpose.MARKETING_EMAIL
         placeholder = "TOKEN0"
         self.link = settings.SITE_URL + reverse("messaging:unsubscribe", args=[placeholder])
         self.link_head, self.link_tail = self.link.split(placeholder)

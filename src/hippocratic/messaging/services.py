@@ -11,9 +11,10 @@ from hippocratic.accounts.customer_log import record
 from hippocratic.accounts.models import Prospect
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
-from hippocratic.messaging.campaigns import MARKETING
+from hippocratic.messaging import campaigns
 from hippocratic.messaging.models import ListMembership, ProspectMembership
 from hippocratic.provider import current_policy, loaded_policy
+from hippocratic.purposes import Purpose
 
 CONSENT = (
     "Send me {provider}'s promotions, offers and newsletter by e-mail. I can leave at any time."
@@ -29,7 +30,6 @@ class ListEvent(models.TextChoices):
 
 # A customer keeping their own choice (joining, leaving) serves the service itself;
 # marketing reads the list only to send to it.
-CHOICES = "essential.service"
 
 
 def consent_text() -> str:
@@ -38,14 +38,20 @@ def consent_text() -> str:
 
 def is_member(customer_id: int) -> bool:
     me = Actor.for_customer(customer_id)
-    return ListMembership.objects.for_purpose(me, CHOICES).filter(customer_id=customer_id).exists()
+    return (
+        ListMembership.objects.for_purpose(me, Purpose.SERVICE)
+        .filter(customer_id=customer_id)
+        .exists()
+    )
 
 
 @transaction.atomic
 def join(customer_id: int, source: str = "account page") -> None:
     me = Actor.for_customer(customer_id)
-    OptOut.objects.filter(subject="customer", subject_id=customer_id, use=MARKETING).delete()
-    rows = ListMembership.objects.for_purpose(me, CHOICES)
+    OptOut.objects.filter(
+        subject="customer", subject_id=customer_id, use=Purpose.MARKETING_EMAIL
+    ).delete()
+    rows = ListMembership.objects.for_purpose(me, Purpose.SERVICE)
     if not rows.filter(customer_id=customer_id).exists():
         rows.create(customer_id=customer_id, source=source, consent_text=consent_text(),
                     policy_version=loaded_policy().version)  # fmt: skip
@@ -56,10 +62,10 @@ def join(customer_id: int, source: str = "account page") -> None:
 def leave(customer_id: int, how: str, *, by: Actor) -> bool:
     """Opt the customer out of marketing mail and off the list; False if they were out."""
     _, created = OptOut.objects.get_or_create(
-        subject="customer", subject_id=customer_id, use=MARKETING
+        subject="customer", subject_id=customer_id, use=Purpose.MARKETING_EMAIL
     )
     # Read before the opt-out hides the rows from the marketing purpose's reads.
-    ListMembership.objects.for_purpose(by, CHOICES).filter(customer_id=customer_id).delete()
+    ListMembership.objects.for_purpose(by, Purpose.SERVICE).filter(customer_id=customer_id).delete()
     if created:
         record(customer_id, ListEvent.LEFT, how, by=by)
     return created
@@ -80,17 +86,17 @@ def invite(name: str, email: str) -> int | None:
     went to that address within the hour or it is on the list already."""
     now = timezone.now()
     with transaction.atomic():
-        prospects = Prospect.objects.for_purpose(JOINING, MARKETING)
+        prospects = Prospect.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL)
         prospect_id = prospects.filter(email__iexact=email).values_list("pk", flat=True).first()
         source = "join form (returning)"
         if prospect_id is None:
             prospect_id = (
-                Prospect.objects.for_purpose(Actor.inquirer(), MARKETING)
+                Prospect.objects.for_purpose(Actor.inquirer(), Purpose.MARKETING_EMAIL)
                 .create(name=name[:200], email=email)
                 .pk
             )
             source = NEW_PROSPECT
-        memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+        memberships = ProspectMembership.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL)
         found = memberships.filter(prospect_id=prospect_id).values(
             "pk", "created_at", "confirmed_at").first()  # fmt: skip
         if found and (found["confirmed_at"] or found["created_at"] > now - RESEND_AFTER):
@@ -119,14 +125,14 @@ def membership_of_token(token: str) -> int | None:
 @transaction.atomic
 def confirm(membership_id: int) -> bool:
     """The link was followed and confirmed: on the list from now. False if it is gone."""
-    memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+    memberships = ProspectMembership.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL)
     row = memberships.filter(pk=membership_id).values("prospect_id", "confirmed_at").first()
     if row is None:
         return False
     if row["confirmed_at"] is None:
         memberships.filter(pk=membership_id).update(confirmed_at=timezone.now())
         OptOut.objects.filter(subject="prospect", subject_id=row["prospect_id"],
-                              use=MARKETING).delete()  # fmt: skip
+                              use=Purpose.MARKETING_EMAIL).delete()  # fmt: skip
     return True
 
 
@@ -134,21 +140,27 @@ def confirm(membership_id: int) -> bool:
 def prospect_leave(prospect_id: int, how: str) -> None:
     """Off the list, and opted out of marketing mail (by a link, a reply, a bounce)."""
     # Deleted first: once opted out, the marketing purpose no longer sees their rows.
-    ProspectMembership.objects.for_purpose(JOINING, MARKETING).filter(
+    ProspectMembership.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL).filter(
         prospect_id=prospect_id
     ).delete()
-    OptOut.objects.get_or_create(subject="prospect", subject_id=prospect_id, use=MARKETING)
+    OptOut.objects.get_or_create(
+        subject="prospect", subject_id=prospect_id, use=Purpose.MARKETING_EMAIL
+    )
 
 
 def forget_unconfirmed(now=None) -> int:
     """Requests to join never confirmed within the week go, with the prospect the form
     created for them: an address nobody confirmed is not kept."""
+    if not campaigns.prospect_list_open():
+        return 0  # no list for prospects under this policy: no one asked to join one
     cutoff = (now or timezone.now()) - dt.timedelta(days=JOIN_DAYS)
-    memberships = ProspectMembership.objects.for_purpose(JOINING, MARKETING)
+    memberships = ProspectMembership.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL)
     stale = memberships.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
     created_here = list(stale.filter(source=NEW_PROSPECT).values_list("prospect_id", flat=True))
     count = stale.count()
     with transaction.atomic():
         stale.delete()
-        Prospect.objects.for_purpose(JOINING, MARKETING).filter(pk__in=created_here).delete()
+        Prospect.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL).filter(
+            pk__in=created_here
+        ).delete()
     return count

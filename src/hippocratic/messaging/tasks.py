@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from hippocratic.messaging import sending
 from hippocratic.messaging.models import Campaign
+from hippocratic.purposes import Purpose
 
 RETRY_SECONDS = 300
 
@@ -37,14 +38,14 @@ def send_join_confirmation(membership_id: int) -> bool:
     from hippocratic.provider import current_policy, sender_address
 
     membership = (
-        ProspectMembership.objects.for_purpose(services.JOINING, services.MARKETING)
+        ProspectMembership.objects.for_purpose(services.JOINING, Purpose.MARKETING_EMAIL)
         .filter(pk=membership_id, confirmed_at__isnull=True)
         .values("prospect_id", "consent_text").first()
     )  # fmt: skip
     if membership is None:
         return False
     address = (
-        Prospect.objects.for_purpose(services.JOINING, services.MARKETING)
+        Prospect.objects.for_purpose(services.JOINING, Purpose.MARKETING_EMAIL)
         .filter(pk=membership["prospect_id"]).values_list("email", flat=True).first()
     )  # fmt: skip
     if not address:

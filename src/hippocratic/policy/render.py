@@ -54,6 +54,9 @@ class Bullets:
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    # The promises each row states (a choice offered by e-mail and on the account
+    # pages stands on both channels' promises), where its rows state any.
+    promises: tuple[tuple[str, ...], ...] = ()
 
 
 Block = Paragraph | Heading | Bullets | Table
@@ -481,7 +484,7 @@ def _choices(page: Page) -> Section:
     policy = page.policy
     section = Section(page, "choices", "Your choices")
     section.state("MSG-1", "MSG-6")
-    rows = []
+    rows, promises = [], []
     for choice in policy.choices:
         channels = [ch for ch in choice.channels if page.states(channel_promise(choice, ch))]
         if channels:
@@ -492,8 +495,11 @@ def _choices(page: Page) -> Section:
                     _timing(page, choice, channels),
                 )
             )
+            promises.append(tuple(dict.fromkeys(channel_promise(choice, ch) for ch in channels)))
     if rows:
-        section.add(Table(("What you can do", "How", "When it is done"), tuple(rows)))
+        section.add(
+            Table(("What you can do", "How", "When it is done"), tuple(rows), tuple(promises))
+        )
     section.state("CH-3")
     return section
 

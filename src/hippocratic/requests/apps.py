@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class RequestsConfig(AppConfig):
     name = "hippocratic.requests"
     label = "requests"
     verbose_name = "Requests and choices"
     promises = ("CH-1", "CH-2", "CH-3")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = ()
+    optional_purposes = (Purpose.MARKETING_EMAIL,)
 
     def ready(self):
         from hippocratic.accounts.signals import request_done

@@ -16,9 +16,9 @@ from hippocratic.accounts.customer_log import record
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
 from hippocratic.messaging import services as mailing_list
-from hippocratic.messaging.campaigns import MARKETING
 from hippocratic.policy.models import ChoiceKind, SubjectKind
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -72,7 +72,7 @@ def current(customer_id: int) -> dict[str, bool]:
 
 def _apply(customer_id: int, option: Option, allow: bool, *, by: Actor, how: str) -> None:
     mine = OptOut.objects.filter(subject="customer", subject_id=customer_id)
-    if option.use == MARKETING and not allow:
+    if option.use == Purpose.MARKETING_EMAIL and not allow:
         mailing_list.leave(customer_id, how, by=by)  # off the list as well
     elif option.use:
         if allow:
@@ -85,8 +85,8 @@ def _apply(customer_id: int, option: Option, allow: bool, *, by: Actor, how: str
     else:
         OptOut.objects.get_or_create(subject="customer", subject_id=customer_id, use="",
                                      recipient=option.recipient)  # fmt: skip
-    if option.use == MARKETING and allow:
-        mine.filter(use=MARKETING, recipient="").delete()
+    if option.use == Purpose.MARKETING_EMAIL and allow:
+        mine.filter(use=Purpose.MARKETING_EMAIL, recipient="").delete()
     record(
         customer_id,
         ChoiceEvent.CHANGED,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.purposes import Purpose
 from hippocratic.sales.models import Affiliate, Order
 
 
@@ -8,7 +9,7 @@ from hippocratic.sales.models import Affiliate, Order
 class OrderAdmin(PersonalDataAdmin):
     """The sales-tracking records, read for the sales purpose."""
 
-    admin_purpose = "sales"
+    admin_purpose = Purpose.SALES
     list_display = ("__str__", "service", "created_at")
     readonly_fields = ("service", "name", "email", "phone", "address", "company", "created_at")
 

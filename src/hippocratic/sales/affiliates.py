@@ -6,6 +6,7 @@ from django.core import signing
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 
 COOKIE = "affiliate"
 SALT = "hippocratic.sales.affiliate"
@@ -43,7 +44,7 @@ def credit(sender, *, customer_id: int, request, **kwargs) -> None:
     if affiliate is None:
         return
     me = Actor.for_customer(customer_id)  # their own sign-up, crediting whom they accepted
-    Referral.objects.for_purpose(me, "essential.service").create(
+    Referral.objects.for_purpose(me, Purpose.SERVICE).create(
         customer_id=customer_id, affiliate=affiliate
     )
 
@@ -53,7 +54,7 @@ def joint_customers(recipient_key: str, customer_ids) -> set[int]:
     through one of its affiliates' links (DIS-4)."""
     from hippocratic.sales.models import Referral
 
-    rows = Referral.objects.for_purpose(Actor.system("sales.referrals"), "essential.service")
+    rows = Referral.objects.for_purpose(Actor.system("sales.referrals"), Purpose.SERVICE)
     return set(
         rows.filter(
             customer_id__in=list(customer_ids), affiliate__partner=recipient_key

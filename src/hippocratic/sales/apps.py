@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class SalesConfig(AppConfig):
     name = "hippocratic.sales"
@@ -7,6 +9,10 @@ class SalesConfig(AppConfig):
     verbose_name = "Orders from the products' landing pages"
     promises = ("CK-2", "CK-5", "DIS-4")
     cookies = ("order_form", "affiliate")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = (Purpose.SALES,)
 
     def ready(self):
         from hippocratic.accounts.signals import signed_up

@@ -12,16 +12,16 @@ from hippocratic.accounts.models import Service
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 from hippocratic.sales import affiliates, order_cookie
 from hippocratic.sales.models import Affiliate, Order
 
 ORDER_FORM = {"order_form"}
-SALES = "sales"
 
 
 def _offered() -> bool:
     policy = current_policy()
-    return policy.makes("CK-2") and SALES in policy.purposes and order_cookie.declared()
+    return policy.makes("CK-2") and Purpose.SALES in policy.purposes and order_cookie.declared()
 
 
 @never_cache
@@ -46,7 +46,7 @@ def landing(request, code: str):
         return response
     if request.method == "POST" and form.is_valid():
         # The visitor's own order, forwarded for the sales purpose only.
-        Order.objects.for_purpose(Actor("customer", "order-form"), SALES).create(
+        Order.objects.for_purpose(Actor("customer", "order-form"), Purpose.SALES).create(
             service=service, **{k: v for k, v in form.contact_data.items() if v}
         )
         response = render(request, "sales/ordered.html", {"service": service})

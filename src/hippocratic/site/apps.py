@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from hippocratic.purposes import Purpose
+
 
 class SiteConfig(AppConfig):
     name = "hippocratic.site"
@@ -9,6 +11,10 @@ class SiteConfig(AppConfig):
     # DIS-7: no page loads anything from anyone else (the Content-Security-Policy).
     promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-3", "POL-4", "POL-5", "DIS-7")
     cookies = ("csrftoken", "preferences")
+    # The purposes its code asks the gateway for: always, and only where the policy
+    # declares them (provider.declares). Conformance reads Purpose.X in the source.
+    purposes = (Purpose.SERVICE,)
+    optional_purposes = ()
 
     def ready(self):
         from hippocratic import provider  # noqa: F401 (connects its setting_changed receiver)

@@ -9,8 +9,10 @@ refuses to start; elsewhere (the demo, the tests) it is a warning.
 from django.conf import settings
 from django.core import checks
 
+from hippocratic.enforcement.conformance import purposes_needed
 from hippocratic.policy import PolicyError
 from hippocratic.policy.linter import rule_code, unenforced_promise
+from hippocratic.provider import current_policy
 
 
 @checks.register("hippocratic")
@@ -100,4 +102,24 @@ def policy_file_is_published(app_configs, **kwargs):
             "after the notice period the policy promises).",
             id="hippocratic.W004",
         )
+    ]
+
+
+@checks.register("hippocratic")
+def purposes_are_declared(app_configs, **kwargs):
+    """An app this policy switches on that needs a purpose the policy does not declare
+    would be refused at its first use (purpose_not_declared): say so at start-up."""
+    try:
+        findings = purposes_needed(current_policy())
+    except PolicyError:
+        return []  # reported by policy_file_is_valid
+    strict = settings.HIPPOCRATIC_STRICT_PROMISES
+    kind, code = (checks.Error, "E003") if strict else (checks.Warning, "W005")
+    return [
+        kind(
+            str(finding),
+            hint="Declare the purpose in the policy, or switch the app off there.",
+            id=f"hippocratic.{code}",
+        )
+        for finding in findings
     ]

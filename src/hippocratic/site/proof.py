@@ -1,13 +1,16 @@
 """The proof report (`hippocratic prove`): every sentence of the published page that
-states a promise, with the app that enforces it, the tests that prove it and their
-result, from a JUnit XML report (`pytest --junitxml`) given or made here.
+states a promise (the "Your choices" rows too), with the app that enforces it, the tests
+that prove it and their result, from a JUnit XML report (`pytest --junitxml`) given or
+made here.
 
     sentences(policy, enforced)           -> [(promise ID, sentence)]
     promise_tests(tests_dir)              -> {promise ID: ["tests/x.py::test_y", ...]}
-    results(junit_xml)                    -> {"tests/x.py::test_y": passed?}
+    results(junit_xml)                    -> {"tests/x.py::test_y": [Case(passed, policies)]}
 
-A sentence is proved when at least one of its tests ran and every one that ran passed
-(a parametrized test counts once per case).
+A sentence on a profile's page is proved when at least one of its tests ran under that
+profile's policy (the test suite records, per test, the SHA-256 of every policy it ran
+under, as the JUnit property "policies") and every case of them that ran under it passed.
+A test that ran under Dracon's policy proves nothing on Ducallier's page.
 """
 
 import ast
@@ -19,7 +22,7 @@ from xml.etree import ElementTree
 from hippocratic.capabilities import owner_of
 from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.models import Policy
-from hippocratic.policy.render import Paragraph, build_document
+from hippocratic.policy.render import Paragraph, Table, build_document
 
 MAX_XML_BYTES = 50 * 1024 * 1024
 
@@ -40,11 +43,15 @@ class Proof:
 
 def sentences(policy: Policy, enforced: Enforced) -> list[tuple[str, str]]:
     document = build_document(policy, enforced=enforced)
-    return [
-        (block.promise, block.text)
-        for section in document.sections for block in section.blocks
-        if isinstance(block, Paragraph) and block.promise
-    ]  # fmt: skip
+    found = []
+    for section in document.sections:
+        for block in section.blocks:
+            if isinstance(block, Paragraph) and block.promise:
+                found.append((block.promise, block.text))
+            elif isinstance(block, Table):
+                for row, promises in zip(block.rows, block.promises, strict=False):
+                    found += [(promise, " | ".join(filter(None, row))) for promise in promises]
+    return found
 
 
 def _promises_of(decorator: ast.expr) -> list[str]:
@@ -83,14 +90,27 @@ def promise_tests(tests_dir: Path) -> dict[str, list[str]]:
     return found
 
 
-def results(junit_xml: Path) -> dict[str, list[bool]]:
-    """{"tests/x.py::test_y": [passed? per case]} from pytest's JUnit XML."""
+@dataclass(frozen=True)
+class Case:
+    """One run of a test (a parametrized test has one per case): its result, and the
+    SHA-256 of each policy it ran under."""
+
+    passed: bool
+    policies: frozenset[str]
+
+
+# The JUnit property the test suite writes the policies a test ran under into.
+POLICIES_PROPERTY = "policies"
+
+
+def results(junit_xml: Path) -> dict[str, list[Case]]:
+    """{"tests/x.py::test_y": [Case per case]} from pytest's JUnit XML."""
     if junit_xml.stat().st_size > MAX_XML_BYTES:
         raise ValueError(f"{junit_xml} is larger than {MAX_XML_BYTES // 2**20} MB")
     raw = junit_xml.read_bytes()
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
         raise ValueError(f"{junit_xml}: a JUnit report has no DOCTYPE or entities")
-    outcome: dict[str, list[bool]] = {}
+    outcome: dict[str, list[Case]] = {}
     root = ElementTree.fromstring(raw)  # noqa: S314 (no DOCTYPE, no entities: checked above)
     for case in root.iter("testcase"):
         module = case.get("classname", "")
@@ -98,19 +118,26 @@ def results(junit_xml: Path) -> dict[str, list[bool]]:
         path = module.replace(".", "/") + ".py"
         bad = any(child.tag in ("failure", "error") for child in case)
         skipped = any(child.tag == "skipped" for child in case)
+        policies = frozenset(
+            version
+            for prop in case.iter("property") if prop.get("name") == POLICIES_PROPERTY
+            for version in (prop.get("value") or "").split(",") if version
+        )  # fmt: skip
         if not skipped:
-            outcome.setdefault(f"{path}::{name}", []).append(not bad)
+            outcome.setdefault(f"{path}::{name}", []).append(Case(not bad, policies))
     return outcome
 
 
 def prove(policy: Policy, enforced: Enforced, tests: dict[str, list[str]],
-          outcome: dict[str, list[bool]]) -> list[Proof]:  # fmt: skip
+          outcome: dict[str, list[Case]], version: str) -> list[Proof]:  # fmt: skip
+    """Each sentence, proved by the cases of its tests that ran under the policy of
+    SHA-256 `version` (the one whose page it is)."""
     proofs = []
     for promise_id, sentence in sentences(policy, enforced):
         ids = tests.get(promise_id, [])
         proof = Proof(promise_id, sentence, owner_of(promise_id), ids)
         for node_id in ids:
-            ran = outcome.get(node_id, [])
+            ran = [case.passed for case in outcome.get(node_id, []) if version in case.policies]
             if ran and all(ran):
                 proof.passed.append(node_id)
             elif ran:

@@ -10,10 +10,10 @@ from django.utils import timezone
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy, sender_address
+from hippocratic.purposes import Purpose
 from hippocratic.site.models import PolicyNotice, PolicyVersion
 
 NOTIFIER = Actor.system("site.policy_notice")
-PURPOSE = "essential.service"
 BATCH = 500
 
 
@@ -38,7 +38,9 @@ def send_policy_notices(version_id: int) -> int:
     if "user.contact.email" not in current_policy().collected_categories("customer"):
         return 0
     subject, body = notice_text(version)
-    customers = Customer.objects.for_purpose(NOTIFIER, PURPOSE).filter(closed_at__isnull=True)
+    customers = Customer.objects.for_purpose(NOTIFIER, Purpose.SERVICE).filter(
+        closed_at__isnull=True
+    )
     sent = 0
     while True:
         done = PolicyNotice.objects.filter(version=version, sent_at__isnull=False)

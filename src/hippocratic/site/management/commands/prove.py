@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from hippocratic.capabilities import enforced
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, loaded_policy
 from hippocratic.site import proof
 
 
@@ -30,13 +30,17 @@ class Command(BaseCommand):
         if not tests_dir.is_dir():
             self.stderr.write(f"error: no test folder at {tests_dir} (run from the checkout)")
             sys.exit(2)
-        policy, build = current_policy(), enforced()
+        policy, build, loaded = current_policy(), enforced(), loaded_policy()
         found = proof.promise_tests(tests_dir)
         if junit is None:
             junit = self._run(tests_dir, proof.node_ids(
-                proof.prove(policy, build, found, {})))  # fmt: skip
+                proof.prove(policy, build, found, {}, loaded.version)))  # fmt: skip
         outcome = proof.results(Path(junit))
-        proofs = proof.prove(policy, build, found, outcome)
+        proofs = proof.prove(policy, build, found, outcome, loaded.version)
+        self.stdout.write(
+            f"The page of {loaded.source.file} (policy {loaded.version[:12]}): a sentence is "
+            "proved by its tests that ran under this policy"
+        )
         for p in proofs:
             mark = "proved" if p.proved else "NOT PROVED"
             self.stdout.write(f"{p.promise} [{mark}] {p.sentence}")
@@ -47,6 +51,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"    FAILED: {node}")
             if not p.tests:
                 self.stdout.write("    no test names this promise")
+            elif not (p.passed or p.failed):
+                self.stdout.write("    no test of it ran under this policy")
         unproved = [p for p in proofs if not p.proved]
         self.stdout.write(f"{len(proofs) - len(unproved)} of {len(proofs)} promised sentences "
                           "proved by passing tests")  # fmt: skip

@@ -41,21 +41,21 @@ def _policies_in_force(request, monkeypatch):
     loaded), as the JUnit property `hippocratic prove` reads: a sentence on a profile's
     page is proved only by tests that ran under that profile's policy."""
     seen: set[str] = set()
-    in_force, load = provider.loaded_policy, loader.load_policy_text
+    in_force, made = provider.loaded_policy, loader.LoadedPolicy
 
-    def recorded_in_force():
+    def recorded_in_force():  # the policy in force, cached: asked for by the code
         loaded = in_force()
         seen.add(loaded.version)
         return loaded
 
-    def recorded_load(*args, **kwargs):
-        loaded = load(*args, **kwargs)
+    def recorded_made(*args, **kwargs):  # every policy read, however it was loaded
+        loaded = made(*args, **kwargs)
         seen.add(loaded.version)
         return loaded
 
     recorded_in_force.cache_clear = in_force.cache_clear
     monkeypatch.setattr(provider, "loaded_policy", recorded_in_force)
-    monkeypatch.setattr(loader, "load_policy_text", recorded_load)
+    monkeypatch.setattr(loader, "LoadedPolicy", recorded_made)
     yield
     request.node.user_properties.append((POLICIES_PROPERTY, ",".join(sorted(seen))))
 

@@ -8,7 +8,7 @@ from accounts.conftest import ADA, GRACE, SYSTEM
 from billing.helpers import card_form
 from django.core import mail
 from django.test import Client
-from tests_paths import use_profile
+from tests_paths import making, use_profile
 
 from hippocratic.accounts import own_data
 from hippocratic.enforcement.actors import Actor
@@ -827,3 +827,50 @@ def test_a_prospect_who_replies_to_a_newsletter_leaves_the_list(signed_up):
         assert (request.requester, request.channel, request.status) == ("prospect", "reply", "done")
         send(Campaign.Kind.NEWSLETTER)
         assert mail.outbox == []
+
+
+@pytest.mark.promise("MSG-1")
+@pytest.mark.parametrize("profile", making("MSG-1"))
+def test_a_bulletin_reaches_every_customer_on_each_profile(signed_up, profile):
+    """Each profile whose page promises bulletins: every customer gets it, opted out of
+    marketing or not: by mail where the policy keeps addresses, on the account page
+    always; never with an unsubscribe header (it is not marketing)."""
+    with use_profile(profile):
+        people = three_customers(signed_up)
+        OptOut.objects.create(
+            subject="customer", subject_id=people[1][1], use=Purpose.MARKETING_EMAIL
+        )
+        send(Campaign.Kind.BULLETIN, "Maintenance on Sunday night.", "Planned maintenance")
+        if campaigns.mails_customers():
+            assert sorted(m.to[0] for m in mail.outbox) == sorted(
+                p["email"] for p in (ADA, GRACE, LIN)
+            )
+            assert all("List-Unsubscribe" not in m.extra_headers for m in mail.outbox)
+        else:
+            assert mail.outbox == []
+        for client, _ in people:
+            assert "Planned maintenance" in client.get("/account/").content.decode()
+
+
+@pytest.mark.promise("MSG-5")
+@pytest.mark.parametrize("profile", making("MSG-5"))
+def test_every_marketing_message_carries_a_one_click_unsubscribe(signed_up, profile):
+    with use_profile(profile):
+        people = three_customers(signed_up)
+        for client, _ in people:
+            client.post("/mail/list/", {"join": "1"})
+        kind = next(k for k in (Campaign.Kind.NEWSLETTER, Campaign.Kind.ANNOUNCEMENT)
+                    if k in campaigns.kinds_available())  # fmt: skip
+        send(kind, "Something new from {{ provider }}.")
+        assert mail.outbox
+        for message in mail.outbox:
+            assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            link = message.extra_headers["List-Unsubscribe"].split(",")[0].strip("<>")
+            assert link in message.body
+        link = mail.outbox[0].extra_headers["List-Unsubscribe"].split(",")[0].strip("<>")
+        path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+        who = sending.customer_of_token(path.rstrip("/").rsplit("/", 1)[1])
+        assert Client().post(path).status_code == 200  # one click, no login
+        assert OptOut.objects.filter(subject_id=who, use=Purpose.MARKETING_EMAIL).exists()
+        send(kind, "And more.")
+        assert len(mail.outbox) == len(people) - 1  # not to the one who left

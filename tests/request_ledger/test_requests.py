@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from test_messaging import eml
-from tests_paths import use_profile
+from tests_paths import making, use_profile
 
 from hippocratic.enforcement import sharing
 from hippocratic.enforcement.actors import Actor
@@ -22,6 +22,7 @@ from hippocratic.messaging import inbound, services
 from hippocratic.policy import load_policy
 from hippocratic.policy.calendar import due_date
 from hippocratic.policy.reasons import Reason
+from hippocratic.provider import current_policy
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -422,3 +423,24 @@ def test_staff_answer_mail_to_support_by_mail_from_the_queue(
         (reply,) = mail.outbox
         assert reply.to == ["someone@else.example"] and "Everything we hold" in reply.body
         assert requests().get().status == "done"
+
+
+@pytest.mark.promise("CH-3")
+@pytest.mark.parametrize("profile", making("CH-3"))
+def test_requests_by_the_portal_and_by_mail_are_tracked_on_each_profile(signed_up, profile):
+    """On each profile that promises it: a customer's download of their data and a mail
+    to the support address are each a request, with a due date, that staff see."""
+    with use_profile(profile):
+        client, _ = signed_up()
+        client.get("/account/data/export.json")
+        support = current_policy().provider.contacts.support.email
+        assert support, "the policy names a support address"
+        inbound.receive(eml("About my account", sender="someone@else.example", to=support),
+                        [support])  # fmt: skip
+        rows = list(requests().order_by("pk").values("kind", "channel", "status", "due_at",
+                                                     "created_at"))  # fmt: skip
+        assert [(r["kind"], r["channel"]) for r in rows] == [("access", "portal"),
+                                                           ("support", "email")]  # fmt: skip
+        assert rows[0]["status"] == "done"
+        assert rows[1]["status"] in ("open", "confirming") and rows[1]["due_at"] is not None
+        assert rows[1]["due_at"] > rows[1]["created_at"]

@@ -2,11 +2,13 @@
 
 import pytest
 from scan import tables_holding
+from tests_paths import making
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.provider import current_policy
 from hippocratic.tracking import event
 from hippocratic.tracking.event import DropReason, RecordingRules
 from hippocratic.tracking.models import DiagnosticAddress, PageView
@@ -41,6 +43,27 @@ def test_dracon_stores_domain_time_and_path_only(client, dns_server):
         assert view.isp_domain == "example-isp.co.uk"
         assert (view.browser_family, view.os_family, view.referrer_domain) == ("", "", "")
         for never in ("Firefox", "Linux", "example.org", "secret-query", "news."):
+            assert tables_holding(never) == [], never
+
+
+@pytest.mark.promise("VIS-2", "VIS-3")
+@pytest.mark.parametrize("profile", making("VIS-2"))
+def test_a_page_view_holds_only_what_the_policy_lists(client, dns_server, profile):
+    """On each profile: the ISP's domain, the time and the page, and the browser, system
+    and referring site only where the policy lists them; never the query, the full
+    referrer or the user agent."""
+    with use_profile(profile):
+        listed = {str(f) for f in current_policy().visitor_log.fields}
+        client.get("/privacy/?q=secret-query", **PAGE_HEADERS)
+        flush()
+        (view,) = views()
+        assert (view.path, view.isp_domain) == ("/privacy/", "example-isp.co.uk")
+        assert view.time is not None
+        kept = {"browser_family": view.browser_family, "os_family": view.os_family,
+                "referrer_domain": view.referrer_domain}  # fmt: skip
+        for field, value in kept.items():
+            assert bool(value) == (field in listed), field
+        for never in ("secret-query", "Mozilla/5.0", "news.example.org", "story/42"):
             assert tables_holding(never) == [], never
 
 

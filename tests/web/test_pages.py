@@ -4,7 +4,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 from django.urls import reverse
-from tests_paths import POLICIES, use_profile
+from tests_paths import POLICIES, making, use_profile
 
 from hippocratic.capabilities import enforced
 from hippocratic.policy import load_policy
@@ -25,9 +25,12 @@ def test_public_pages_need_no_login_and_set_no_cookie(client, name):
 
 
 @pytest.mark.promise("VIS-8")
-def test_links_out_send_only_our_origin(client):
-    response = client.get(reverse("site:home"))
-    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+@pytest.mark.parametrize("profile", making("VIS-8"))
+def test_links_out_send_only_our_origin(client, profile):
+    with use_profile(profile):
+        for name in ("site:home", "site:privacy"):
+            response = client.get(reverse(name))
+            assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 @pytest.mark.promise("POL-1")

@@ -4,8 +4,16 @@ import re
 
 import pytest
 from django.test import Client
+from tests_paths import making, use_profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("CK-1")]
+
+
+@pytest.fixture(autouse=True, params=making("CK-1"))
+def profile(request):
+    """Every test here, on each profile whose page promises it."""
+    with use_profile(request.param):
+        yield request.param
 
 
 def save(client, **choices):

@@ -233,7 +233,7 @@ class PersonalQuerySet(models.QuerySet):
             super()._fetch_all()
         finally:
             self._query = query
-        if issubclass(self._iterable_class, ModelIterable):
+        if (withheld or self.scope) and issubclass(self._iterable_class, ModelIterable):
             for obj in self._result_cache:
                 self._mark(obj, withheld)
 

@@ -61,6 +61,7 @@ from hippocratic.requests.models import Request
 
 logger = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
+EMAIL = "user.contact.email"
 INTAKE = Actor.system("messaging.inbound")
 REMOVE = "remove from mailing list"
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -391,6 +392,10 @@ def _label(row: dict) -> str:
 
 
 def _customer_of(sender: str) -> int | None:
+    """The customer whose address sent the mail; None where the policy keeps no
+    customer's address (Dracon, the ISP, Quality): no one can be found by it there."""
+    if EMAIL not in current_policy().collected_categories("customer"):
+        return None
     # lower(email) = the sender (already lower-cased): the index on lower(email) answers it.
     rows = (
         Customer.objects.for_purpose(INTAKE, ledger.purpose())

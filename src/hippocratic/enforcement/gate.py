@@ -133,6 +133,26 @@ def personal_tables() -> dict[str, Table]:
     return found
 
 
+_columns: dict[models.Field, tuple[str, str | None] | None] = {}
+
+
+def _column_of(target: models.Field) -> tuple[str, str | None] | None:
+    """(personal table, category or None) of a model field's column; None where the
+    table is not personal. Remembered per field: compiling a statement asks it per
+    column, and a page of rows asks it hundreds of times."""
+    try:
+        return _columns[target]
+    except KeyError:
+        table = personal_tables().get(target.model._meta.db_table)
+        found = (
+            None
+            if table is None
+            else (table.model._meta.db_table, table.columns.get(target.column))
+        )
+        _columns[target] = found
+        return found
+
+
 @cache
 def _table_names() -> re.Pattern:
     """Any personal table's name, as a whole word, quoted or not."""
@@ -192,22 +212,23 @@ class Statement:
     def reach(self, table_name: str, scope: Scope | None = None) -> Reach | None:
         """The reach into `table_name` (None where it is not personal), under `scope`
         or the scope of the query being compiled."""
-        table = personal_tables().get(table_name)
-        if table is None:
-            return None
-        self.seen.add(table_name.lower())
-        key = (scope or self.scope, table_name)
+        key = (scope or (self.scopes[-1] if self.scopes else None), table_name)
         found = self.reaches.get(key)
         if found is None:
+            table = personal_tables().get(table_name)
+            if table is None:
+                return None
+            self.seen.add(table_name.lower())
             found = self.reaches[key] = Reach(table)
         return found
 
     def column(self, target: models.Field) -> None:
-        reach = self.reach(target.model._meta.db_table)
-        if reach is not None:
-            category = reach.table.columns.get(target.column)
-            if category:
-                reach.read.add(category)
+        where = _column_of(target)
+        if where is None:
+            return  # not a personal table's column: most columns of most statements
+        reach = self.reach(where[0])
+        if where[1]:
+            reach.read.add(where[1])
 
     def joined(self, join: Join) -> None:
         reach = self.reach(join.table_name)
@@ -358,11 +379,30 @@ def _scope_of(query) -> Scope | None:
     return scope
 
 
+class Withheld(Col):
+    """A column of the rows a query returns that the purpose may not see (limited
+    disclosure, gateway step 3): selected as NULL, so the value never leaves the
+    database, and not a read of its category."""
+
+    def as_sql(self, compiler, connection):
+        return "NULL", ()
+
+
 class GatedCompiler:
     """Mixed into each of Django's compilers: notes what a statement names while it is
     compiled, decides before it runs, audits after."""
 
     action = Action.READ
+
+    def get_default_columns(self, select_mask, start_alias=None, opts=None, from_parent=None):
+        columns = super().get_default_columns(select_mask, start_alias, opts, from_parent)
+        withheld = getattr(self.query, "gateway_withheld", None)
+        if not withheld or (opts is not None and opts.model is not self.query.model):
+            return columns  # the query's own rows only, not a select_related model's
+        return [
+            Withheld(c.alias, c.target, c.output_field) if c.target.column in withheld else c
+            for c in columns
+        ]
 
     def execute_sql(self, *args, **kwargs):
         if is_decided_elsewhere():

@@ -23,6 +23,7 @@ Model.objects without for_purpose is a queryset no statement of which will run.
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.db import connections, models, transaction
 from django.db.models.query import ModelIterable
@@ -169,48 +170,29 @@ class PersonalQuerySet(models.QuerySet):
 
     # --- reads ---------------------------------------------------------------------
 
-    def _read_fields(self) -> list[models.Field]:
-        """The personal fields this query loads (values(), only() and defer() narrow it)."""
-        personal = self.model.personal_fields()
-        if self._fields:
-            names, loads = set(self._fields), True
-        else:
-            names, deferring = self.query.deferred_loading
-            loads = not deferring
-        if loads and names:
-            return [f for f in personal if f.name in names or f.attname in names]
-        return [f for f in personal if f.name not in names]
-
     def _withheld(self) -> frozenset[str]:
         """The fields model instances will not carry: loaded, but of a category the
         purpose may not see. (values() rows are not withheld from: the gate refuses.)"""
         scope = self.scope
         if scope is None or not issubclass(self._iterable_class, ModelIterable):
             return frozenset()
-        fields = self._read_fields()
-        refused = current_engine().decide(
-            scope.actor.role, scope.purpose, {category_of(f) for f in fields},
-            self.model.data_subject,
-        ).refused  # fmt: skip
-        if len(refused) == len({category_of(f) for f in fields}):
-            return frozenset()  # nothing may be seen: the gate refuses, and audits it
-        return frozenset(f.attname for f in fields if category_of(f) in refused)
+        return _withheld_fields(
+            current_engine(), self.model, scope.actor.role, scope.purpose,
+            self._fields, self.query.deferred_loading,
+        )  # fmt: skip
 
     def _without(self, withheld: frozenset[str]):
-        """This query, not asking the database for `withheld`."""
+        """This query, selecting NULL for `withheld` (the gate's Withheld columns): the
+        values never leave the database, and instances are built as usual."""
         query = self.query.clone()
-        names, deferring = query.deferred_loading
-        if not deferring and names and not (set(names) - withheld - {"pk"}):
-            query.deferred_loading = (frozenset({"pk"}), False)  # only(): nothing else left
-        else:
-            query.add_deferred_loading(withheld)
+        by_attname = {f.attname: f.column for f in self.model._meta.concrete_fields}
+        query.gateway_withheld = frozenset(by_attname[a] for a in withheld)
         return query
 
     def _mark(self, obj, withheld: frozenset[str]):
-        """An instance carries the scope it was read under, and None where withheld."""
+        """An instance carries the scope it was read under, and which fields it was not
+        given (None: it may not be saved over them)."""
         if withheld:
-            for attname in withheld:
-                obj.__dict__[attname] = None
             obj._withheld = withheld
         obj._gateway_scope = self.scope
         return obj
@@ -444,6 +426,27 @@ class PersonalQuerySet(models.QuerySet):
             deleted, counts = super().delete()
         statement.audit(rows=deleted)
         return deleted, counts
+
+
+@lru_cache(maxsize=4096)
+def _withheld_fields(engine, model, role: str, purpose: str, fields, deferred) -> frozenset[str]:
+    """PersonalQuerySet._withheld, remembered for the compiled policy (a new policy is a
+    new engine) and the shape of the query: every page of a list asks it."""
+    personal = model.personal_fields()
+    if fields:
+        names, loads = set(fields), True
+    else:
+        names, deferring = deferred
+        loads = not deferring
+    if loads and names:
+        loaded = [f for f in personal if f.name in names or f.attname in names]
+    else:
+        loaded = [f for f in personal if f.name not in names]
+    categories = {category_of(f) for f in loaded}
+    refused = engine.decide(role, purpose, categories, model.data_subject).refused
+    if len(refused) == len(categories):
+        return frozenset()  # nothing may be seen: the gate refuses, and audits it
+    return frozenset(f.attname for f in loaded if category_of(f) in refused)
 
 
 def _db_value(field: models.Field, connection):

@@ -60,3 +60,18 @@ def _guard(execute, sql, params, many, context):
 @cache
 def _gate_guard():
     return import_string("hippocratic.enforcement.gate.guard")
+
+
+def gated_backend(base, compiler_module: str) -> type:
+    """The DatabaseWrapper of Django's backend module `base`, gated: its compilers from
+    `compiler_module`, its operations, schema editor and test-database creation above."""
+    operations = type(
+        "DatabaseOperations", (GatedOperations, base.DatabaseOperations),
+        {"compiler_module": compiler_module},
+    )  # fmt: skip
+    editor = type("DatabaseSchemaEditor", (GatedSchemaEditor, base.DatabaseSchemaEditor), {})
+    creation = type("DatabaseCreation", (GatedCreation, base.DatabaseCreation), {})
+    return type(
+        "DatabaseWrapper", (GatedWrapper, base.DatabaseWrapper),
+        {"ops_class": operations, "SchemaEditorClass": editor, "creation_class": creation},
+    )  # fmt: skip

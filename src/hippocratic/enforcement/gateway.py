@@ -47,6 +47,7 @@ from hippocratic.enforcement.gate import (
 from hippocratic.enforcement.lookups import array_parameter
 from hippocratic.enforcement.models import OptOut
 from hippocratic.policy.decision import Decision
+from hippocratic.policy.models import SubjectKind
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_engine, current_policy
 
@@ -97,7 +98,9 @@ class PersonalQuerySet(models.QuerySet):
         qs.query.gateway_scope = Scope(actor, str(purpose), basis)
         model = self.model
         subject_field = model.subject_field
-        if not _essential(purpose):  # the policy lets no one opt out of essential uses
+        # The policy lets no one opt out of essential uses; a visitor has no identity to
+        # opt out with (their rows name no one).
+        if not _essential(purpose) and model.data_subject != SubjectKind.VISITOR:
             refused = OptOut.objects.filter(
                 subject=model.data_subject, use__in=_ancestors(purpose)
             ).values("subject_id")

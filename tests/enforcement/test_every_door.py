@@ -103,9 +103,26 @@ def _expected(way: Way, model, field, purpose: str) -> bool:
         return _allows("system", purpose, set(), subject)
     if way.reads == "rows":
         return any(_allows("system", purpose, {c}, subject) for c in collected)
-    if way.reads == "all":
-        return _allows("system", purpose, collected, subject)
+    if way.reads == "all":  # a deletion: the rows, and every row that goes with them
+        gone = [model, *_cascaded(model)]
+        return all(
+            _allows("system", purpose, {category_of(f) for f in _collected(m)}, m.data_subject)
+            for m in gone
+        )
     return _allows("system", purpose, {category_of(field)}, subject)
+
+
+def _cascaded(model) -> list:
+    """Personal models whose rows a deletion of `model`'s takes along (CASCADE)."""
+    personal, found, todo = set(personal_models()), [], [model]
+    while todo:
+        for relation in todo.pop()._meta.related_objects:
+            related = relation.related_model
+            taken = relation.on_delete is models.CASCADE and related in personal
+            if taken and related not in found:
+                found.append(related)
+                todo.append(related)
+    return found
 
 
 def _ask(run, qs, field) -> tuple[bool, list[AuditEntry]]:

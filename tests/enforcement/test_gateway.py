@@ -130,9 +130,13 @@ def test_update_and_delete_are_decided_and_audited(customer):
     assert AuditEntry.objects.order_by("-seq").first().action == "update"
     with pytest.raises(AccessDenied):
         Customer.objects.for_purpose(MARKETING, "marketing.communications.email").update(phone="x")
-    deleted, _ = Customer.objects.for_purpose(SYSTEM, "essential.service").delete()
-    assert deleted == 1
-    assert AuditEntry.objects.order_by("-seq").first().action == "delete"
+    # Deleting a customer deletes what goes with them (their cards, their log …): only a
+    # purpose that may use all of it may, and the refusal names it all.
+    with pytest.raises(AccessDenied, match="purpose_not_allowed"):
+        Customer.objects.for_purpose(SYSTEM, "essential.service").delete()
+    refused = AuditEntry.objects.order_by("-seq").first()
+    assert (refused.action, refused.allowed) == ("delete", False)
+    assert "user.financial.credit_card" in refused.categories
 
 
 @pytest.mark.promise("ACC-4")

@@ -42,7 +42,7 @@ from functools import cache, lru_cache
 from django.apps import apps
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import models
-from django.db.models.expressions import Col, ColPairs, RawSQL
+from django.db.models.expressions import Col, ColPairs, Func, RawSQL
 from django.db.models.sql.constants import CURSOR, MULTI, NO_RESULTS, ROW_COUNT, SINGLE
 from django.db.models.sql.datastructures import BaseTable, Join
 from django.db.models.sql.where import ExtraWhere
@@ -57,8 +57,9 @@ from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_engine, current_policy
 
 
-class UnscopedAccess(RuntimeError):
-    """Personal data was asked for without an actor and a purpose."""
+class UnscopedAccess(PermissionDenied):
+    """Personal data was asked for without an actor and a purpose (a web request that
+    does it answers 403)."""
 
 
 class AccessDenied(PermissionDenied):
@@ -196,7 +197,9 @@ class Statement:
     def __init__(self, action: Action):
         self.action = action
         self.reaches: dict[tuple[Scope | None, str], Reach] = {}
-        self.scopes: list[Scope | None] = []
+        # The queries being compiled, outermost first: each one's scope and table aliases
+        # (a column of an outer query, named inside a subquery, is the outer scope's).
+        self.frames: list[tuple[Scope | None, frozenset[str]]] = []
         self.seen: set[str] = set()  # personal tables compiled into the statement
         self.raw = False
         self.sideways: list[str] = []  # rule 4's refusals
@@ -207,12 +210,19 @@ class Statement:
 
     @property
     def scope(self) -> Scope | None:
-        return self.scopes[-1] if self.scopes else None
+        return self.frames[-1][0] if self.frames else None
+
+    def scope_of_alias(self, alias: str | None) -> Scope | None:
+        """The scope of the query that owns table alias `alias`: the innermost one."""
+        for scope, aliases in reversed(self.frames):
+            if alias in aliases:
+                return scope
+        return self.scope
 
     def reach(self, table_name: str, scope: Scope | None = None) -> Reach | None:
         """The reach into `table_name` (None where it is not personal), under `scope`
         or the scope of the query being compiled."""
-        key = (scope or (self.scopes[-1] if self.scopes else None), table_name)
+        key = (scope or (self.frames[-1][0] if self.frames else None), table_name)
         found = self.reaches.get(key)
         if found is None:
             table = personal_tables().get(table_name)
@@ -222,19 +232,18 @@ class Statement:
             found = self.reaches[key] = Reach(table)
         return found
 
-    def column(self, target: models.Field) -> None:
+    def column(self, target: models.Field, alias: str | None = None) -> None:
         where = _column_of(target)
         if where is None:
             return  # not a personal table's column: most columns of most statements
-        reach = self.reach(where[0])
+        scope = self.scope_of_alias(alias) if len(self.frames) > 1 else None
+        reach = self.reach(where[0], scope)
         if where[1]:
             reach.read.add(where[1])
 
     def joined(self, join: Join) -> None:
         reach = self.reach(join.table_name)
-        scope = self.scope
-        subject = scope is not None and scope.actor.is_subject
-        if reach is not None and subject and not _along_own_rows(join.join_field):
+        if reach is not None and not plain(self.scope) and not _along_own_rows(join.join_field):
             self.sideways.append(join.table_name)
 
     # Decided before it runs.
@@ -275,7 +284,7 @@ class Statement:
             verdict = Verdict(scope, subject, decision, touched)
             if not decision.allowed:
                 self._refuse(verdict, name, f"{decision.reason.value} ({decision.rule})")
-            if self.sideways and scope.actor.is_subject:  # 4.
+            if self.sideways and not plain(scope):  # 4.
                 tables = ", ".join(sorted(set(self.sideways)))
                 refusal = Decision(False, Reason.NOT_OWN_ROWS, f"joins {tables}", "ACC-9")
                 self._refuse(replace(verdict, decision=refusal), name,
@@ -300,6 +309,19 @@ class Statement:
     def audit(self, rows: int) -> None:
         for verdict in self.verdicts:
             write(verdict, self.action, rows=rows, allowed=True)
+
+
+def essential(use: str) -> bool:
+    """An essential use: the policy lets no one opt out of it."""
+    return use == "essential" or use.startswith("essential.")
+
+
+def plain(scope: Scope | None) -> bool:
+    """A scope whose rows are not narrowed: a staff member or a task (not a subject
+    acting on their own rows) for an essential purpose (no opt-outs to leave out). Only
+    such a scope reaches other rows through a join, or an unscoped subquery; a narrowed
+    one would reach rows its narrowing never saw."""
+    return scope is not None and not scope.actor.is_subject and essential(scope.purpose)
 
 
 def _existence(engine, scope: Scope, table: Table, action: Action) -> Decision | None:
@@ -396,22 +418,32 @@ class GatedCompiler:
 
     def get_default_columns(self, select_mask, start_alias=None, opts=None, from_parent=None):
         columns = super().get_default_columns(select_mask, start_alias, opts, from_parent)
-        withheld = getattr(self.query, "gateway_withheld", None)
-        if not withheld or (opts is not None and opts.model is not self.query.model):
-            return columns  # the query's own rows only, not a select_related model's
+        by_table = getattr(self.query, "gateway_withheld", None)
+        table = (opts or self.query.get_meta()).db_table
+        withheld = by_table.get(table) if by_table else None
+        if not withheld:
+            return columns
         return [
             Withheld(c.alias, c.target, c.output_field) if c.target.column in withheld else c
             for c in columns
         ]
 
     def execute_sql(self, *args, **kwargs):
+        return self._gated(super().execute_sql, args, kwargs)
+
+    def execute_returning_sql(self, returning_fields):  # an UPDATE … RETURNING (a save)
+        return self._gated(super().execute_returning_sql, (returning_fields,), {})
+
+    def _gated(self, run, args, kwargs):
+        """Run the statement with the gate watching its compilation (as_sql decides);
+        then audit it, with the rows the database returned or changed."""
         if is_decided_elsewhere():
-            return super().execute_sql(*args, **kwargs)
+            return run(*args, **kwargs)
         statement = Statement(self.action)
         token = _statement.set(statement)
         try:
             statement.owner = self
-            result = super().execute_sql(*args, **kwargs)
+            result = run(*args, **kwargs)
         finally:
             _statement.reset(token)
         if statement.verdicts:
@@ -422,17 +454,16 @@ class GatedCompiler:
         statement = _statement.get()
         if statement is None:
             return super().as_sql(*args, **kwargs)
-        own = _scope_of(self.query)
         inherit = statement.scope
-        # A subject's own scope never reaches an unscoped subquery (rule 4): its rows
-        # there would be everyone's.
-        scope = own or (inherit if inherit is None or not inherit.actor.is_subject else None)
-        statement.scopes.append(scope)
+        # Only a plain scope reaches an unscoped subquery (rule 4): a narrowed one (a
+        # customer's own rows, a purpose subjects opted out of) would not narrow it.
+        scope = _scope_of(self.query) or (inherit if plain(inherit) else None)
+        statement.frames.append((scope, frozenset(self.query.alias_map)))
         try:
             self.note_statement(statement)
             result = super().as_sql(*args, **kwargs)
         finally:
-            statement.scopes.pop()
+            statement.frames.pop()
         if getattr(statement, "owner", None) is self and not statement.decided:
             statement.decide()
         return result
@@ -447,15 +478,15 @@ class GatedCompiler:
         if statement is not None:
             kind = type(node)
             if kind is Col:
-                statement.column(node.target)
+                statement.column(node.target, node.alias)
             elif kind is BaseTable:
                 statement.reach(node.table_name)
             elif kind is Join:
                 statement.joined(node)
             elif kind is ColPairs:
                 for target in node.targets:
-                    statement.column(target)
-            elif isinstance(node, (RawSQL, ExtraWhere)):
+                    statement.column(target, node.alias)
+            elif _hand_written(node):
                 statement.raw = True
         return super().compile(node)
 
@@ -468,8 +499,19 @@ class GatedWriteCompiler(GatedCompiler):
         reach = statement.reach(self.query.get_meta().db_table)
         if reach is None:
             return
-        if self.action is Action.UPDATE:  # blanking a field writes nothing of it
-            written = [f for f, _, value in self.query.values if value not in (None, "")]
+        if self.action is Action.UPDATE:
+            # Blanking a field the policy collects destroys it: a write. (Blanking one
+            # it does not collect makes the row conform: nothing of it is written.)
+            collected = current_policy().collected_categories(reach.table.subject)
+            written = [
+                f for f, _, value in self.query.values
+                if value not in (None, "") or category_of(f) in collected
+            ]  # fmt: skip
+            # A subject moves no row to another's relation (their rows, or others').
+            scope = statement.scope
+            moves = any(f.is_relation for f, _, _ in self.query.values)
+            if moves and scope is not None and scope.actor.is_subject:
+                statement.sideways.append(self.query.get_meta().db_table)
         elif self.action is Action.CREATE:
             written = self.query.fields or []
         else:  # a deleted row takes every category it holds (that the policy collects)
@@ -509,10 +551,32 @@ def gated_compilers(django_compilers) -> dict[str, type]:
     }
 
 
+_trusted_types: dict[type, bool] = {}
+
+
+def _hand_written(node) -> bool:
+    """Whether a node writes SQL the gate cannot read: RawSQL, extra(), a Func given its
+    own template or function, or an expression class that is not Django's (or the
+    gate's own): its as_sql may name any table or column."""
+    if isinstance(node, (RawSQL, ExtraWhere)):
+        return True
+    if isinstance(node, Func) and any(k in node.extra for k in ("template", "function")):
+        return True
+    kind = type(node)
+    trusted = _trusted_types.get(kind)
+    if trusted is None:
+        trusted = _trusted_types[kind] = kind.__module__.startswith(
+            ("django.", "hippocratic.enforcement.")
+        )
+    return not trusted
+
+
 def _rows(result, args, kwargs, compiler) -> int:
     """Rows the database returned or changed, for the audit entry (-1: not known yet)."""
     if compiler.action is Action.CREATE:
         return len(compiler.query.objs)
+    if isinstance(result, list) and compiler.action is Action.UPDATE:  # … RETURNING
+        return len(result)
     result_type = args[0] if args else kwargs.get("result_type", MULTI)
     if result_type == MULTI:
         if isinstance(result, list):
@@ -530,12 +594,48 @@ def _rows(result, args, kwargs, compiler) -> int:
 # --- the cursor guard -------------------------------------------------------------------
 
 
+# Hand-written SQL that may name a table in a way no reading of its text can find: an
+# identifier in Unicode escapes, a table name built by the server, a copy out, a file.
+_UNREADABLE = re.compile(
+    r"""\bU&["']|_to_xml|\bquery_to_|\bcursor_to_|\bxpath\b|\bdblink|\bEXECUTE\s|"""
+    r"""\bCOPY\s|\blo_export|\bpg_read_|\bformat\s*\(|\breadfile\s*\(""",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _unreadable(text: str) -> bool:
+    return _UNREADABLE.search(text) is not None
+
+
+def _text(sql) -> str:
+    """A statement's text, whatever the caller passed (psycopg's composed SQL, bytes)."""
+    if isinstance(sql, str):
+        return sql
+    if isinstance(sql, bytes | bytearray | memoryview):
+        return bytes(sql).decode("utf-8", "replace")
+    try:
+        return sql.as_string(None)  # psycopg.sql.Composable
+    except Exception:
+        raise AccessDenied(None, "SQL the gate cannot read as text is refused") from None
+
+
 def guard(execute, sql, params, many, context):
     """Every statement a connection runs: SQL the compilers did not write may name no
-    personal table, and a compiled statement no personal table the gate did not see."""
-    named = tables_named(sql) if isinstance(sql, str) else frozenset()
-    if named and not is_decided_elsewhere():
-        statement = _statement.get()
+    personal table (nor hide one: escaped identifiers, SQL built by the server), and a
+    compiled statement no personal table the gate did not see."""
+    if is_decided_elsewhere():
+        return execute(sql, params, many, context)
+    text = _text(sql)
+    named = tables_named(text)
+    statement = _statement.get()
+    if statement is None and _unreadable(text):
+        _refuse_sql(frozenset(personal_tables()), Reason.UNSEEN_SQL)
+        raise AccessDenied(
+            None, "hand-written SQL that may name tables the gate cannot read (escaped "
+            "identifiers, SQL built by the server) is refused",
+        )  # fmt: skip
+    if named:
         if statement is None:
             _refuse_sql(named, Reason.UNSCOPED)
             raise UnscopedAccess(

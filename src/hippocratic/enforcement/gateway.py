@@ -41,6 +41,8 @@ from hippocratic.enforcement.gate import (
     UnscopedAccess,
     Verdict,
     analyse,
+    essential,
+    personal_tables,
     register,
     write,
 )
@@ -71,10 +73,6 @@ def _ancestors(use: str) -> list[str]:
     return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def _essential(use: str) -> bool:
-    return use == "essential" or use.startswith("essential.")
-
-
 def _unscoped(model) -> UnscopedAccess:
     return UnscopedAccess(
         f"{model.__name__} holds personal data: use "
@@ -100,7 +98,7 @@ class PersonalQuerySet(models.QuerySet):
         subject_field = model.subject_field
         # The policy lets no one opt out of essential uses; a visitor has no identity to
         # opt out with (their rows name no one).
-        if not _essential(purpose) and model.data_subject != SubjectKind.VISITOR:
+        if not essential(purpose) and model.data_subject != SubjectKind.VISITOR:
             refused = OptOut.objects.filter(
                 subject=model.data_subject, use__in=_ancestors(purpose)
             ).values("subject_id")
@@ -184,12 +182,36 @@ class PersonalQuerySet(models.QuerySet):
             self._fields, self.query.deferred_loading,
         )  # fmt: skip
 
-    def _without(self, withheld: frozenset[str]):
-        """This query, selecting NULL for `withheld` (the gate's Withheld columns): the
-        values never leave the database, and instances are built as usual."""
+    def _asked(self, withheld: frozenset[str]):
+        """The query to run: the same, selecting NULL for what the purpose may not see
+        (the gate's Withheld columns), of these rows, of rows select_related() brings,
+        and of the other parts of a union. The values never leave the database, and
+        instances are built as usual."""
+        scope = self.scope
+        if scope is None or not issubclass(self._iterable_class, ModelIterable):
+            return self.query
+        by_table = {}
+        if withheld:
+            columns = {f.attname: f.column for f in self.model._meta.concrete_fields}
+            by_table[self.model._meta.db_table] = frozenset(columns[a] for a in withheld)
+        for related in _selected_related(self.model, self.query.select_related):
+            if related in _personal_models():
+                refused = _withheld_fields(
+                    current_engine(), related, scope.actor.role, scope.purpose, None,
+                    (frozenset(), True),
+                )  # fmt: skip
+                columns = {f.attname: f.column for f in related._meta.concrete_fields}
+                if refused:
+                    by_table[related._meta.db_table] = frozenset(columns[a] for a in refused)
+        if not by_table:
+            return self.query
         query = self.query.clone()
-        by_attname = {f.attname: f.column for f in self.model._meta.concrete_fields}
-        query.gateway_withheld = frozenset(by_attname[a] for a in withheld)
+        query.gateway_withheld = by_table
+        if query.combinator:
+            parts = [q.clone() for q in query.combined_queries]
+            for part in parts:
+                part.gateway_withheld = by_table
+            query.combined_queries = tuple(parts)
         return query
 
     def _mark(self, obj, withheld: frozenset[str]):
@@ -201,10 +223,8 @@ class PersonalQuerySet(models.QuerySet):
         return obj
 
     def explain(self, *, format=None, **options):
-        withheld = self._withheld()
         qs = self._chain()
-        if withheld:
-            qs._query = self._without(withheld)
+        qs._query = self._asked(self._withheld())
         return super(PersonalQuerySet, qs).explain(format=format, **options)
 
     def _fetch_all(self):
@@ -212,8 +232,7 @@ class PersonalQuerySet(models.QuerySet):
             return
         withheld = self._withheld()
         query = self.query
-        if withheld:
-            self._query = self._without(withheld)
+        self._query = self._asked(withheld)
         try:
             super()._fetch_all()
         finally:
@@ -225,14 +244,31 @@ class PersonalQuerySet(models.QuerySet):
     def iterator(self, chunk_size=None):
         withheld = self._withheld()
         qs = self._chain()
-        if withheld:
-            qs._query = self._without(withheld)
+        qs._query = self._asked(withheld)
         rows = super(PersonalQuerySet, qs).iterator(chunk_size=chunk_size)
         if not issubclass(self._iterable_class, ModelIterable):
             yield from rows
             return
         for obj in rows:
             yield self._mark(obj, withheld)
+
+    async def aiterator(self, chunk_size=2000):
+        withheld = self._withheld()
+        qs = self._chain()
+        qs._query = self._asked(withheld)
+        modelled = issubclass(self._iterable_class, ModelIterable)
+        async for obj in super(PersonalQuerySet, qs).aiterator(chunk_size=chunk_size):
+            yield self._mark(obj, withheld) if modelled else obj
+
+    def _merge_sanity_check(self, other):
+        """`a | b`, `a & b`, `a ^ b` make one query with a's scope: b must have the same
+        (or its rows would join a's without b's narrowing: a customer's own, opt-outs)."""
+        super()._merge_sanity_check(other)
+        if getattr(other.query, "gateway_scope", None) != self.scope:
+            raise AccessDenied(
+                None, f"{self.model.__name__}: querysets asked under different actors or "
+                "purposes (or none) are not combined",
+            )  # fmt: skip
 
     def raw(self, *args, **kwargs):
         raise AccessDenied(None, f"{self.model.__name__} holds personal data: raw() is refused")
@@ -241,11 +277,6 @@ class PersonalQuerySet(models.QuerySet):
         raise AccessDenied(None, f"{self.model.__name__} holds personal data: extra() is refused")
 
     # --- writes --------------------------------------------------------------------
-
-    def _fields_named(self, names) -> list[models.Field]:
-        by_name = {f.name: f for f in self.model.personal_fields()}
-        by_name.update({f.attname: f for f in self.model.personal_fields()})
-        return [by_name[n] for n in names if n in by_name]
 
     def _check_write(self, action: Action, fields: list[models.Field]) -> Decision | None:
         """A write needs every category it touches; a partial answer refuses it. None:
@@ -261,31 +292,56 @@ class PersonalQuerySet(models.QuerySet):
             raise AccessDenied(decision, f"may not {action} {', '.join(refused)}")
         return decision
 
+    def _check_new_rows(self, objs: list) -> tuple[Decision | None, list[models.Field]]:
+        """Decide new rows as they will be written (their defaults too): every category
+        they fill, values only (an expression computed by the database is a read, which
+        an INSERT's decision cannot see), and a subject's rows their own. (None, ...):
+        unscoped inside decided_elsewhere(), which its caller decides and audits."""
+        personal = self.model.personal_fields()
+        filled = [f for f in personal if any(getattr(o, f.attname) not in (None, "") for o in objs)]
+        if self.scope is None and is_decided_elsewhere():
+            return None, filled
+        scope = self._require_scope()
+        subject_field = self.model.subject_field
+        owner_attname = (
+            None if subject_field == "pk" else self.model._meta.get_field(subject_field).attname
+        )
+        for obj in objs:
+            for field in self.model._meta.concrete_fields:
+                if hasattr(getattr(obj, field.attname, None), "resolve_expression"):
+                    raise AccessDenied(
+                        None, f"{self.model.__name__}.{field.name}: a new row's values are "
+                        "written as values, not expressions the database computes (a read)",
+                    )  # fmt: skip
+            mine = owner_attname is None or getattr(obj, owner_attname) == scope.actor.subject_id
+            if scope.actor.is_subject and not mine:
+                refusal = Decision(False, Reason.NOT_OWN_ROWS, "another's row", "ACC-9")
+                self._audit(Action.CREATE, refusal, set(), rows=0)
+                raise AccessDenied(
+                    refusal, f"{scope.actor.label} may not create {self.model.__name__} "
+                    f"rows of another {self.model.data_subject}: not_own_rows",
+                )  # fmt: skip
+        return self._check_write(Action.CREATE, filled), filled
+
     def create(self, **kwargs):
-        fields = self._fields_named(k for k, v in kwargs.items() if v not in (None, ""))
-        decision = self._check_write(Action.CREATE, fields)
         obj = self.model(**kwargs)
+        decision, filled = self._check_new_rows([obj])
         with decided_elsewhere():
             obj.save(force_insert=True, using=self.db)
         obj._gateway_scope = self.scope
         self._audit(
-            Action.CREATE, decision, {category_of(f) for f in fields}, rows=1, ref=str(obj.pk)
+            Action.CREATE, decision, {category_of(f) for f in filled}, rows=1, ref=str(obj.pk)
         )
         return obj
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        names = {
-            f.name for obj in objs for f in self.model.personal_fields()
-            if getattr(obj, f.attname) not in (None, "")
-        }  # fmt: skip
-        fields = self._fields_named(names)
-        decision = self._check_write(Action.CREATE, fields)
+        decision, filled = self._check_new_rows(objs)
         with decided_elsewhere():
             created = super().bulk_create(objs, *args, **kwargs)
         for obj in created:
             obj._gateway_scope = self.scope
-        self._audit(Action.CREATE, decision, {category_of(f) for f in fields}, rows=len(created))
+        self._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=len(created))
         return created
 
     def insert_rows(
@@ -414,21 +470,53 @@ class PersonalQuerySet(models.QuerySet):
     def delete(self):
         """Decided as a read of what the query filters on, and a deletion of every
         category the rows hold that the policy collects (the others are empty;
-        conformance checks that they stay so). The rows that cascade from them go with
-        them under this one decision, and one audit entry."""
+        conformance checks that they stay so), and of the rows that cascade from them
+        (a customer's cards go with the customer): one decision, one audit entry."""
         if self.scope is None and is_decided_elsewhere():
             return super().delete()
         scope = self._require_scope()
         # What the deletion filters on (not what a fetch of its rows would select).
         statement = analyse(self.order_by().values("pk").query, self.db, Action.DELETE)
-        collected = current_policy().collected_categories(self.model.data_subject)
-        reach = statement.reach(self.model._meta.db_table, scope)
-        reach.written.update(c for c in reach.table.categories if c in collected)
+        policy = current_policy()
+        for model in (self.model, *_cascades(self.model)):  # what goes with the rows
+            collected = policy.collected_categories(model.data_subject)
+            reach = statement.reach(model._meta.db_table, scope)
+            reach.written.update(c for c in reach.table.categories if c in collected)
         statement.decide()
         with decided_elsewhere():
             deleted, counts = super().delete()
         statement.audit(rows=deleted)
         return deleted, counts
+
+
+def _selected_related(model, select_related) -> list:
+    """The models a select_related() dict brings in (True, every one, is not followed:
+    the gate refuses what it would select that the purpose may not see)."""
+    if not isinstance(select_related, dict):
+        return []
+    found = []
+    for name, deeper in select_related.items():
+        related = model._meta.get_field(name).related_model
+        found += [related, *_selected_related(related, deeper)]
+    return found
+
+
+def _cascades(model) -> list:
+    """The personal models whose rows a deletion of `model`'s rows takes with it
+    (on_delete=CASCADE, through any depth): decided as deleted too."""
+    personal, found, todo = _personal_models(), [], [model]
+    while todo:
+        for relation in todo.pop()._meta.related_objects:
+            related = relation.related_model
+            cascades = relation.on_delete is models.CASCADE and related in personal
+            if cascades and related not in found and related is not model:
+                found.append(related)
+                todo.append(related)
+    return found
+
+
+def _personal_models() -> set:
+    return {table.model for table in personal_tables().values()}
 
 
 @lru_cache(maxsize=4096)
@@ -561,9 +649,8 @@ class PersonalDataModel(models.Model):
         if scope is None:
             raise _unscoped(type(self))
         # A new row, saved: decided and audited as the gateway's create() is.
-        filled = [f for f in self.personal_fields() if getattr(self, f.attname) not in (None, "")]
         gateway = type(self).objects.for_purpose(scope.actor, scope.purpose).using(using)
-        decision = gateway._check_write(Action.CREATE, filled)
+        decision, filled = gateway._check_new_rows([self])
         with decided_elsewhere():
             results = super()._do_insert(manager, using, fields, returning_fields, raw)
         gateway._audit(Action.CREATE, decision, {category_of(f) for f in filled}, rows=1)

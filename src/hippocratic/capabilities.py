@@ -17,6 +17,7 @@ from django.apps import AppConfig
 from hippocratic.policy.enforced import Enforced
 
 APPS = (
+    "hippocratic.versions",
     "hippocratic.enforcement",
     "hippocratic.accounts",
     "hippocratic.billing",

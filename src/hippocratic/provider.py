@@ -1,7 +1,7 @@
 """The configured provider: its policy and the compiled decision engine, loaded once.
 
 The policy in force is the newest published version whose effective time has come
-(site.versions, POL-3, POL-4); before any version is published, the file named by
+(versions.publishing, POL-3, POL-4); before any version is published, the file named by
 settings.HIPPOCRATIC_POLICY. Both are read lazily (never at import time) and cached.
 Each process notices by itself when a scheduled version's time comes (the next call
 after it loads it: no restart) and, within VERSION_CHECK_SECONDS, a version another
@@ -14,7 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
@@ -22,6 +22,8 @@ from hippocratic.capabilities import enforced
 from hippocratic.policy import LoadedPolicy, Policy, load_policy, load_policy_text
 from hippocratic.policy.decision import Engine
 from hippocratic.policy.render import to_html
+from hippocratic.versions import publishing
+from hippocratic.versions.signals import version_published
 
 VERSION_CHECK_SECONDS = 30
 # Sent when this process starts enforcing another version: caches built from the
@@ -44,10 +46,8 @@ def loaded_policy() -> LoadedPolicy:
 def _in_force():
     if not getattr(settings, "HIPPOCRATIC_POLICY_VERSIONS", True):
         return None
-    from hippocratic.site.versions import in_force
-
     try:
-        return in_force()
+        return publishing.in_force()
     except DatabaseError:  # not migrated yet: the file
         return None
 
@@ -70,10 +70,8 @@ def _switch_when_due() -> None:
     if not getattr(settings, "HIPPOCRATIC_POLICY_VERSIONS", True):
         _versions["checked"] = now
         return
-    from hippocratic.site.versions import schedule
-
     try:
-        number, switch_at = schedule()
+        number, switch_at = publishing.schedule()
     except DatabaseError:
         number, switch_at = None, None
     switched = number != _versions["number"]
@@ -130,6 +128,13 @@ def forget_versions() -> None:
     """Ask the database again at the next call (after publishing, in this process)."""
     _versions.update(number=None, switch_at=None, checked=None)
     _clear()
+
+
+@receiver(version_published)
+def _published(**kwargs):
+    """A version was just published here: ask again now, and once it is committed."""
+    forget_versions()
+    transaction.on_commit(forget_versions)
 
 
 @receiver(setting_changed)

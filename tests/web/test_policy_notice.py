@@ -15,9 +15,10 @@ from tests_paths import POLICIES
 
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_engine, current_policy
-from hippocratic.site import versions
-from hippocratic.site.models import PolicyNotice, PolicyVersion
+from hippocratic.site.models import PolicyNotice
 from hippocratic.site.tasks import send_policy_notices
+from hippocratic.versions import publishing as versions
+from hippocratic.versions.models import PolicyVersion
 
 pytestmark = pytest.mark.django_db
 PARTNER = """recipients:

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from tests_paths import POLICIES
 
-from hippocratic.site import checks, versions
-from hippocratic.site.models import PolicyVersion
+from hippocratic.site import checks
+from hippocratic.versions import publishing as versions
+from hippocratic.versions.models import PolicyVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ class SiteConfig(AppConfig):
     verbose_name = "Web site"
     # Public pages (VIS-1, VIS-8), preferences (CK-1), the policy page and its checks.
     # DIS-7: no page loads anything from anyone else (the Content-Security-Policy).
-    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-3", "POL-4", "POL-5", "DIS-7")
+    promises = ("VIS-1", "VIS-8", "CK-1", "POL-1", "POL-2", "POL-5", "DIS-7")
     cookies = ("csrftoken", "preferences")
     # The purposes its code asks the gateway for: always, and only where the policy
     # declares them (provider.declares). Conformance reads Purpose.X in the source.
@@ -17,5 +17,9 @@ class SiteConfig(AppConfig):
     optional_purposes = ()
 
     def ready(self):
-        from hippocratic import provider  # noqa: F401 (connects its setting_changed receiver)
+        from hippocratic import provider  # noqa: F401 (connects its receivers)
         from hippocratic.site import checks  # noqa: F401 (registers the policy check)
+        from hippocratic.site.tasks import notify_of
+        from hippocratic.versions.signals import version_published
+
+        version_published.connect(notify_of, dispatch_uid="site.policy_notices")

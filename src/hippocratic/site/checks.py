@@ -13,6 +13,7 @@ from hippocratic.enforcement.conformance import purposes_needed
 from hippocratic.policy import PolicyError
 from hippocratic.policy.linter import rule_code, unenforced_promise
 from hippocratic.provider import current_policy
+from hippocratic.versions import publishing
 
 
 @checks.register("hippocratic")
@@ -86,10 +87,8 @@ def policy_file_is_published(app_configs, **kwargs):
     """A policy file edited in place, not published, is named at start-up (POL-4)."""
     from django.db import DatabaseError
 
-    from hippocratic.site import versions
-
     try:
-        differs = versions.file_differs()
+        differs = publishing.file_differs()
     except DatabaseError:  # not migrated yet
         return []
     if not differs:

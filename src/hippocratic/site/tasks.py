@@ -11,7 +11,8 @@ from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy, sender_address
 from hippocratic.purposes import Purpose
-from hippocratic.site.models import PolicyNotice, PolicyVersion
+from hippocratic.site.models import PolicyNotice
+from hippocratic.versions.models import PolicyVersion
 
 NOTIFIER = Actor.system("site.policy_notice")
 BATCH = 500
@@ -61,3 +62,11 @@ def send_policy_notices(version_id: int) -> int:
             send_mail(subject, body, sender_address(), [address])
             PolicyNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
             sent += 1
+
+
+def notify_of(sender, *, version: PolicyVersion, **kwargs) -> None:
+    """A published version that changes something material, and waits for its notice
+    period: every customer is told, once it is committed (POL-3)."""
+    if version.material and version.effective_at > timezone.now():
+        version_id = version.pk
+        transaction.on_commit(lambda: send_policy_notices.enqueue(version_id))

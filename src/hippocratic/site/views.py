@@ -13,8 +13,9 @@ from hippocratic.capabilities import enforced
 from hippocratic.policy.loader import load_policy_text
 from hippocratic.policy.render import to_html
 from hippocratic.provider import current_policy, loaded_policy, policy_html
-from hippocratic.site import preferences, versions
-from hippocratic.site.models import PolicyVersion
+from hippocratic.site import preferences
+from hippocratic.versions import publishing
+from hippocratic.versions.models import PolicyVersion
 
 
 @require_safe
@@ -27,7 +28,7 @@ def privacy(request):
     # The renderer escapes every value it writes, so its output is safe HTML.
     html = mark_safe(policy_html())  # noqa: S308
     try:
-        in_force, coming = versions.in_force(), versions.upcoming()
+        in_force, coming = publishing.in_force(), publishing.upcoming()
         if in_force is not None and in_force.sha256 != loaded_policy().version:
             in_force = None  # the page shows another policy (versions off: a test's file)
     except DatabaseError:  # the page is the policy; the version note can wait

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from hippocratic.accounts.models import Service
 from hippocratic.provider import current_policy
-from hippocratic.site import versions
+from hippocratic.versions import publishing
 
 DEMO_STAFF = "staff"
 DEMO_SERVICES = [
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 )  # fmt: skip
         # The demo's policy file is published as it is (a new version if it changed), in
         # force at once: a demo has no customers to give notice to.
-        version = versions.publish(settings.HIPPOCRATIC_POLICY, by="demo", at_once=True)
+        version = publishing.publish(settings.HIPPOCRATIC_POLICY, by="demo", at_once=True)
         policy = current_policy()
         comms = policy.communications
         mailbox_domain = comms.mailbox_domain if comms else "(no mailboxes)"

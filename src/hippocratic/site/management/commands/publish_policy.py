@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from hippocratic.policy.errors import PolicyError
-from hippocratic.site import versions
+from hippocratic.versions import publishing
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, file=None, by="", **options):
         path = file or settings.HIPPOCRATIC_POLICY
         try:
-            version = versions.publish(path, by=by)
+            version = publishing.publish(path, by=by)
         except (PolicyError, ValueError, OSError, UnicodeDecodeError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             self.stderr.write(f"error: {first}")

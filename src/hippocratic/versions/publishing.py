@@ -10,7 +10,8 @@ A version that changes something material from the version in force (policy.diff
 takes effect only when the notice period of the version in force has run, in
 business days on the provider's calendar (Ducallier: 30, POL-5's stricter reading),
 from the midnight after the last of them; every customer is sent a notice of it
-(site.tasks). A version with no material change takes effect at once.
+(the site, told by the `version_published` signal). A version with no material change
+takes effect at once.
 """
 
 import datetime as dt
@@ -25,7 +26,8 @@ from django.utils import timezone
 from hippocratic.policy import diff
 from hippocratic.policy.calendar import due_date
 from hippocratic.policy.loader import load_policy_text
-from hippocratic.site.models import PolicyVersion
+from hippocratic.versions.models import PolicyVersion
+from hippocratic.versions.signals import version_published
 
 MAX_BYTES = 1024 * 1024  # the loader's own limit for a policy file
 
@@ -67,15 +69,7 @@ def publish(path: str | Path, *, by: str = "", at=None, at_once: bool = False) -
             )  # fmt: skip
         except IntegrityError:  # published at the same moment elsewhere
             return PolicyVersion.objects.get(sha256=digest)
-        if version.material and effective > now:
-            from hippocratic.site.tasks import send_policy_notices
-
-            version_id = version.pk
-            transaction.on_commit(lambda: send_policy_notices.enqueue(version_id))
-    from hippocratic.provider import forget_versions
-
-    forget_versions()  # this process asks again at once, and again once it is committed
-    transaction.on_commit(forget_versions)
+        version_published.send(sender=PolicyVersion, version=version)
     return version
 
 

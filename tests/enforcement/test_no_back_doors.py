@@ -20,7 +20,7 @@ DECIDED_ELSEWHERE = {
     "communications/mailbox.py": "crypto-erasure of a mailbox, audited by the erasure",
     "disclosure/services.py": "a disclosure's package, decided by approve() and audited",
     "hosted/integrations.py": "an integration's export, decided and audited per customer",
-    "messaging/apps.py": "an erased customer's queued mail, with the erasure",
+    "messaging/services.py": "an erased customer's queued mail, with the erasure",
     "messaging/inbound.py": "the LMTP queue's row and the worker's pass over it",
 }
 # The exemptions the backends give Django's own machinery, and the raw connection.

@@ -7,6 +7,8 @@ from the audit log. `erase(customer_id)` removes all of it except what the polic
 marks as legally retained, which it keeps and marks (`retained_since`).
 """
 
+from collections.abc import Callable
+
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -27,6 +29,7 @@ from hippocratic.enforcement.registry import personal_models
 from hippocratic.enforcement.retention import blankable
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
+from hippocratic.registry import Registry
 
 
 def customer_models() -> list:
@@ -57,8 +60,8 @@ def rows(customer_id: int, model) -> list[dict]:
     fields = _collected_fields(model)
     if not fields:
         return []
-    if hasattr(model, "rows_for_owner"):  # sealed contents: the model opens its own
-        return model.rows_for_owner(customer_id)
+    if model._meta.label in OWN_ROWS:  # sealed contents: the model's app opens them
+        return OWN_ROWS[model._meta.label](customer_id)
     mine = model.objects.for_purpose(Actor.for_customer(customer_id), purpose_for(model))
     return list(mine.order_by("created_at").values("id", "created_at", *fields))
 
@@ -167,9 +170,16 @@ def _consents(customer_id: int) -> list[dict]:
     ]  # fmt: skip
 
 
-# Apps that disclose add a function here: customer id -> the disclosures that customer
-# may see now (accounts imports none of them). The disclosure app's honours gag orders.
-DISCLOSURE_SOURCES: list = []
+DISCLOSURE_SOURCES: Registry[Callable[[int], list[dict]]] = Registry(
+    "accounts.disclosure_sources",
+    "customer id -> the disclosures of their data they may see now (DIS-8); the disclosure "
+    "app's honours gag orders.",
+)
+OWN_ROWS: Registry[Callable[[int], list[dict]]] = Registry(
+    "accounts.own_rows",
+    "A model's label -> customer id -> their rows, opened: for rows the model keeps sealed "
+    "(a mailbox's messages), which only its app can read for the data page and export.",
+)
 
 
 def _disclosures(customer_id: int) -> list[dict]:

@@ -1,5 +1,7 @@
 """Signing in and out (SEC-1, SEC-3, SEC-4, CK-4)."""
 
+from collections.abc import Callable
+
 from django.contrib import auth
 from django.core import signing
 from django.db import transaction
@@ -20,6 +22,7 @@ from hippocratic.accounts.models import (
 from hippocratic.accounts.sessions import session_store
 from hippocratic.enforcement.actors import Actor
 from hippocratic.purposes import Purpose
+from hippocratic.registry import Registry
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -177,10 +180,11 @@ class ServiceRefused(Exception):
         super().__init__(message)
 
 
-# Other apps check here that a service may start (billing: a paid service needs a
-# card on file). Each is called as check(customer_id, service) and raises
-# ServiceRefused; accounts knows nothing of the apps that register them.
-START_CHECKS: list = []
+START_CHECKS: Registry[Callable[[int, Service], None]] = Registry(
+    "accounts.start_checks",
+    "May this customer start this service? check(customer_id, service) raises ServiceRefused "
+    "where not (billing: a paid service needs a card on file).",
+)
 
 
 @transaction.atomic

@@ -30,8 +30,7 @@ class BillingConfig(AppConfig):
 
         customer_log.register(BillingEvent)
         logs.install()
-        if services.may_start not in accounts.START_CHECKS:
-            accounts.START_CHECKS.append(services.may_start)
+        accounts.START_CHECKS.register("billing", services.may_start)
         erasing.connect(_detach_cards, dispatch_uid="billing.detach_cards")
         post_delete.connect(
             _detach_deleted, sender="billing.PaymentMethod", dispatch_uid="billing.detach_deleted"

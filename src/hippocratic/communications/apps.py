@@ -14,16 +14,17 @@ class CommunicationsConfig(AppConfig):
     optional_purposes = (Purpose.LEGAL_OBLIGATION,)
 
     def ready(self):
+        from hippocratic.accounts import own_data
         from hippocratic.accounts.signals import erasing
-        from hippocratic.communications import intake
+        from hippocratic.communications import intake, mailbox
         from hippocratic.communications.mailbox import for_disclosure
-        from hippocratic.communications.models import CONTENTS
+        from hippocratic.communications.models import CONTENTS, StoredMessage
         from hippocratic.disclosure import services as disclosure
         from hippocratic.messaging import inbound
 
         erasing.connect(intake.destroy_on_erasure, dispatch_uid="communications.crypto_erasure")
         # Contents leave only through the one way out, on the grounds the policy's
         # communications section names (COM-3, Engine.decide_share).
-        disclosure.PACKAGE_PARTS[CONTENTS] = for_disclosure
-        if intake.deliver not in inbound.MAILBOXES:
-            inbound.MAILBOXES.append(intake.deliver)
+        disclosure.PACKAGE_PARTS.register(CONTENTS, for_disclosure)
+        inbound.MAILBOXES.register("communications", intake.deliver)
+        own_data.OWN_ROWS.register(StoredMessage._meta.label, mailbox.owner_rows)

@@ -242,3 +242,13 @@ def for_disclosure(customer_ids) -> dict[int, list[dict]]:
             "message_base64": base64.b64encode(raw).decode(),
         })  # fmt: skip
     return found
+
+
+def owner_rows(customer_id: int) -> list[dict]:
+    """The customer's messages as their data page and export show them: opened (the rows
+    are sealed; accounts.own_data.OWN_ROWS asks here)."""
+    return [
+        {"id": m.id, "created_at": m.received_at, "from": m.sender, "subject": m.subject,
+         "status": m.status, "size": m.size}
+        for m in page(customer_id, limit=MAX_PAGE)
+    ]  # fmt: skip

@@ -61,17 +61,6 @@ class StoredMessage(CustomerOwnedModel):
     def __str__(self):
         return f"Message #{self.pk}"
 
-    @classmethod
-    def rows_for_owner(cls, customer_id: int) -> list[dict]:
-        """The customer's messages as the data page and export show them: opened."""
-        from hippocratic.communications import mailbox
-
-        return [
-            {"id": m.id, "created_at": m.received_at, "from": m.sender, "subject": m.subject,
-             "status": m.status, "size": m.size}
-            for m in mailbox.page(customer_id, limit=mailbox.MAX_PAGE)
-        ]  # fmt: skip
-
 
 class Forwarding(CustomerOwnedModel):
     """Where the customer has their mail forwarded (COM-1): a message forwarded there is

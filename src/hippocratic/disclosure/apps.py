@@ -18,7 +18,5 @@ class DisclosureConfig(AppConfig):
         from hippocratic.disclosure.services import held_customers, visible_to
         from hippocratic.enforcement import retention
 
-        if visible_to not in own_data.DISCLOSURE_SOURCES:
-            own_data.DISCLOSURE_SOURCES.append(visible_to)
-        if held_customers not in retention.HOLDS:
-            retention.HOLDS.append(held_customers)
+        own_data.DISCLOSURE_SOURCES.register("disclosure", visible_to)
+        retention.HOLDS.register("disclosure.preservation", held_customers)

@@ -15,6 +15,7 @@ and the Disclosure keeps a manifest of ids and the hash, never the data itself.
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
@@ -35,6 +36,7 @@ from hippocratic.policy.reasons import Reason
 from hippocratic.policy.taxonomy import is_within
 from hippocratic.provider import current_engine, current_policy
 from hippocratic.purposes import Purpose
+from hippocratic.registry import Registry
 
 MAX_SUBJECTS = 10_000
 PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
@@ -43,11 +45,19 @@ PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
 # recipient kind -> function(recipient key, customer ids) -> the ids that kind may
 # receive at all. Apps that know who a partner's customers are add theirs (sales:
 # a referral partner's joint customers, DIS-4); the disclosure app imports none.
-CUSTOMERS_OF: dict = {}
+CUSTOMERS_OF: Registry[Callable[[str, list[int]], set[int]]] = Registry(
+    "disclosure.customers_of",
+    "A kind of recipient -> (recipient key, customer ids asked) -> those it may have "
+    "(a referral partner's joint customers, an integration's users).",
+)
 # category -> function(customer ids) -> {customer id: [rows]}: data kept outside the
 # customer's own row that a package may carry (hosted: business data to integration
 # partners, DIS-5). Read as the package's reader, decided and audited by approve().
-PACKAGE_PARTS: dict = {}
+PACKAGE_PARTS: Registry[Callable[[list[int]], dict]] = Registry(
+    "disclosure.package_parts",
+    "A category another app holds -> customer ids -> what of it goes in a package "
+    "(communications' contents, hosted business data).",
+)
 
 
 class DisclosureRefused(PermissionDenied):
@@ -149,7 +159,7 @@ def _parts(disclosure: Disclosure) -> list[str]:
     """The categories of PACKAGE_PARTS the disclosure asks for (within one it names)."""
     collected = current_policy().collected_categories("customer")
     return [
-        p for p in PACKAGE_PARTS
+        p for p in PACKAGE_PARTS.names()
         if p in collected and any(is_within(p, c) for c in disclosure.categories)
     ]  # fmt: skip
 

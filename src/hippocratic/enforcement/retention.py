@@ -17,6 +17,7 @@ batch is audited: what was removed, from which model, how many rows.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models, transaction
@@ -31,11 +32,15 @@ from hippocratic.enforcement.registry import personal_models
 from hippocratic.policy.models import Policy, Retention
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
+from hippocratic.registry import Registry
 
 ACTOR = Actor.system("retention")
 # Apps that hold data back from retention add a function here: () -> the customer ids
 # whose data must stay (disclosure: preservation requests). Their rows are skipped.
-HOLDS: list = []
+HOLDS: Registry[Callable[[], set[int]]] = Registry(
+    "enforcement.holds",
+    "() -> the customers whose data retention must keep for now (preservation requests).",
+)
 
 
 def _held(model) -> models.Q | None:

@@ -24,5 +24,5 @@ class HostedConfig(AppConfig):
         from hippocratic.hosted.models import BUSINESS_DATA
         from hippocratic.policy.models import RecipientKind
 
-        disclosure.CUSTOMERS_OF[RecipientKind.INTEGRATION_PARTNER] = integrated_customers
-        disclosure.PACKAGE_PARTS[BUSINESS_DATA] = business_data
+        disclosure.CUSTOMERS_OF.register(RecipientKind.INTEGRATION_PARTNER, integrated_customers)
+        disclosure.PACKAGE_PARTS.register(BUSINESS_DATA, business_data)

@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.parser import BytesParser
@@ -55,6 +56,7 @@ from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.messaging import services
 from hippocratic.provider import current_policy, sender_address
 from hippocratic.purposes import Purpose
+from hippocratic.registry import Registry
 from hippocratic.requests import ledger
 from hippocratic.requests import tasks as request_mail
 from hippocratic.requests.models import Request
@@ -76,7 +78,10 @@ _HEADERS = BytesParser(policy=email.policy.compat32)
 
 # Apps that keep mail for customers add a function here (communications: mailboxes):
 # (raw message, recipients, message key) -> Received, or None where none is theirs.
-MAILBOXES: list = []
+MAILBOXES: Registry[Callable[..., bool]] = Registry(
+    "messaging.mailboxes",
+    "Mail for a customer's own mailbox: deliver(raw, recipients, ...) -> whether it was theirs.",
+)
 
 
 class MailRejected(ValueError):
@@ -164,8 +169,9 @@ def _prospect_left(who: str, sender: str, key: str, kind: str, status: str) -> R
                 kind=Request.Kind.UNSUBSCRIBE, channel=Request.Channel.REPLY, by=INTAKE,
                 requester=Request.Requester.PROSPECT, sender=sender, message_key=key,
             )  # fmt: skip
-            with ledger.working_on(request.pk, by=INTAKE, outcome="left the mailing list"):
-                services.prospect_leave(prospect_id, "replied")
+            services.prospect_leave_recorded(
+                prospect_id, Request.Channel.REPLY, "replied", by=INTAKE, request_id=request.pk
+            )
     except IntegrityError:  # the same message again
         return Received("reply", True)
     return Received("reply", True, request.pk)
@@ -370,8 +376,8 @@ def act(mail: Incoming) -> Received:
             if leaving:
                 # The customer's own request: it runs as them (the opt-out is all it does).
                 me = Actor.for_customer(customer_id)
-                with ledger.working_on(request.pk, by=me, outcome="left the mailing list"):
-                    services.leave(customer_id, f"by mail ({label})", by=me)
+                services.leave_recorded(customer_id, channel, f"by mail ({label})", by=me,
+                                        request_id=request.pk)  # fmt: skip
                 transaction.on_commit(lambda: _confirm(sender))
             elif confirming:
                 request_id = request.pk

@@ -5,16 +5,25 @@ import datetime as dt
 
 from django.core import signing
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from hippocratic.accounts.customer_log import record
-from hippocratic.accounts.models import Prospect
+from hippocratic.accounts.models import Customer, Prospect
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.models import OptOut
-from hippocratic.messaging import campaigns
-from hippocratic.messaging.models import ListMembership, ProspectMembership
+from hippocratic.messaging import campaigns, suppression
+from hippocratic.messaging.models import (
+    InboundMail,
+    ListMembership,
+    ProspectMembership,
+    Suppression,
+)
 from hippocratic.provider import current_policy, loaded_policy
 from hippocratic.purposes import Purpose
+from hippocratic.requests import ledger
+from hippocratic.requests.models import Request
 
 CONSENT = (
     "Send me {provider}'s promotions, offers and newsletter by e-mail. I can leave at any time."
@@ -69,6 +78,36 @@ def leave(customer_id: int, how: str, *, by: Actor) -> bool:
     if created:
         record(customer_id, ListEvent.LEFT, how, by=by)
     return created
+
+
+def leave_recorded(
+    customer_id: int, channel: str, how: str, *, by: Actor, request_id: int | None = None
+) -> bool:
+    """Leave the list as a request in the ledger (CH-3, MSG-3 …): the open request
+    `request_id` done, or one made and done now. False if they were already off it."""
+    if request_id is not None:
+        with ledger.working_on(request_id, by=by, outcome=LEFT) as work:
+            left = leave(customer_id, how, by=by)
+            work.outcome = LEFT if left else ALREADY_OFF
+        return left
+    with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, channel, by=by,
+                             customer_id=customer_id) as work:  # fmt: skip
+        left = leave(customer_id, how, by=by)
+        work.outcome = LEFT if left else ALREADY_OFF
+    return left
+
+
+def leave_for_staff(customer_id: int, by: Actor, how: str) -> str:
+    """The ledger's handler of an unsubscribe staff act on (ledger.HANDLERS)."""
+    return LEFT if leave(customer_id, how, by=by) else ALREADY_OFF
+
+
+def leave_on_refusal(customer_id: int, by: Actor, how: str) -> None:
+    """A customer refused marketing mail (requests.choices): off the list as well."""
+    leave(customer_id, how, by=by)
+
+
+LEFT, ALREADY_OFF = "left the mailing list", "was already off the list"
 
 
 # --- People who are not customers: double opt-in (MSG-2) ----------------------------
@@ -137,6 +176,20 @@ def confirm(membership_id: int) -> bool:
 
 
 @transaction.atomic
+def prospect_leave_recorded(
+    prospect_id: int, channel: str, how: str, *, by: Actor, request_id: int | None = None
+) -> None:
+    """A prospect leaves the list as a request in the ledger (it names no customer)."""
+    if request_id is not None:
+        with ledger.working_on(request_id, by=by, outcome=LEFT):
+            prospect_leave(prospect_id, how)
+        return
+    with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, channel, by=by, customer_id=None,
+                             requester=Request.Requester.PROSPECT) as work:  # fmt: skip
+        prospect_leave(prospect_id, how)
+        work.outcome = LEFT
+
+
 def prospect_leave(prospect_id: int, how: str) -> None:
     """Off the list, and opted out of marketing mail (by a link, a reply, a bounce)."""
     # Deleted first: once opted out, the marketing purpose no longer sees their rows.
@@ -164,3 +217,24 @@ def forget_unconfirmed(now=None) -> int:
             pk__in=created_here
         ).delete()
     return count
+
+
+# --- erasure -----------------------------------------------------------------------------
+
+
+def forget_erased(sender, *, customer_id, by, **kwargs):
+    """What messaging keeps of an erased customer (the `erasing` signal), read once:
+    - their address stays only as a keyed hash: re-imported, it is never mailed
+      marketing again;
+    - their mail still waiting for the worker goes with them (acted on afterwards, an
+      unsubscribe would become a staff request naming the address). Queued rows name no
+      customer: their sender, or the reply+ or bounce+ address they came to, says whose
+      they are. The erasure's own audit entry covers their category."""
+    address = ""
+    if "user.contact.email" in current_policy().collected_categories("customer"):
+        rows = Customer.objects.for_purpose(by, Purpose.SERVICE).filter(pk=customer_id)
+        address = rows.values_list("email", flat=True).first() or ""
+        suppression.suppress(address, Suppression.Reason.ERASED)
+    theirs = Q(who=str(customer_id)) | (Q(sender__iexact=address) if address else Q())
+    with decided_elsewhere():
+        InboundMail.internal.filter(theirs).delete()

@@ -24,7 +24,6 @@ from hippocratic.messaging import campaigns, services
 from hippocratic.messaging.models import Campaign
 from hippocratic.messaging.sending import recipient_of_token
 from hippocratic.messaging.tasks import send_join_confirmation
-from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
 
@@ -37,18 +36,13 @@ def unsubscribe(request, token: str):
         raise Http404("This unsubscribe link is not valid.")
     kind, customer_id = recipient
     if request.method == "POST" and kind == "prospect":  # someone on the list, not a customer
-        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.UNSUBSCRIBE_LINK,
-                                 by=Actor.system("messaging.unsubscribe"), customer_id=None,
-                                 requester=Request.Requester.PROSPECT) as work:  # fmt: skip
-            services.prospect_leave(customer_id, "one-click link")
-            work.outcome = "left the mailing list"
+        services.prospect_leave_recorded(customer_id, Request.Channel.UNSUBSCRIBE_LINK,
+                                         "one-click link",
+                                         by=Actor.system("messaging.unsubscribe"))  # fmt: skip
         return render(request, "messaging/unsubscribed.html")
     if request.method == "POST":
-        me = Actor.for_customer(customer_id)
-        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.UNSUBSCRIBE_LINK,
-                                 by=me, customer_id=customer_id) as work:  # fmt: skip
-            left = services.leave(customer_id, "one-click link", by=me)
-            work.outcome = "left the mailing list" if left else "was already off the list"
+        services.leave_recorded(customer_id, Request.Channel.UNSUBSCRIBE_LINK, "one-click link",
+                                by=Actor.for_customer(customer_id))  # fmt: skip
         return render(request, "messaging/unsubscribed.html")
     return render(request, "messaging/unsubscribe.html", {"token": token})
 
@@ -62,10 +56,8 @@ def mailing_list(request, me: int):
         services.join(me)
         messages.success(request, "You are on the mailing list. Every message says how to leave.")
     else:
-        with ledger.done_at_once(Request.Kind.UNSUBSCRIBE, Request.Channel.PORTAL,
-                                 by=Actor.for_customer(me), customer_id=me) as work:  # fmt: skip
-            services.leave(me, "account page", by=Actor.for_customer(me))
-            work.outcome = "left the mailing list"
+        services.leave_recorded(me, Request.Channel.PORTAL, "account page",
+                                by=Actor.for_customer(me))  # fmt: skip
         messages.success(request, "You are off the mailing list.")
     return redirect("accounts:home")
 

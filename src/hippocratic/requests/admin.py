@@ -10,7 +10,6 @@ from django.urls import path
 
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.admin import PersonalDataAdmin
-from hippocratic.messaging import services as mailing_list
 from hippocratic.requests import ledger, report, services
 from hippocratic.requests.models import Request
 
@@ -94,10 +93,8 @@ class RequestAdmin(PersonalDataAdmin):
     def remove_from_list(self, request, queryset):
         actor, done = _actor(request), 0
         rows = queryset.filter(status=Request.Status.OPEN, kind=Request.Kind.UNSUBSCRIBE)
-        for row in rows.values("pk", "customer_id"):
-            with ledger.working_on(row["pk"], by=actor, outcome=f"done by {actor.label}"):
-                if row["customer_id"]:
-                    mailing_list.leave(row["customer_id"], "by mail, done by staff", by=actor)
+        for pk in rows.values_list("pk", flat=True):
+            ledger.act(pk, by=actor, how="by mail, done by staff")
             done += 1
         if done < queryset.count():
             self.message_user(request, "Only open unsubscribe requests were done.",

@@ -15,7 +15,6 @@ from django.db import models, transaction
 from hippocratic.accounts.customer_log import record
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import OptOut
-from hippocratic.messaging import services as mailing_list
 from hippocratic.policy.models import ChoiceKind, SubjectKind
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
@@ -72,9 +71,9 @@ def current(customer_id: int) -> dict[str, bool]:
 
 def _apply(customer_id: int, option: Option, allow: bool, *, by: Actor, how: str) -> None:
     mine = OptOut.objects.filter(subject="customer", subject_id=customer_id)
-    if option.use == Purpose.MARKETING_EMAIL and not allow:
-        mailing_list.leave(customer_id, how, by=by)  # off the list as well
-    elif option.use:
+    if option.use and not allow and option.use in ledger.CHOICE_EFFECTS:
+        ledger.CHOICE_EFFECTS[option.use](customer_id, by, how)  # off the list, say
+    if option.use:
         if allow:
             mine.filter(use=option.use, recipient="").delete()
         else:

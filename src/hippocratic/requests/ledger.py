@@ -11,6 +11,7 @@ customer's own request is written as that customer.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
+from hippocratic.registry import Registry
 from hippocratic.requests.deadlines import due_at
 from hippocratic.requests.models import Request
 
@@ -75,7 +77,7 @@ def finish(
 
 @dataclass
 class Work:
-    request: Request
+    request: Request | None
     outcome: str = "done"
     seqs: list[int] = field(default_factory=list)
 
@@ -95,8 +97,35 @@ def done_at_once(kind: str, channel: str, *, by: Actor, customer_id: int | None,
 
 @contextmanager
 def working_on(request_id: int, *, by: Actor, outcome: str, answer: str | None = None):
-    """Do an open request's work and close it, keeping the work's audit entries."""
+    """Do an open request's work and close it, keeping the work's audit entries (the
+    work may name its outcome on what this yields, as done_at_once's does)."""
     with transaction.atomic():
+        work = Work(None, outcome)
         with audit.collecting() as seqs:
-            yield
-        finish(request_id, by=by, outcome=outcome, answer=answer, audit_seqs=seqs)
+            yield work
+        finish(request_id, by=by, outcome=work.outcome, answer=answer, audit_seqs=seqs)
+
+
+# --- the work itself, done by the app that owns it -------------------------------------
+
+HANDLERS: Registry[Callable[[int, Actor, str], str]] = Registry(
+    "requests.handlers",
+    "A kind of request -> do(customer_id, by, how) -> the outcome in words: the work the "
+    "owning app does when staff act on it from the queue (an unsubscribe: off the list).",
+)
+CHOICE_EFFECTS: Registry[Callable[[int, Actor, str], None]] = Registry(
+    "requests.choice_effects",
+    "A data use -> what else a customer's refusal of it does, in the app that owns it "
+    "(refusing marketing mail: off the mailing list too).",
+)
+
+
+def act(request_id: int, *, by: Actor, how: str) -> str:
+    """Do an open request's work through the handler its kind's app registered, and
+    close it with the outcome; KeyError where no app does that kind of work."""
+    row = requests_for(by).values("kind", "customer_id").get(pk=request_id)
+    handler = HANDLERS[row["kind"]]
+    with working_on(request_id, by=by, outcome="") as work:
+        work.outcome = handler(row["customer_id"], by, how) if row["customer_id"] else (
+            "no customer: nothing to do")  # fmt: skip
+    return work.outcome

@@ -24,4 +24,4 @@ class SalesConfig(AppConfig):
         from hippocratic.policy.models import RecipientKind
         from hippocratic.sales.affiliates import joint_customers
 
-        disclosure.CUSTOMERS_OF[RecipientKind.REFERRAL_PARTNER] = joint_customers
+        disclosure.CUSTOMERS_OF.register(RecipientKind.REFERRAL_PARTNER, joint_customers)

@@ -15,11 +15,12 @@ from django.utils import timezone
 from freezegun import freeze_time
 from tests_paths import use_profile
 
-from hippocratic.communications import access, harm, mailbox
-from hippocratic.communications.models import AccessCase, HarmReport, StoredMessage
+from hippocratic.communications import harm, mailbox
+from hippocratic.communications.models import HarmReport, StoredMessage
+from hippocratic.enforcement import cases as access
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
-from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.models import AccessCase, AuditEntry
 from hippocratic.hosted.models import HostedRecord
 from hippocratic.messaging import inbound
 from hippocratic.policy.decision import DEFAULT_ROLES

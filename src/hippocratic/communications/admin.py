@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from hippocratic.communications.models import AccessCase, HarmReport
+from hippocratic.communications.models import HarmReport
+from hippocratic.enforcement.models import AccessCase
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -1,9 +1,10 @@
-from hippocratic.communications import contents, mailbox
+from hippocratic.communications import mailbox
+from hippocratic.enforcement import cases
 
 
 def communications(request) -> dict:
     """Which of the mailbox, the hosted records and the staff-access page this policy offers."""
     return {
         "mail_offered": bool(mailbox.domain()),
-        "records_offered": contents.CUSTOMER_PERMISSION in contents.grounds_for("records"),
+        "records_offered": cases.CUSTOMER_PERMISSION in cases.grounds_for("records"),
     }

@@ -8,10 +8,12 @@ so the reading is refused and audited like any other without it (COM-2).
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from hippocratic.communications import access, contents, crypto, mailbox
-from hippocratic.communications.contents import HARM_REVIEW, grounds_for
-from hippocratic.communications.models import AccessCase, HarmReport, StoredMessage
+from hippocratic.communications import crypto, mailbox
+from hippocratic.communications.models import HarmReport, StoredMessage
+from hippocratic.enforcement import cases
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.cases import HARM_REVIEW, grounds_for
+from hippocratic.enforcement.models import AccessCase
 from hippocratic.purposes import Purpose
 
 # Why staff may act on a message, as recorded and as the owner is told.
@@ -67,9 +69,9 @@ def review_case(report_id: int, user) -> AccessCase:
     mine = AccessCase.objects.filter(
         ground=HARM_REVIEW, requested_by=user,
         reason=f"harm report {found.pk}", closed_at__isnull=True,
-        expires_at__gt=contents.now(),
+        expires_at__gt=cases.now(),
     ).first()  # fmt: skip
-    return mine or access.open_case(
+    return mine or cases.open_case(
         user, customer_id=found.customer_id, what=AccessCase.What.MESSAGES, ground=HARM_REVIEW,
         scope=[found.message_id], reason=f"harm report {found.pk}",
     )  # fmt: skip
@@ -99,10 +101,10 @@ def decide(report_id: int, user, *, status: str, ground: str, note: str = "") ->
         elif status == HarmReport.Status.DELETED:
             rows.delete()
         words = GROUNDS.get(ground, "")
-        found.status, found.decided_by, found.decided_at = status, user, contents.now()
+        found.status, found.decided_by, found.decided_at = status, user, cases.now()
         found.ground = "; ".join(filter(None, [words, " ".join(note.split())[:150]]))[:200]
         found.save(update_fields=["status", "decided_by", "decided_at", "ground"])
-        AccessCase.objects.filter(pk=case.pk).update(closed_at=contents.now())
+        AccessCase.objects.filter(pk=case.pk).update(closed_at=cases.now())
         if status != HarmReport.Status.DISMISSED:
             mailbox.notify(
                 found.customer_id,

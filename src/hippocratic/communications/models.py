@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from hippocratic.accounts.models import Customer, CustomerOwnedModel
-from hippocratic.communications.contents import ContentsManager
+from hippocratic.enforcement.cases import ContentsManager
 from hippocratic.enforcement.fields import personal
 
 CONTENTS = "user.content.private"
@@ -38,7 +38,6 @@ class StoredMessage(CustomerOwnedModel):
                         "lookup")  # fmt: skip
     # Retention with after: delivery runs from here (COM-1); never collected, from arrival.
     delivery_clock = "delivered_at"
-    contents_kind, bulk_promise, case_promise = "messages", "COM-2", "COM-3"
 
     summary = personal(models.BinaryField(), CONTENTS)
     content = personal(models.BinaryField(), CONTENTS)
@@ -48,7 +47,7 @@ class StoredMessage(CustomerOwnedModel):
     # The keyed hash of its Message-ID (crypto.lookup_key).
     lookup = models.CharField(max_length=64)
 
-    objects = ContentsManager()
+    objects = ContentsManager(kind="messages", bulk_promise="COM-2", case_promise="COM-3")
 
     class Meta(CustomerOwnedModel.Meta):
         verbose_name, verbose_name_plural = "message kept for you", "mail kept for you"
@@ -75,51 +74,6 @@ class Forwarding(CustomerOwnedModel):
 
     def __str__(self):
         return f"Forwarding of customer #{self.customer_id}"
-
-
-class AccessCase(models.Model):
-    """Staff access to one customer's messages or hosted records: who, on what ground,
-    to which items, until when. The only way staff reach contents (COM-2).
-
-    On Ducallier's policy the customer grants it from their account (COM-5); on the
-    ISP's, staff open it on one of the policy's disclosure grounds (COM-3), and a case
-    of legal process waits for a second staff member's approval."""
-
-    class What(models.TextChoices):
-        MESSAGES = "messages", "Messages"
-        RECORDS = "records", "Hosted records"
-
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    what = models.CharField(max_length=10, choices=What.choices)
-    ground = models.CharField(max_length=40)
-    # The item numbers it reaches; empty: all of the customer's items of that kind.
-    scope = models.JSONField(default=list, blank=True)
-    reason = models.CharField(max_length=300, help_text="Why: a ticket, a warrant's number")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    granted_by_customer = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="cases_of_customer")]
-
-    def __str__(self):
-        return f"Access case #{self.pk}"
-
-    @property
-    def rule(self) -> str:
-        """How the audit log names reads under this case."""
-        return f"access case {self.pk}: {self.ground}"
 
 
 class HarmReport(models.Model):

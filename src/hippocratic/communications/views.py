@@ -11,9 +11,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hippocratic.accounts.decorators import customer_required
-from hippocratic.communications import access, contents, forwarding, harm, mailbox
-from hippocratic.communications.models import AccessCase, HarmReport, StoredMessage
+from hippocratic.communications import forwarding, harm, mailbox
+from hippocratic.communications.models import HarmReport, StoredMessage
+from hippocratic.enforcement import cases as access
 from hippocratic.enforcement.gateway import AccessDenied
+from hippocratic.enforcement.models import AccessCase
 from hippocratic.provider import current_policy
 
 # --- the customer's mailbox (COM-1) ---------------------------------------------------------
@@ -156,7 +158,7 @@ class GrantForm(forms.Form):
 
 
 def _grants_offered():
-    if contents.CUSTOMER_PERMISSION not in contents.grounds_for("records"):
+    if access.CUSTOMER_PERMISSION not in access.grounds_for("records"):
         raise Http404("Staff of this provider never view your data.")
     return current_policy().communications.hosted_data
 
@@ -202,7 +204,7 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        grounds = [g for g in contents.grounds_for("messages") if g != contents.HARM_REVIEW]
+        grounds = [g for g in access.grounds_for("messages") if g != access.HARM_REVIEW]
         self.fields["ground"].choices = [(g, g.replace("_", " ").capitalize()) for g in grounds]
 
     def clean_scope(self):
@@ -228,10 +230,10 @@ def cases(request):
             form.add_error(None, "; ".join(getattr(refused, "messages", [str(refused)])))
         else:
             return redirect("communications:case", case.pk)
-    now = contents.now()
+    now = access.now()
     listed = AccessCase.objects.filter(closed_at__isnull=True, expires_at__gt=now)[:200]
     return render(request, "communications/cases.html", {
-        "form": form if contents.grounds_for("messages") else None, "cases": listed,
+        "form": form if access.grounds_for("messages") else None, "cases": listed,
         "reports": HarmReport.objects.filter(status=HarmReport.Status.OPEN)[:200],
     })  # fmt: skip
 
@@ -316,11 +318,7 @@ def review(request, report_id: int):
 
 
 def _model_of(case: AccessCase):
-    if case.what == AccessCase.What.MESSAGES:
-        return StoredMessage
-    from hippocratic.hosted.models import HostedRecord
-
-    return HostedRecord
+    return access.CONTENTS[case.what].model
 
 
 def _listed(case: AccessCase, rows) -> list[dict]:

@@ -13,7 +13,7 @@ class EnforcementConfig(AppConfig):
     # The purposes its code asks the gateway for: always, and only where the policy
     # declares them (provider.declares). Conformance reads Purpose.X in the source.
     purposes = (Purpose.SERVICE,)
-    optional_purposes = ()
+    optional_purposes = (Purpose.LEGAL_OBLIGATION,)
 
     def ready(self):
         from django.db.models import Field, ForeignObject

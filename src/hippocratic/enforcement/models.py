@@ -1,6 +1,9 @@
-"""The audit log (hash-chained, append-only) and subjects' opt-outs."""
+"""The audit log (hash-chained, append-only), subjects' opt-outs, and the access cases
+under which staff reach one customer's contents (enforcement.cases)."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from hippocratic.policy.reasons import Reason
 
@@ -104,3 +107,49 @@ class OptOut(models.Model):
 
             self.policy_version = policy_version()
         super().save(*args, **kwargs)
+
+
+class AccessCase(models.Model):
+    """Staff access to one customer's messages or hosted records: who, on what ground,
+    to which items, until when. The only way staff reach contents (COM-2).
+
+    On Ducallier's policy the customer grants it from their account (COM-5); on the
+    ISP's, staff open it on one of the policy's disclosure grounds (COM-3), and a case
+    of legal process waits for a second staff member's approval."""
+
+    class What(models.TextChoices):
+        MESSAGES = "messages", "Messages"
+        RECORDS = "records", "Hosted records"
+
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(max_length=10, choices=What.choices)
+    ground = models.CharField(max_length=40)
+    # The item numbers it reaches; empty: all of the customer's items of that kind.
+    scope = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=300, help_text="Why: a ticket, a warrant's number")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    granted_by_customer = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        db_table = "communications_accesscase"  # made there; the gateway's since
+        indexes = [models.Index(fields=["customer", "-created_at"], name="cases_of_customer")]
+
+    def __str__(self):
+        return f"Access case #{self.pk}"
+
+    @property
+    def rule(self) -> str:
+        """How the audit log names reads under this case."""
+        return f"access case {self.pk}: {self.ground}"

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hippocratic.accounts.models import CustomerOwnedModel
-from hippocratic.communications.contents import ContentsManager
+from hippocratic.enforcement.cases import ContentsManager
 from hippocratic.enforcement.fields import personal
 
 BUSINESS_DATA = "user.content.private.business_data"
@@ -20,14 +20,13 @@ class HostedRecord(CustomerOwnedModel):
         NOTE = "note", "Note"
 
     technical_fields = ("id", "customer", "created_at", "kind", "updated_at")
-    contents_kind, bulk_promise, case_promise = "records", "COM-5", "COM-5"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
     title = personal(models.CharField(max_length=200), BUSINESS_DATA)
     body = personal(models.TextField(max_length=10_000, blank=True), BUSINESS_DATA)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ContentsManager()
+    objects = ContentsManager(kind="records", bulk_promise="COM-5", case_promise="COM-5")
 
     class Meta(CustomerOwnedModel.Meta):
         verbose_name = "record in our applications"

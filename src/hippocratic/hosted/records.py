@@ -1,6 +1,6 @@
 """The data customers keep in our online applications (COM-5): contacts and notes of
 their organisation, theirs to add, change and delete, on the site and by the API.
-Staff view one only under the customer's permission (access.grant)."""
+Staff view one only under the customer's permission (enforcement.cases.grant)."""
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone

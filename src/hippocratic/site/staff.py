@@ -12,8 +12,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from hippocratic.communications.models import HarmReport
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.gateway import AccessDenied, purpose_for
+from hippocratic.enforcement.models import AccessCase
 
 
 @dataclass
@@ -39,8 +41,6 @@ def _requests(actor) -> Tile:
 
 
 def _access(actor) -> Tile:
-    from hippocratic.communications.models import AccessCase, HarmReport
-
     now = timezone.now()
     reports = HarmReport.objects.filter(status=HarmReport.Status.OPEN).count()
     waiting = AccessCase.objects.filter(approved_at__isnull=True, closed_at__isnull=True,

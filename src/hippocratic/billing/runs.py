@@ -43,6 +43,7 @@ from hippocratic.billing.processors import (
     current_processor,
 )
 from hippocratic.billing.services import payments_enabled, remove_cards
+from hippocratic.billing.signals import customer_to_tell
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money, percent_of
 from hippocratic.purposes import Purpose
@@ -345,4 +346,12 @@ def _record(outcomes: list[Outcome], now, report: RunReport, config: BillingSett
             report.suspended.append(inv["customer_id"])
             told.append((inv["pk"], notify.SUSPENDED))
         for invoice_id, kind in told:
-            transaction.on_commit(lambda i=invoice_id, k=kind: notify.tell(i, k))
+            transaction.on_commit(
+                lambda i=invoice_id, k=kind: customer_to_tell.send(
+                    sender=None, invoice_id=i, kind=k
+                )
+            )
+
+
+def _tell(invoice_id: int, kind: str) -> None:
+    customer_to_tell.send(sender=None, invoice_id=invoice_id, kind=kind)

@@ -3,6 +3,7 @@ every query here names the payment-processing purpose. What the processor receiv
 is only what charging needs (DIS-6): see `processor_billing_fields`."""
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.urls import reverse
@@ -14,7 +15,8 @@ from hippocratic.accounts.services import ServiceRefused
 from hippocratic.billing import periods
 from hippocratic.billing.config import billing_settings
 from hippocratic.billing.models import BillingEvent, Invoice, PaymentMethod, PaymentTerms
-from hippocratic.billing.processors import CardDetails, CardToken, current_processor
+from hippocratic.billing.processors import CardDetails, CardToken, PaymentError, current_processor
+from hippocratic.billing.signals import card_added
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money, percent_of
 from hippocratic.policy.models import RecipientKind
@@ -24,6 +26,7 @@ from hippocratic.purposes import Purpose
 
 CARD_CATEGORY = "user.financial.credit_card"
 BILLING_DETAILS = "user.financial.billing_details"
+logger = logging.getLogger(__name__)
 BILLING_FIELDS = ("billing_name", "billing_address")
 
 
@@ -66,19 +69,13 @@ def add_card(
                 status__in=[Invoice.Status.RETRYING, Invoice.Status.UNPAID],
             )
             if waiting.update(status=Invoice.Status.RETRYING, next_attempt_at=timezone.now()):
-                transaction.on_commit(lambda: _charge_soon(customer_id))
+                transaction.on_commit(lambda: card_added.send(sender=None, customer_id=customer_id))
     except BaseException:
         processor.detach(token.token)  # nothing kept here, so nothing left there
         raise
     for old in old_tokens:
         processor.detach(old)
     return method
-
-
-def _charge_soon(customer_id: int):
-    from hippocratic.billing.tasks import charge_customer  # tasks import this module
-
-    charge_customer.enqueue(customer_id)
 
 
 def _keep(actor, customer_id: int, processor: str, token: CardToken, billing) -> PaymentMethod:
@@ -156,3 +153,28 @@ def next_charge(customer_id: int, today: dt.date | None = None) -> tuple[dt.date
     if not subtotal:
         return None
     return month.end, subtotal + percent_of(subtotal, config.tax_rate_percent)
+
+
+# --- cards that go with their customer -------------------------------------------------
+
+
+def detach_cards(sender, *, customer_id, by, **kwargs):
+    """A token that can still be charged does not outlive an erasure (ACC-8): the
+    `erasing` signal's receiver."""
+    if payments_enabled():
+        remove_cards(by, customer_id)
+
+
+def detach_deleted(sender, instance, **kwargs):
+    """However a card's row goes (a customer row deleted by retention takes its cards
+    with it), its token is detached at the processor once the deletion commits."""
+    token = instance.processor_token
+    if token:
+        transaction.on_commit(lambda: _detach(token))
+
+
+def _detach(token: str) -> None:
+    try:
+        current_processor().detach(token)
+    except PaymentError:
+        logger.warning("a deleted card could not be detached at the processor: detach it there")

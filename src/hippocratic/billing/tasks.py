@@ -3,7 +3,7 @@
 from django.tasks import task
 from django.utils import timezone
 
-from hippocratic.billing import runs
+from hippocratic.billing import notify, runs
 
 
 @task()
@@ -21,3 +21,17 @@ def charge_customer(customer_id: int) -> dict:
     report = runs.RunReport()
     runs.charge_due(timezone.now(), report, customer_id=customer_id)
     return {"paid": report.paid, "declined": report.declined}
+
+
+@task()
+def send_billing_notice(invoice_id: int, kind: str) -> bool:
+    """Returns whether a mail went (not where the customer gave no address)."""
+    return notify.send(invoice_id, kind)
+
+
+def on_card_added(sender, *, customer_id: int, **kwargs) -> None:
+    charge_customer.enqueue(customer_id)
+
+
+def on_customer_to_tell(sender, *, invoice_id: int, kind: str, **kwargs) -> None:
+    send_billing_notice.enqueue(invoice_id, kind)

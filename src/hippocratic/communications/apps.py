@@ -16,9 +16,10 @@ class CommunicationsConfig(AppConfig):
     def ready(self):
         from hippocratic.accounts import own_data
         from hippocratic.accounts.signals import erasing
-        from hippocratic.communications import intake, mailbox
+        from hippocratic.communications import intake, mailbox, tasks
         from hippocratic.communications.mailbox import for_disclosure
         from hippocratic.communications.models import CONTENTS, StoredMessage
+        from hippocratic.communications.signals import to_forward
         from hippocratic.disclosure import services as disclosure
         from hippocratic.messaging import inbound
 
@@ -27,4 +28,5 @@ class CommunicationsConfig(AppConfig):
         # communications section names (COM-3, Engine.decide_share).
         disclosure.PACKAGE_PARTS.register(CONTENTS, for_disclosure)
         inbound.MAILBOXES.register("communications", intake.deliver)
+        to_forward.connect(tasks.on_to_forward, dispatch_uid="communications.forward")
         own_data.OWN_ROWS.register(StoredMessage._meta.label, mailbox.owner_rows)

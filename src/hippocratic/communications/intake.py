@@ -2,14 +2,14 @@
 
 from django.db import connection, transaction
 
-from hippocratic.communications import crypto, mailbox
+from hippocratic.communications import crypto, forwarding, mailbox
+from hippocratic.communications.signals import to_forward
 
 
-def deliver(raw: bytes, recipients: list[str], message_key: str):
-    """Mail for one or more of our customers' mailboxes (messaging.inbound's hook):
-    a Received, or None where no recipient is a mailbox address."""
-    from hippocratic.messaging.inbound import MailRejected, Received
-
+def deliver(raw: bytes, recipients: list[str], message_key: str) -> int | None:
+    """Mail for one or more of our customers' mailboxes (messaging.inbound.MAILBOXES):
+    how many stored it, None where no recipient is a mailbox address, LookupError where
+    none is an open mailbox."""
     addresses = [a for a in recipients if mailbox.is_mailbox_address(a)]
     if not addresses:
         return None
@@ -23,16 +23,14 @@ def deliver(raw: bytes, recipients: list[str], message_key: str):
         _forward_if_asked(customer_id, stored_id)
         stored += 1
     if not stored:
-        raise MailRejected(f"no such mailbox: {addresses[0]}")
-    return Received("mailbox", True)
+        raise LookupError(f"no such mailbox: {addresses[0]}")
+    return stored
 
 
 def _forward_if_asked(customer_id: int, message_id: int) -> None:
-    from hippocratic.communications import forwarding
-    from hippocratic.communications.tasks import forward_message
-
     if forwarding.offered() and forwarding.address_of(customer_id, by=forwarding.FORWARDER):
-        transaction.on_commit(lambda: forward_message.enqueue(customer_id, message_id))
+        transaction.on_commit(lambda: to_forward.send(
+            sender=None, customer_id=customer_id, message_id=message_id))  # fmt: skip
 
 
 def destroy_on_erasure(sender, customer_id: int, **kwargs) -> None:

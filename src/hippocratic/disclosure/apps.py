@@ -15,8 +15,11 @@ class DisclosureConfig(AppConfig):
 
     def ready(self):
         from hippocratic.accounts import own_data
+        from hippocratic.disclosure import tasks
         from hippocratic.disclosure.services import held_customers, visible_to
+        from hippocratic.disclosure.signals import customer_to_tell
         from hippocratic.enforcement import retention
 
         own_data.DISCLOSURE_SOURCES.register("disclosure", visible_to)
         retention.HOLDS.register("disclosure.preservation", held_customers)
+        customer_to_tell.connect(tasks.on_customer_to_tell, dispatch_uid="disclosure.tell")

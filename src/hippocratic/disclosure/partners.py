@@ -36,8 +36,8 @@ def register(
 ) -> Partner:
     """A partner the policy names; refused where the policy does not let it have these
     categories on this ground."""
-    services._recipient(recipient)
-    services._check_scope(recipient, ground, categories)
+    services.recipient(recipient)
+    services.check_scope(recipient, ground, categories)
     return Partner.objects.create(recipient=recipient, name=name[:200], agreement=agreement[:300],
                                   ground=ground, categories=sorted(set(categories)),
                                   schedule=schedule)  # fmt: skip

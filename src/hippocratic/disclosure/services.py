@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from hippocratic.accounts.models import Customer
-from hippocratic.disclosure import tasks as notices
 from hippocratic.disclosure.models import DisclosedSubject, Disclosure, PreservationHold
+from hippocratic.disclosure.signals import DISCLOSED, RECEIVED, customer_to_tell
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.audit import Action
@@ -68,7 +68,7 @@ def _actor(user) -> Actor:
     return Actor.for_user(user, staff_role(user)) if user else Actor.system("disclosure")
 
 
-def _recipient(key: str):
+def recipient(key: str):
     found = next((r for r in current_policy().recipients if r.key == key), None)
     if found is None:
         raise DisclosureRefused(f"the policy names no recipient '{key}'")
@@ -77,10 +77,10 @@ def _recipient(key: str):
 
 def needs_second_approver(recipient_key: str) -> bool:
     """Authorities always: a legal disclosure is never one person's decision."""
-    return _recipient(recipient_key).kind is RecipientKind.LAW_ENFORCEMENT
+    return recipient(recipient_key).kind is RecipientKind.LAW_ENFORCEMENT
 
 
-def _check_scope(recipient_key: str, ground: str, categories: list[str]) -> None:
+def check_scope(recipient_key: str, ground: str, categories: list[str]) -> None:
     decision = current_engine().decide_share(recipient_key, ground, categories, "customer")
     if not decision.allowed:
         refused = f" ({', '.join(sorted(decision.refused))})" if decision.refused else ""
@@ -117,7 +117,7 @@ def record(
     categories = sorted(set(categories))
     if not categories:
         raise DisclosureRefused("a disclosure names the categories it would send")
-    _check_scope(recipient, ground, categories)
+    check_scope(recipient, ground, categories)
     disclosure = Disclosure.objects.create(
         kind=kind, recipient=recipient, ground=ground, reference=reference[:300],
         categories=categories, requested_by=by, gag_until=gag_until, due_at=due_at,
@@ -127,7 +127,7 @@ def record(
            categories=categories)  # fmt: skip
     if _tells_first(disclosure):  # before anything leaves, so they can respond
         for customer_id in ids:
-            _tell(disclosure.pk, customer_id, notices.RECEIVED)
+            _tell(disclosure.pk, customer_id, RECEIVED)
     return disclosure
 
 
@@ -141,8 +141,9 @@ def _tells_first(disclosure: Disclosure) -> bool:
 
 
 def _tell(disclosure_id: int, customer_id: int, what: str, when=None) -> None:
-    queued = notices.tell_customer.using(run_after=when) if when else notices.tell_customer
-    transaction.on_commit(lambda: queued.enqueue(disclosure_id, customer_id, what))
+    transaction.on_commit(lambda: customer_to_tell.send(
+        sender=None, disclosure_id=disclosure_id, customer_id=customer_id, what=what, when=when,
+    ))  # fmt: skip
 
 
 def _fields(disclosure: Disclosure) -> list:
@@ -182,9 +183,9 @@ def _package(disclosure: Disclosure, customer_ids: list[int]) -> tuple[dict, lis
             for row in rows:
                 row[category] = found.get(row["pk"], [])
             names.append(category)
-    recipient = _recipient(disclosure.recipient)
+    to = recipient(disclosure.recipient)
     return {
-        "from": current_policy().provider.name, "to": recipient.name,
+        "from": current_policy().provider.name, "to": to.name,
         "ground": disclosure.ground, "reference": disclosure.reference,
         "disclosure": disclosure.pk, "customers": rows,
     }, names  # fmt: skip
@@ -204,7 +205,7 @@ def approve(disclosure_id: int, *, by) -> bytes:
     engine, actor = current_engine(), _actor(by)
     opted_out = refused_by(disclosure.recipient, asked)
     allowed, refused = [], {}
-    kind = _recipient(disclosure.recipient).kind
+    kind = recipient(disclosure.recipient).kind
     if kind in CUSTOMERS_OF:  # only the partner's own (joint) customers
         theirs = CUSTOMERS_OF[kind](disclosure.recipient, asked)
         refused.update({str(c): "not_their_customer" for c in asked if c not in theirs})
@@ -237,7 +238,7 @@ def approve(disclosure_id: int, *, by) -> bytes:
     told_first = _tells_first(disclosure)
     if needs_second_approver(disclosure.recipient) and not told_first:
         for customer_id in allowed:  # the gag's end, or at once after an emergency
-            _tell(disclosure.pk, customer_id, notices.DISCLOSED, visible if visible > now else None)
+            _tell(disclosure.pk, customer_id, DISCLOSED, visible if visible > now else None)
     decision = Disclosure.Decision.PARTLY if refused else Disclosure.Decision.COMPLY
     _entry(actor, disclosure, f"decision:{decision}", allowed=True, rows=len(allowed))
     Disclosure.objects.filter(pk=disclosure.pk).update(
@@ -254,7 +255,7 @@ def approve(disclosure_id: int, *, by) -> bytes:
 
 def _promise(disclosure: Disclosure) -> str:
     policy = current_policy()
-    kind = _recipient(disclosure.recipient).kind
+    kind = recipient(disclosure.recipient).kind
     if kind is RecipientKind.REFERRAL_PARTNER:
         return "DIS-4" if policy.makes("DIS-4") else ""
     if kind is RecipientKind.INTEGRATION_PARTNER:

@@ -43,23 +43,23 @@ from email.utils import getaddresses, parseaddr
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from hippocratic.accounts import notices
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.messaging import services
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
 from hippocratic.requests import ledger
-from hippocratic.requests import tasks as request_mail
 from hippocratic.requests.models import Request
+from hippocratic.requests.signals import RequestMail, tell
 
 logger = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
@@ -78,9 +78,11 @@ _HEADERS = BytesParser(policy=email.policy.compat32)
 
 # Apps that keep mail for customers add a function here (communications: mailboxes):
 # (raw message, recipients, message key) -> Received, or None where none is theirs.
-MAILBOXES: Registry[Callable[..., bool]] = Registry(
+MAILBOXES: Registry[Callable[[bytes, list[str], str], int | None]] = Registry(
     "messaging.mailboxes",
-    "Mail for a customer's own mailbox: deliver(raw, recipients, ...) -> whether it was theirs.",
+    "Mail for customers' own mailboxes: deliver(raw, recipients, message_key) -> how many "
+    "mailboxes stored it, None where no recipient is a mailbox address; LookupError where "
+    "the addresses name no open mailbox.",
 )
 
 
@@ -241,9 +243,12 @@ def _sort(raw: bytes, recipients) -> "Incoming | Received":
     subject, sender, key, header_to = _parse(raw)
     to = [a.lower() for a in recipients] or header_to  # the envelope's, where there is one
     for deliver in MAILBOXES:  # mail for a customer's own mailbox
-        got = deliver(raw, to, key)
-        if got is not None:
-            return got
+        try:
+            stored = deliver(raw, to, key)
+        except LookupError as unknown:
+            raise MailRejected(str(unknown)) from None
+        if stored is not None:
+            return Received("mailbox", True)
     contacts = current_policy().provider.contacts
     unsubscribe, security = contacts.unsubscribe, contacts.security
     bounced = next((w for a in to if (w := _token_recipient(a, "bounce"))), None)
@@ -380,8 +385,7 @@ def act(mail: Incoming) -> Received:
                                         request_id=request.pk)  # fmt: skip
                 transaction.on_commit(lambda: _confirm(sender))
             elif confirming:
-                request_id = request.pk
-                transaction.on_commit(lambda: request_mail.tell(request_id, request_mail.CONFIRM))
+                tell(request.pk, RequestMail.CONFIRM)
     except IntegrityError:  # the same message again (an MTA's retry): stored once
         earlier = ledger.requests_for(INTAKE).filter(message_key=key)
         row = earlier.values("pk", "channel", "kind", "status").first()
@@ -413,12 +417,11 @@ def _customer_of(sender: str) -> int | None:
 
 def _confirm(sender: str) -> None:
     name = current_policy().provider.name
-    send_mail(
+    notices.mail_address(
+        sender,
         f"You are off {name}'s mailing list",
         f"We received your request and removed {sender} from our mailing list. "
         "Service bulletins about your account still reach you.\n\n" + name,
-        sender_address(),
-        [sender],
     )
 
 

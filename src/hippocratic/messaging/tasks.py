@@ -1,10 +1,15 @@
 """Background work of the messaging app."""
 
+from django.conf import settings
 from django.tasks import task
+from django.urls import reverse
 from django.utils import timezone
 
-from hippocratic.messaging import sending
-from hippocratic.messaging.models import Campaign
+from hippocratic.accounts import notices
+from hippocratic.accounts.models import Prospect
+from hippocratic.messaging import inbound, sending, services
+from hippocratic.messaging.models import Campaign, ProspectMembership
+from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 
 RETRY_SECONDS = 300
@@ -28,15 +33,6 @@ def send_campaign(campaign_id: int) -> dict:
 def send_join_confirmation(membership_id: int) -> bool:
     """The double opt-in's link, to the address that asked to join. Arguments carry the
     membership's id, never the address."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    from hippocratic.accounts.models import Prospect
-    from hippocratic.messaging import services
-    from hippocratic.messaging.models import ProspectMembership
-    from hippocratic.provider import current_policy, sender_address
-
     membership = (
         ProspectMembership.objects.for_purpose(services.JOINING, Purpose.MARKETING_EMAIL)
         .filter(pk=membership_id, confirmed_at__isnull=True)
@@ -53,21 +49,19 @@ def send_join_confirmation(membership_id: int) -> bool:
     name = current_policy().provider.name
     link = settings.SITE_URL + reverse("messaging:join_confirm",
                                        args=[services.join_token(membership_id)])  # fmt: skip
-    send_mail(
+    notices.mail_address(
+        address,
         f"Please confirm: join {name}'s mailing list",
         f"Someone, we hope you, asked to join our mailing list with this address. You "
         f"would be agreeing to: \"{membership['consent_text']}\"\n\nTo confirm, open this "
         f"link within {services.JOIN_DAYS} days:\n\n{link}\n\nIf it was not you, ignore "
         f"this message: we send nothing more, and forget the address within a week.\n\n{name}",
-        sender_address(), [address],
     )  # fmt: skip
     return True
 
 
 @task()
 def forget_unconfirmed_joins() -> int:
-    from hippocratic.messaging import services
-
     return services.forget_unconfirmed()
 
 
@@ -75,6 +69,4 @@ def forget_unconfirmed_joins() -> int:
 def act_on_inbound_mail() -> dict:
     """What the LMTP server queued (messaging.inbound.accept), acted on: the server
     enqueues this as mail comes, and the scheduler every minute for what is left."""
-    from hippocratic.messaging import inbound
-
     return inbound.act_on_queued()

@@ -15,16 +15,8 @@ class RequestsConfig(AppConfig):
 
     def ready(self):
         from hippocratic.accounts.signals import request_done
+        from hippocratic.requests import ledger, tasks
+        from hippocratic.requests.signals import mail_wanted
 
-        request_done.connect(_record, dispatch_uid="requests.record_done")
-
-
-def _record(sender, *, customer_id, kind, channel, outcome, by, **kwargs):
-    """A customer's request done as it was made, in the ledger (CH-3)."""
-    from hippocratic.enforcement.actors import Actor
-    from hippocratic.requests import ledger
-
-    if customer_id is None:  # erased: the customer is no one now; the ledger notes it
-        by = Actor.system("requests.ledger")
-    with ledger.done_at_once(kind, channel, by=by, customer_id=customer_id) as work:
-        work.outcome = outcome
+        request_done.connect(ledger.record_done, dispatch_uid="requests.record_done")
+        mail_wanted.connect(tasks.on_mail_wanted, dispatch_uid="requests.mail")

@@ -129,3 +129,12 @@ def act(request_id: int, *, by: Actor, how: str) -> str:
         work.outcome = handler(row["customer_id"], by, how) if row["customer_id"] else (
             "no customer: nothing to do")  # fmt: skip
     return work.outcome
+
+
+def record_done(sender, *, customer_id, kind, channel, outcome, by, **kwargs):
+    """A customer's request done as it was made, in the ledger (CH-3): the receiver of
+    accounts' `request_done` signal."""
+    if customer_id is None:  # erased: the customer is no one now; the ledger notes it
+        by = Actor.system("requests.ledger")
+    with done_at_once(kind, channel, by=by, customer_id=customer_id) as work:
+        work.outcome = outcome

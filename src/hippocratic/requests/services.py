@@ -5,9 +5,9 @@ from django.db import transaction
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.requests import choices, ledger
-from hippocratic.requests import tasks as request_mail
 from hippocratic.requests.deadlines import choice_for
 from hippocratic.requests.models import Request
+from hippocratic.requests.signals import RequestMail, tell
 
 INTAKE = Actor.system("requests.intake")
 QUESTION_MAX = 5000
@@ -57,7 +57,7 @@ def ask(text: str, *, sender: str, customer_id: int | None) -> Request:
             customer_id=customer_id, sender=sender, text=text,
             choice=_question_choice(),
         )  # fmt: skip
-        transaction.on_commit(lambda: request_mail.tell(request.pk, request_mail.RECEIVED))
+        tell(request.pk, RequestMail.RECEIVED)
     return request
 
 
@@ -73,7 +73,7 @@ def answer(request_id: int, text: str, *, by: Actor) -> None:
         raise ValueError("an answer cannot be empty")
     with transaction.atomic():
         ledger.finish(request_id, by=by, outcome="answered by mail", answer=text[:QUESTION_MAX])
-        transaction.on_commit(lambda: request_mail.tell(request_id, request_mail.ANSWERED))
+        tell(request_id, RequestMail.ANSWERED)
 
 
 def close(request_id: int, outcome: str, *, by: Actor, refused: bool = False) -> None:

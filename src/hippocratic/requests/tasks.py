@@ -2,27 +2,25 @@
 never an address: the task reads the address through the gateway itself."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from hippocratic.accounts import notices
 from hippocratic.enforcement.actors import Actor
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy
 from hippocratic.requests import identity, ledger
+from hippocratic.requests.signals import RequestMail
 
 MAILER = Actor.system("requests.mail")
-CONFIRM = "confirm"
-ANSWERED = "answered"
-RECEIVED = "received"
 SUBJECTS = {
-    CONFIRM: "Please confirm your request to {provider}",
-    ANSWERED: "{provider} has answered you",
-    RECEIVED: "{provider} received your question",
+    RequestMail.CONFIRM: "Please confirm your request to {provider}",
+    RequestMail.ANSWERED: "{provider} has answered you",
+    RequestMail.RECEIVED: "{provider} received your question",
 }
 
 
-def tell(request_id: int, kind: str) -> None:
+def on_mail_wanted(sender, *, request_id: int, kind: str, **kwargs) -> None:
     send_request_mail.enqueue(request_id, kind)
 
 
@@ -42,10 +40,9 @@ def send_request_mail(request_id: int, kind: str) -> bool:
         "confirm_url": site + reverse("requests:confirm", args=[identity.confirm_token(row["pk"])]),
         "view_url": site + reverse("requests:view", args=[identity.view_token(row["pk"])]),
     }
-    send_mail(
+    notices.mail_address(
+        row["sender"],
         SUBJECTS[kind].format(provider=context["provider"]),
         render_to_string(f"requests/mail/{kind}.txt", context),
-        sender_address(),
-        [row["sender"]],
     )
     return True

@@ -2,14 +2,14 @@
 address, the changes in words and how to respond, recorded per customer. Resumable:
 a notice row is made before its mail goes, and a retry sends only what did not go."""
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
 
+from hippocratic.accounts import notices
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.site.models import PolicyNotice
 from hippocratic.versions.models import PolicyVersion
@@ -59,7 +59,7 @@ def send_policy_notices(version_id: int) -> int:
                     )
             except IntegrityError:
                 continue
-            send_mail(subject, body, sender_address(), [address])
+            notices.mail_address(address, subject, body)
             PolicyNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
             sent += 1
 

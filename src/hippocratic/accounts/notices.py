@@ -1,0 +1,51 @@
+"""The one way to mail a customer: their address read through the gateway by whoever
+sends (an Actor), for a purpose the policy gives addresses (the service itself where it
+may), and the mail sent from the provider's address. A policy that keeps no customer's
+address (Dracon's) sends nothing: the pages say what a mail would have said.
+
+    notices.mail_customer(customer_id, subject, body, by=NOTICE)  -> whether a mail went
+    notices.mail_address(address, subject, body)                  # a sender who is not a
+                                                                  # customer row (a request)
+"""
+
+from django.core.mail import send_mail
+
+from hippocratic.accounts.models import Customer
+from hippocratic.enforcement.actors import Actor
+from hippocratic.provider import current_engine, sender_address
+from hippocratic.purposes import Purpose
+
+EMAIL = frozenset({"user.contact.email"})
+
+
+def address_purpose() -> str | None:
+    """The purpose a customer's address is read for to mail them: the service itself
+    where the policy gives addresses to it, else the first purpose it does; None where
+    the policy keeps no address."""
+    serving = current_engine().purposes_serving("customer", EMAIL)
+    if not serving:
+        return None
+    return Purpose.SERVICE if Purpose.SERVICE in serving else serving[0]
+
+
+def address_of(customer_id: int, *, by: Actor) -> str:
+    """The customer's address, or "" (none kept, or none given)."""
+    purpose = address_purpose()
+    if purpose is None:
+        return ""
+    rows = Customer.objects.for_purpose(by, purpose).filter(pk=customer_id)
+    return rows.values_list("email", flat=True).first() or ""
+
+
+def mail_customer(customer_id: int, subject: str, body: str, *, by: Actor) -> bool:
+    """Mail the customer at the address they gave; False where there is none."""
+    to = address_of(customer_id, by=by)
+    if not to:
+        return False
+    mail_address(to, subject, body)
+    return True
+
+
+def mail_address(address: str, subject: str, body: str) -> None:
+    """Mail someone at an address they wrote from, from the provider's address."""
+    send_mail(subject, body, sender_address(), [address])

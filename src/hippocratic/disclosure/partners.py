@@ -36,7 +36,7 @@ def register(
 ) -> Partner:
     """A partner the policy names; refused where the policy does not let it have these
     categories on this ground."""
-    services.recipient(recipient)
+    services.recipient_named(recipient)
     services.check_scope(recipient, ground, categories)
     return Partner.objects.create(recipient=recipient, name=name[:200], agreement=agreement[:300],
                                   ground=ground, categories=sorted(set(categories)),

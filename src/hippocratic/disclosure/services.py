@@ -68,7 +68,7 @@ def _actor(user) -> Actor:
     return Actor.for_user(user, staff_role(user)) if user else Actor.system("disclosure")
 
 
-def recipient(key: str):
+def recipient_named(key: str):
     found = next((r for r in current_policy().recipients if r.key == key), None)
     if found is None:
         raise DisclosureRefused(f"the policy names no recipient '{key}'")
@@ -77,7 +77,7 @@ def recipient(key: str):
 
 def needs_second_approver(recipient_key: str) -> bool:
     """Authorities always: a legal disclosure is never one person's decision."""
-    return recipient(recipient_key).kind is RecipientKind.LAW_ENFORCEMENT
+    return recipient_named(recipient_key).kind is RecipientKind.LAW_ENFORCEMENT
 
 
 def check_scope(recipient_key: str, ground: str, categories: list[str]) -> None:
@@ -183,7 +183,7 @@ def _package(disclosure: Disclosure, customer_ids: list[int]) -> tuple[dict, lis
             for row in rows:
                 row[category] = found.get(row["pk"], [])
             names.append(category)
-    to = recipient(disclosure.recipient)
+    to = recipient_named(disclosure.recipient)
     return {
         "from": current_policy().provider.name, "to": to.name,
         "ground": disclosure.ground, "reference": disclosure.reference,
@@ -205,7 +205,7 @@ def approve(disclosure_id: int, *, by) -> bytes:
     engine, actor = current_engine(), _actor(by)
     opted_out = refused_by(disclosure.recipient, asked)
     allowed, refused = [], {}
-    kind = recipient(disclosure.recipient).kind
+    kind = recipient_named(disclosure.recipient).kind
     if kind in CUSTOMERS_OF:  # only the partner's own (joint) customers
         theirs = CUSTOMERS_OF[kind](disclosure.recipient, asked)
         refused.update({str(c): "not_their_customer" for c in asked if c not in theirs})
@@ -255,7 +255,7 @@ def approve(disclosure_id: int, *, by) -> bytes:
 
 def _promise(disclosure: Disclosure) -> str:
     policy = current_policy()
-    kind = recipient(disclosure.recipient).kind
+    kind = recipient_named(disclosure.recipient).kind
     if kind is RecipientKind.REFERRAL_PARTNER:
         return "DIS-4" if policy.makes("DIS-4") else ""
     if kind is RecipientKind.INTEGRATION_PARTNER:

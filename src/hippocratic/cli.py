@@ -7,6 +7,12 @@ rendering a policy file needs no settings, secrets or database.
 import os
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+
+from hippocratic.capabilities import enforced
+from hippocratic.policy.cli import main as policy_main
+
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(argv if argv is not None else sys.argv)
@@ -19,13 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     elif argv[1:3] == ["policy", "prove"]:
         argv = [argv[0], "prove", *argv[3:]]
     elif len(argv) > 1 and argv[1] == "policy":
-        from hippocratic.capabilities import enforced
-        from hippocratic.policy.cli import main as policy_main
-
         raise SystemExit(policy_main(argv[2:], enforced=enforced()))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hippocratic.settings")
-    from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
 
     try:
         execute_from_command_line(argv)

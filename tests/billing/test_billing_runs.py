@@ -22,6 +22,7 @@ from hippocratic.billing import processors, refunds, runs
 from hippocratic.billing import services as billing
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentTerms, SandboxLedgerEntry
 from hippocratic.billing.periods import Period, days_used, prorated
+from hippocratic.billing.processors.sandbox import SandboxProcessor
 from hippocratic.billing.tasks import charge_customer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
@@ -298,7 +299,7 @@ def test_the_processor_receives_only_what_charging_needs(name, signed_up, monkey
     """Every call to the sandbox processor is captured; the billing fields go only
     where the policy lists them for the processor (not Quality's), nothing else."""
     calls = []
-    real = processors.SandboxProcessor()
+    real = SandboxProcessor()
 
     class Recording:
         name = "sandbox"

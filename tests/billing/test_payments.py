@@ -16,15 +16,14 @@ from hippocratic.billing import services as billing
 from hippocratic.billing.logs import mask
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentMethod, SandboxLedgerEntry
 from hippocratic.billing.processors import (
-    FAILS_WHEN_CHARGED,
     CardDeclined,
     CardDetails,
     ChargeRequest,
     PaymentError,
-    SandboxProcessor,
-    StripeProcessor,
     luhn_valid,
 )
+from hippocratic.billing.processors.sandbox import FAILS_WHEN_CHARGED, SandboxProcessor
+from hippocratic.billing.processors.stripe_api import StripeProcessor
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AuditEntry

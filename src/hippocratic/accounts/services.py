@@ -20,6 +20,7 @@ from hippocratic.accounts.models import (
     Subscription,
 )
 from hippocratic.accounts.sessions import session_store
+from hippocratic.accounts.signals import request_done as done
 from hippocratic.enforcement.actors import Actor
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
@@ -81,7 +82,6 @@ def customer_id(request) -> int | None:
 def request_done(customer_id: int | None, kind: str, channel: str, outcome: str, *,
                  by: Actor) -> None:  # fmt: skip
     """Tell the ledger of requests (which accounts does not import) of a request done."""
-    from hippocratic.accounts.signals import request_done as done
 
     done.send(sender=Customer, customer_id=customer_id, kind=kind, channel=channel,
               outcome=outcome, by=by)  # fmt: skip

@@ -35,6 +35,7 @@ from django.utils import timezone
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
 from hippocratic.policy.reasons import Reason
+from hippocratic.provider import policy_version
 
 HASHED_FIELDS = (
     "seq", "at", "actor", "role", "purpose", "action", "subject", "subject_ref",
@@ -137,7 +138,6 @@ def _insert(cursor, connection, statements: _Statements, values: dict) -> int | 
 
 
 def _policy_version() -> str:
-    from hippocratic.provider import policy_version
 
     return policy_version()
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from hippocratic.policy.reasons import Reason
+from hippocratic.provider import policy_version
 
 GENESIS = "0" * 64
 
@@ -103,8 +104,6 @@ class OptOut(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.policy_version:
-            from hippocratic.provider import policy_version
-
             self.policy_version = policy_version()
         super().save(*args, **kwargs)
 

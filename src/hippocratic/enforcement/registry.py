@@ -6,6 +6,7 @@ from django.apps import apps
 from django.db import models
 
 from hippocratic.enforcement.fields import category_of
+from hippocratic.enforcement.gateway import PersonalDataModel
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,6 @@ class Declaration:
 
 
 def personal_models() -> list[type[models.Model]]:
-    from hippocratic.enforcement.gateway import PersonalDataModel
 
     return [
         m for m in apps.get_models() if issubclass(m, PersonalDataModel) and not m._meta.abstract

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from django.template import Template, TemplateSyntaxError
 from django.template.base import VariableNode
 
-from hippocratic.accounts.models import Customer
+from hippocratic.accounts.models import Customer, Prospect
 from hippocratic.billing.models import Invoice, PaymentMethod
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.fields import category_of
 from hippocratic.messaging import suppression
-from hippocratic.messaging.models import BounceScore, Campaign
+from hippocratic.messaging.models import BounceScore, Campaign, ProspectMembership
 from hippocratic.provider import current_engine, current_policy
 from hippocratic.purposes import Purpose
 
@@ -144,8 +144,6 @@ def prospect_list_open() -> bool:
 def prospect_recipients(campaign: Campaign, only: list[int] | None = None) -> dict:
     """{prospect id: {pk, email, name}} for a newsletter: prospects who confirmed their
     place on the list and have not left, read as the campaign's purpose."""
-    from hippocratic.accounts.models import Prospect
-    from hippocratic.messaging.models import ProspectMembership
 
     rule = KINDS[campaign.kind]
     if not rule.list_only or not prospect_list_open():

@@ -50,10 +50,11 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from hippocratic.accounts import notices
-from hippocratic.accounts.models import Customer
+from hippocratic.accounts.models import Customer, Prospect
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
-from hippocratic.messaging import services
+from hippocratic.messaging import services, suppression
+from hippocratic.messaging.models import BounceScore, InboundMail, Suppression
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
@@ -112,6 +113,12 @@ class Incoming:
     received: dt.datetime | None = None  # when it came, where it waited in the queue
 
 
+def _incoming(row: InboundMail) -> Incoming:
+    """A queued row, as the message it keeps."""
+    return Incoming(row.kind, row.sender, row.message_key, who=row.who, choice=row.choice,
+                    status=row.status, received=row.created_at)  # fmt: skip
+
+
 def asks_removal(subject: str) -> bool:
     """Whether a subject line asks to be removed from the mailing list."""
     text = _NOISE.sub(" ", _PREFIX.sub("", subject or ""))
@@ -155,8 +162,6 @@ def _token_recipient(address: str, kind: str) -> str | None:
 def _prospect_left(who: str, sender: str, key: str, kind: str, status: str) -> Received:
     """A prospect on the list replied (MSG-4) or their address bounced for good: off
     the list, recorded as a request done at once (it names no customer)."""
-    from hippocratic.messaging import suppression
-    from hippocratic.messaging.models import Suppression
 
     prospect_id = int(who[1:])
     if kind == "bounce":
@@ -180,7 +185,6 @@ def _prospect_left(who: str, sender: str, key: str, kind: str, status: str) -> R
 
 
 def _prospect_address(prospect_id: int) -> str:
-    from hippocratic.accounts.models import Prospect
 
     rows = Prospect.objects.for_purpose(INTAKE, Purpose.MARKETING_EMAIL)
     return rows.filter(pk=prospect_id).values_list("email", flat=True).first() or ""
@@ -280,7 +284,6 @@ _QUEUED = ("message_key", "kind", "sender", "who", "choice", "status", "attempts
 def _queue_statement(alias: str) -> str:
     """One INSERT that skips a message already queued (an MTA's retry): SQLite and
     PostgreSQL both take ON CONFLICT DO NOTHING."""
-    from hippocratic.messaging.models import InboundMail
 
     quote = connections[alias].ops.quote_name
     columns = ", ".join(quote(InboundMail._meta.get_field(n).column) for n in _QUEUED)
@@ -290,7 +293,6 @@ def _queue_statement(alias: str) -> str:
 
 
 def _queue(mail: Incoming) -> Received:
-    from hippocratic.messaging.models import InboundMail
 
     # Decided here: the intake keeps what the request needs, as the MTA's own queue
     # did, until the worker acts on it; no one else reads the row, and acting on it
@@ -312,7 +314,6 @@ def act_on_queued(limit: int = 10_000) -> dict:
     deletion, so it is acted on once however many workers run. A message that fails
     stays queued with its error and is tried again on the next pass, up to
     MAX_ATTEMPTS times; a database that does not answer ends the pass. Counts."""
-    from hippocratic.messaging.models import InboundMail
 
     counts = {"done": 0, "failed": 0}
     with decided_elsewhere():
@@ -326,7 +327,7 @@ def act_on_queued(limit: int = 10_000) -> dict:
                     row = taken.filter(pk=pk).first()
                     if row is None:
                         continue  # another worker acted on it
-                    incoming = row.incoming()
+                    incoming = _incoming(row)
                     row.delete()
                 act(incoming)  # through the gateway, audited
         except DatabaseError:
@@ -428,8 +429,6 @@ def _confirm(sender: str) -> None:
 def _bounce(customer_id: int, status: str) -> Received:
     """A bounce of one of our messages: 5.x.x stops mail to the address at once (and
     suppresses it), 4.x.x or an unreadable report counts towards the limit."""
-    from hippocratic.messaging import suppression
-    from hippocratic.messaging.models import BounceScore, Suppression
 
     hard = status == "5"
     now = timezone.now()

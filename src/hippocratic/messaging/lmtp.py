@@ -15,6 +15,7 @@ from aiosmtpd.lmtp import LMTP
 from django.db import DatabaseError, connections
 
 from hippocratic.messaging import inbound
+from hippocratic.messaging.tasks import act_on_inbound_mail
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ def _receive(content: bytes, recipients: list[str]):
 def _announce() -> None:
     """Ask the worker to act on the queued mail. Where that fails, the scheduler's
     job finds the mail within the minute: nothing is lost, the answer stands."""
-    from hippocratic.messaging.tasks import act_on_inbound_mail
 
     try:
         act_on_inbound_mail.enqueue()

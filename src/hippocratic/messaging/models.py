@@ -173,13 +173,6 @@ class InboundMail(CustomerOwnedModel):
     def __str__(self):
         return f"Inbound mail #{self.pk} ({self.kind})"
 
-    def incoming(self):
-        from hippocratic.messaging.inbound import Incoming
-
-        return Incoming(self.kind, self.sender, self.message_key, who=self.who,
-                        choice=self.choice, status=self.status,
-                        received=self.created_at)  # fmt: skip
-
 
 class Suppression(models.Model):
     """An address that is never mailed marketing again, kept as a keyed hash only: after

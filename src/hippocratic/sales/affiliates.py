@@ -7,6 +7,7 @@ from django.core import signing
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
+from hippocratic.sales.models import Affiliate, Referral
 
 COOKIE = "affiliate"
 SALT = "hippocratic.sales.affiliate"
@@ -37,7 +38,6 @@ def code_of(request) -> str | None:
 
 def credit(sender, *, customer_id: int, request, **kwargs) -> None:
     """After a sign-up: credit the affiliate named by an accepted cookie."""
-    from hippocratic.sales.models import Affiliate, Referral
 
     code = code_of(request)
     affiliate = Affiliate.objects.filter(code=code, active=True).first() if code else None
@@ -52,7 +52,6 @@ def credit(sender, *, customer_id: int, request, **kwargs) -> None:
 def joint_customers(recipient_key: str, customer_ids) -> set[int]:
     """A referral partner's joint customers among `customer_ids`: those who signed up
     through one of its affiliates' links (DIS-4)."""
-    from hippocratic.sales.models import Referral
 
     rows = Referral.objects.for_purpose(Actor.system("sales.referrals"), Purpose.SERVICE)
     return set(

@@ -8,17 +8,18 @@ refuses to start; elsewhere (the demo, the tests) it is a warning.
 
 from django.conf import settings
 from django.core import checks
+from django.db import DatabaseError
 
-from hippocratic.enforcement.conformance import purposes_needed
+from hippocratic.capabilities import enforced
+from hippocratic.enforcement.conformance import purposes_needed, stored_beyond_policy
 from hippocratic.policy import PolicyError
 from hippocratic.policy.linter import rule_code, unenforced_promise
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, loaded_policy
 from hippocratic.versions import publishing
 
 
 @checks.register("hippocratic")
 def policy_file_is_valid(app_configs, **kwargs):
-    from hippocratic.provider import loaded_policy
 
     try:
         loaded_policy()
@@ -36,8 +37,6 @@ def policy_file_is_valid(app_configs, **kwargs):
 def stored_data_is_allowed(app_configs, **kwargs):
     """A database that holds data the policy does not collect (the profile was
     switched, say from Ducallier's to Dracon's) is named at start-up, with the way out."""
-    from hippocratic.enforcement.conformance import stored_beyond_policy
-    from hippocratic.provider import current_policy
 
     try:
         findings = stored_beyond_policy(current_policy())
@@ -58,8 +57,6 @@ def stored_data_is_allowed(app_configs, **kwargs):
 
 @checks.register("hippocratic")
 def promises_are_enforced(app_configs, **kwargs):
-    from hippocratic.capabilities import enforced
-    from hippocratic.provider import loaded_policy
 
     try:
         loaded = loaded_policy()
@@ -85,7 +82,6 @@ def promises_are_enforced(app_configs, **kwargs):
 @checks.register("hippocratic")
 def policy_file_is_published(app_configs, **kwargs):
     """A policy file edited in place, not published, is named at start-up (POL-4)."""
-    from django.db import DatabaseError
 
     try:
         differs = publishing.file_differs()

@@ -12,10 +12,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from hippocratic.billing.models import ChargeAttempt
 from hippocratic.communications.models import HarmReport
+from hippocratic.disclosure.models import Disclosure
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.gateway import AccessDenied, purpose_for
 from hippocratic.enforcement.models import AccessCase
+from hippocratic.messaging.models import Campaign
+from hippocratic.requests import ledger
+from hippocratic.requests.models import Request
 
 
 @dataclass
@@ -28,8 +33,6 @@ class Tile:
 
 
 def _requests(actor) -> Tile:
-    from hippocratic.requests import ledger
-    from hippocratic.requests.models import Request
 
     waiting = ledger.requests_for(actor).filter(
         status__in=[Request.Status.OPEN, Request.Status.CONFIRMING]
@@ -51,7 +54,6 @@ def _access(actor) -> Tile:
 
 
 def _disclosures(actor) -> Tile:
-    from hippocratic.disclosure.models import Disclosure
 
     waiting = Disclosure.objects.filter(status=Disclosure.Status.REQUESTED).count()
     return Tile("Disclosures", reverse("admin:disclosure_disclosure_changelist"),
@@ -60,7 +62,6 @@ def _disclosures(actor) -> Tile:
 
 
 def _billing(actor) -> Tile:
-    from hippocratic.billing.models import ChargeAttempt
 
     since = timezone.now() - dt.timedelta(days=30)
     attempts = ChargeAttempt.objects.for_purpose(actor, purpose_for(ChargeAttempt))
@@ -71,7 +72,6 @@ def _billing(actor) -> Tile:
 
 
 def _campaigns(actor) -> Tile:
-    from hippocratic.messaging.models import Campaign
 
     drafts = Campaign.objects.filter(status=Campaign.Status.DRAFT).count()
     return Tile("Mail to customers", reverse("admin:messaging_campaign_changelist"),

@@ -125,22 +125,6 @@ def _parse_time(text: str) -> dt.datetime:
         raise Malformed(f"bad time [{text}]") from error
 
 
-def parse_line(line: str) -> PageRequest:
-    host, time, method, path, status, referrer, agent = split_line(line)
-    asset = path.lower().endswith(ASSET_SUFFIXES)
-    return PageRequest(
-        time=parse_time(time),
-        method=method,
-        path=path,
-        status=status,
-        content_type=ASSET_TYPE if asset else "",
-        address=host,
-        user_agent=agent if agent not in (None, "-") else "",
-        referrer=referrer if referrer not in (None, "-") else "",
-        host="",
-    )
-
-
 # What an asset's response would have said; live recording reads the real header.
 ASSET_TYPE = "application/octet-stream"
 

@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from hippocratic.messaging import inbound
+from hippocratic.messaging.lmtp import serve
 
 
 class Command(BaseCommand):
@@ -28,7 +29,6 @@ class Command(BaseCommand):
                 raise CommandError(f"refused: {reason}") from None
             self.stdout.write(f"stored: {got.kind}" + (" (done)" if got.done else ""))
             return
-        from hippocratic.messaging.lmtp import serve
 
         host, _, port = options["listen"].rpartition(":")
         controller = serve(host or "127.0.0.1", int(port))

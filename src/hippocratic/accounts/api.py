@@ -7,7 +7,8 @@ from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
 from hippocratic.accounts import own_data, services
-from hippocratic.accounts.forms import PROFILE, ContactForm
+from hippocratic.accounts.contact import PROFILE
+from hippocratic.accounts.forms import ContactForm
 from hippocratic.accounts.models import AccountEvent, Customer, Service
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money

@@ -9,8 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from hippocratic.accounts import own_data, remember
+from hippocratic.accounts.contact import PROFILE, asked_names
 from hippocratic.accounts.customer_log import record
-from hippocratic.accounts.forms import PROFILE, contact_fields
 from hippocratic.accounts.models import (
     AccountEvent,
     AccountSession,
@@ -145,7 +145,7 @@ def own_customer(customer_id: int, purpose: str = Purpose.SERVICE):
 def contact_details(customer_id: int) -> dict[str, str]:
     """The contact details the customer may see and correct: the profile form's fields."""
     row = own_customer(customer_id)
-    return {name: getattr(row, name) for name in contact_fields(Customer, PROFILE)}
+    return {name: getattr(row, name) for name in asked_names(Customer, PROFILE)}
 
 
 def subscriptions(customer_id: int) -> list[dict]:

@@ -17,15 +17,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hippocratic.accounts import own_data, remember, services
+from hippocratic.accounts.contact import INQUIRY, PROFILE, asked_at
 from hippocratic.accounts.decorators import customer_required
-from hippocratic.accounts.forms import (
-    INQUIRY,
-    PROFILE,
-    ContactForm,
-    LoginForm,
-    SignUpForm,
-    asked_at,
-)
+from hippocratic.accounts.forms import ContactForm, LoginForm, SignUpForm
 from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, Prospect, Service
 from hippocratic.accounts.signals import signed_up
 from hippocratic.enforcement.actors import Actor

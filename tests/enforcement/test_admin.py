@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from hippocratic.accounts.models import Customer, Prospect
-from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import UnscopedAccess
 from hippocratic.enforcement.models import AuditEntry

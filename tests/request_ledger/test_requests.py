@@ -21,6 +21,7 @@ from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.messaging import inbound, services
 from hippocratic.policy import load_policy
 from hippocratic.policy.calendar import due_date
+from hippocratic.policy.models import ChannelKind, ChoiceKind
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 from hippocratic.requests import ledger
@@ -444,3 +445,15 @@ def test_requests_by_the_portal_and_by_mail_are_tracked_on_each_profile(signed_u
         assert rows[0]["status"] == "done"
         assert rows[1]["status"] in ("open", "confirming") and rows[1]["due_at"] is not None
         assert rows[1]["due_at"] > rows[1]["created_at"]
+
+
+def test_the_ledger_kinds_and_channels_are_the_policys_own():
+    """One list of kinds and channels: the ledger's take the policy's values, and add only
+    what no policy choice names (a list unsubscribe, a support mail, the API)."""
+    from_policy = {str(k) for k in ChoiceKind} - {ChoiceKind.DISCONTINUE}  # the portal's
+    assert from_policy <= set(Request.Kind.values)
+    assert set(Request.Kind.values) - from_policy == {"unsubscribe", "support"}
+    assert {Request.Kind(k).choice_kind for k in from_policy} == set(map(ChoiceKind, from_policy))
+    assert Request.Kind.UNSUBSCRIBE.choice_kind is ChoiceKind.OPT_OUT
+    assert Request.Kind.SUPPORT.choice_kind is None
+    assert set(Request.Channel.values) == {str(c) for c in ChannelKind} | {"api"}

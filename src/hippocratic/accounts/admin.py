@@ -5,7 +5,7 @@ from django.urls import URLPattern
 
 from hippocratic.accounts.models import Customer, Prospect, Service
 from hippocratic.enforcement.actors import staff_role
-from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.purposes import Purpose
 
 

@@ -22,4 +22,4 @@ class AccountsConfig(AppConfig):
         from hippocratic.accounts import customer_log
         from hippocratic.accounts.models import AccountEvent
 
-        customer_log.register(AccountEvent.Kind)
+        customer_log.EVENT_KINDS.register("accounts", AccountEvent.Kind)

@@ -17,7 +17,7 @@ from hippocratic.billing import refunds
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentTerms
 from hippocratic.billing.processors import PaymentError
 from hippocratic.enforcement.actors import Actor, staff_role
-from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.money import format_money
 from hippocratic.purposes import Purpose
 

@@ -24,7 +24,7 @@ class BillingConfig(AppConfig):
         from hippocratic.billing.models import BillingEvent
         from hippocratic.billing.signals import card_added, customer_to_tell
 
-        customer_log.register(BillingEvent)
+        customer_log.EVENT_KINDS.register("billing", BillingEvent)
         logs.install()
         accounts.START_CHECKS.register("billing", services.may_start)
         erasing.connect(services.detach_cards, dispatch_uid="billing.detach_cards")

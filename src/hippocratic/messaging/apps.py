@@ -14,11 +14,13 @@ class MessagingConfig(AppConfig):
     optional_purposes = (Purpose.MARKETING_EMAIL, Purpose.NOTIFICATIONS)
 
     def ready(self):
+        from hippocratic.accounts import customer_log
         from hippocratic.accounts.signals import erasing
         from hippocratic.messaging import services
         from hippocratic.requests import ledger
         from hippocratic.requests.models import Request
 
+        customer_log.EVENT_KINDS.register("messaging", services.ListEvent)
         ledger.HANDLERS.register(Request.Kind.UNSUBSCRIBE, services.leave_for_staff)
         ledger.CHOICE_EFFECTS.register(Purpose.MARKETING_EMAIL, services.leave_on_refusal)
         erasing.connect(services.forget_erased, dispatch_uid="messaging.forget_erased")

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from hippocratic.enforcement.actors import Actor, staff_role
-from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.requests import ledger, report, services
 from hippocratic.requests.models import Request
 

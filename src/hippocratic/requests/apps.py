@@ -14,9 +14,11 @@ class RequestsConfig(AppConfig):
     optional_purposes = (Purpose.MARKETING_EMAIL,)
 
     def ready(self):
+        from hippocratic.accounts import customer_log
         from hippocratic.accounts.signals import request_done
-        from hippocratic.requests import ledger, tasks
+        from hippocratic.requests import choices, ledger, tasks
         from hippocratic.requests.signals import mail_wanted
 
+        customer_log.EVENT_KINDS.register("requests", choices.ChoiceEvent)
         request_done.connect(ledger.record_done, dispatch_uid="requests.record_done")
         mail_wanted.connect(tasks.on_mail_wanted, dispatch_uid="requests.mail")

@@ -6,21 +6,13 @@ import datetime as dt
 from django.utils import timezone
 
 from hippocratic.policy.calendar import due_date
-from hippocratic.policy.models import Choice, ChoiceKind
+from hippocratic.policy.models import Choice
 from hippocratic.provider import current_policy
+from hippocratic.requests.models import Request
 
 # Where the policy names no deadline, a request is still tracked to one: a month,
 # as data-protection law commonly allows for a subject's request.
 DEFAULT_DAYS = 30
-
-_CHOICE_KINDS = {
-    "access": ChoiceKind.ACCESS,
-    "correction": ChoiceKind.CORRECTION,
-    "deletion": ChoiceKind.DELETION,
-    "opt_out": ChoiceKind.OPT_OUT,
-    "unsubscribe": ChoiceKind.OPT_OUT,
-    "question": ChoiceKind.QUESTION,
-}
 
 
 def choice_for(kind: str, key: str = "") -> Choice | None:
@@ -29,7 +21,7 @@ def choice_for(kind: str, key: str = "") -> Choice | None:
     choices = current_policy().choices
     if key:
         return next((c for c in choices if c.key == key), None)
-    wanted = _CHOICE_KINDS.get(kind)
+    wanted = Request.Kind(kind).choice_kind if kind in Request.Kind.values else None
     matching = [c for c in choices if c.kind is wanted]
     if kind == "unsubscribe":
         by_mail = [c for c in matching if any(ch.contact == "unsubscribe" for ch in c.channels)]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from hippocratic.accounts.models import CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
+from hippocratic.policy.models import ChannelKind, ChoiceKind
 
 
 class Request(CustomerOwnedModel):
@@ -15,21 +16,30 @@ class Request(CustomerOwnedModel):
     someone else (services.confirm_link: identity before action)."""
 
     class Kind(models.TextChoices):
-        ACCESS = "access", "See the data we hold"
-        CORRECTION = "correction", "Correct the data we hold"
-        DELETION = "deletion", "Delete an account and its data"
-        OPT_OUT = "opt_out", "Change how information is used or shared"
-        UNSUBSCRIBE = "unsubscribe", "Leave the mailing list"
-        QUESTION = "question", "A question or concern about collection, use or disclosure"
-        SUPPORT = "support", "Written to support"
+        # The policy's kinds of choice (its values, not copies), and two of the ledger's own.
+        ACCESS = ChoiceKind.ACCESS, "See the data we hold"
+        CORRECTION = ChoiceKind.CORRECTION, "Correct the data we hold"
+        DELETION = ChoiceKind.DELETION, "Delete an account and its data"
+        OPT_OUT = ChoiceKind.OPT_OUT, "Change how information is used or shared"
+        UNSUBSCRIBE = "unsubscribe", "Leave the mailing list"  # an opt-out from the list
+        QUESTION = ChoiceKind.QUESTION, "A question or concern about collection, use or disclosure"
+        SUPPORT = "support", "Written to support"  # under no choice of the policy
+
+        @property
+        def choice_kind(self) -> ChoiceKind | None:
+            """The kind of the policy's choice a request of this kind acts under."""
+            if self is type(self).UNSUBSCRIBE:
+                return ChoiceKind.OPT_OUT
+            return ChoiceKind(self.value) if self.value in ChoiceKind else None
 
     class Channel(models.TextChoices):
-        PORTAL = "portal", "Account pages"
+        # The policy's channels, and the API (a portal a program uses).
+        PORTAL = ChannelKind.PORTAL, "Account pages"
         API = "api", "API"
-        ONLINE_FORM = "online_form", "Online form"
-        EMAIL = "email", "E-mail"
-        REPLY = "reply", "Reply to a message"
-        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+        ONLINE_FORM = ChannelKind.ONLINE_FORM, "Online form"
+        EMAIL = ChannelKind.EMAIL, "E-mail"
+        REPLY = ChannelKind.REPLY, "Reply to a message"
+        UNSUBSCRIBE_LINK = ChannelKind.UNSUBSCRIBE_LINK, "Unsubscribe link"
 
     class Requester(models.TextChoices):
         CUSTOMER = "customer", "Customer"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from hippocratic.enforcement.admin import PersonalDataAdmin
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.purposes import Purpose
 from hippocratic.sales.models import Affiliate, Order
 

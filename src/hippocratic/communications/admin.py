@@ -8,17 +8,7 @@ from django.utils.html import format_html
 
 from hippocratic.communications.models import HarmReport
 from hippocratic.enforcement.models import AccessCase
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from hippocratic.enforcement.personal_admin import ReadOnlyAdmin as ReadOnly
 
 
 @admin.register(AccessCase)

@@ -15,6 +15,26 @@ from hippocratic.provider import current_policy
 ROLES = {"staff.legal", "staff.admin"}
 
 
+class LegalTeamAdmin(admin.ModelAdmin):
+    """Holds and partners: the legal team sees and adds them; a change or an end goes
+    through an action that records it (services), never through an edit form."""
+
+    def has_module_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_view_permission(self, request, obj=None):
+        return staff_role(request.user) in ROLES
+
+    def has_add_permission(self, request):
+        return staff_role(request.user) in ROLES
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RequestForm(forms.ModelForm):
     customers = forms.CharField(help_text="Customer numbers, separated by commas", max_length=2000)
 
@@ -129,27 +149,12 @@ class DisclosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreservationHold)
-class PreservationHoldAdmin(admin.ModelAdmin):
+class PreservationHoldAdmin(LegalTeamAdmin):
     """Preservation requests: customers' data kept from retention, nothing disclosed."""
 
     list_display = ("__str__", "reference", "customers", "created_at", "released_at")
     fields = ("reference", "customers")
     actions = ["release"]
-
-    def has_module_permission(self, request):
-        return staff_role(request.user) in ROLES
-
-    def has_view_permission(self, request, obj=None):
-        return staff_role(request.user) in ROLES
-
-    def has_add_permission(self, request):
-        return staff_role(request.user) in ROLES
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         made = services.hold(customer_ids=obj.customers, reference=obj.reference,
@@ -183,28 +188,13 @@ class PartnerForm(forms.ModelForm):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(LegalTeamAdmin):
     """Partners the policy names: register one with its agreement, issue its API token
     (shown once), end it. Every share it receives is a disclosure."""
 
     form = PartnerForm
     list_display = ("name", "recipient", "ground", "schedule", "last_shared_at", "ended_at")
     actions = ["issue_token", "end"]
-
-    def has_module_permission(self, request):
-        return staff_role(request.user) in ROLES
-
-    def has_view_permission(self, request, obj=None):
-        return staff_role(request.user) in ROLES
-
-    def has_add_permission(self, request):
-        return staff_role(request.user) in ROLES
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         try:

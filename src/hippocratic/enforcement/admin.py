@@ -3,21 +3,13 @@
 from django.contrib import admin
 
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.personal_admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the log is appended to by the gateway, never edited by hand."""
 
     list_display = ("seq", "at", "actor", "role", "action", "subject", "purpose", "allowed")
     list_filter = ("allowed", "action", "subject", "reason")
     search_fields = ("actor", "purpose", "subject_ref")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,6 +10,20 @@ from hippocratic.provider import current_engine
 from hippocratic.purposes import Purpose
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record nobody edits by hand (the audit log, access cases): listed, never
+    added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PersonalDataAdmin(admin.ModelAdmin):
     """Base admin for personal-data models: every read names actor and purpose (the gate
     decides and audits the changelist, its counts and searches, and each object); a

@@ -5,12 +5,11 @@ signing up), and a subject actor reads no one's rows but their own."""
 import ast
 
 import pytest
-from billing.helpers import card_form
 from django.contrib.auth.models import User
 from django.test import Client
+from factories import ADA, GRACE, card_form
 from tests_paths import REPO, use_profile
 
-from accounts.conftest import ADA, GRACE
 from hippocratic.accounts.models import Customer, Prospect, Subscription
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied

@@ -79,33 +79,31 @@ def test_the_session_key_is_rotated_at_login(ada):
 
 
 @pytest.mark.promise("SEC-3")
-@pytest.mark.parametrize("profile", making("SEC-3"))
+@pytest.mark.parametrize("profile", making("SEC-3"), indirect=True)
 def test_log_off_ends_the_session_on_the_server(ada, profile):
-    with use_profile(profile):
-        client = Client()
-        log_in(client)
-        key = client.session.session_key
-        assert client.get("/account/").status_code == 200
-        client.post("/account/logout/")
-        assert not Session.objects.filter(session_key=key).exists()
-        stolen = Client()
-        stolen.cookies["sessionid"] = key  # replaying the old cookie gets nowhere
-        assert stolen.get("/account/").status_code == 302
+    client = Client()
+    log_in(client)
+    key = client.session.session_key
+    assert client.get("/account/").status_code == 200
+    client.post("/account/logout/")
+    assert not Session.objects.filter(session_key=key).exists()
+    stolen = Client()
+    stolen.cookies["sessionid"] = key  # replaying the old cookie gets nowhere
+    assert stolen.get("/account/").status_code == 302
 
 
 @pytest.mark.promise("SEC-3")
-@pytest.mark.parametrize("profile", making("SEC-3"))
+@pytest.mark.parametrize("profile", making("SEC-3"), indirect=True)
 def test_log_out_of_all_sessions(ada, profile):
-    with use_profile(profile):
-        laptop, phone, tablet = Client(), Client(), Client()
-        for device in (laptop, phone, tablet):
-            log_in(device)
-        assert AccountSession.objects.filter(user=ada).count() == 3
-        response = phone.post("/account/logout/everywhere/")
-        assert "2 other sessions" in response.content.decode()
-        for device in (laptop, phone, tablet):
-            assert device.get("/account/").status_code == 302
-        assert not Session.objects.exists() and not AccountSession.objects.exists()
+    laptop, phone, tablet = Client(), Client(), Client()
+    for device in (laptop, phone, tablet):
+        log_in(device)
+    assert AccountSession.objects.filter(user=ada).count() == 3
+    response = phone.post("/account/logout/everywhere/")
+    assert "2 other sessions" in response.content.decode()
+    for device in (laptop, phone, tablet):
+        assert device.get("/account/").status_code == 302
+    assert not Session.objects.exists() and not AccountSession.objects.exists()
 
 
 @pytest.mark.promise("CK-3")

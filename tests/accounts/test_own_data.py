@@ -4,14 +4,13 @@ see it, correct it, take it away, erase it (ACC-3, ACC-7, ACC-8)."""
 import json
 
 import pytest
-from billing.helpers import billed, card_form
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils.html import escape
+from factories import ADA, GRACE, SYSTEM, billed, card_form
 from scan import tables_holding
 from tests_paths import use_profile
 
-from accounts.conftest import ADA, GRACE, SYSTEM
 from hippocratic.accounts import own_data, services, throttling
 from hippocratic.accounts.models import AccountEvent, Customer, Subscription
 from hippocratic.billing import services as billing

@@ -5,10 +5,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from factories import ADA, GRACE, PASSWORD, SYSTEM, customer_id, sign_up
 from scan import tables_holding
 from tests_paths import use_profile
 
-from accounts.conftest import ADA, GRACE, PASSWORD, SYSTEM, customer_id, sign_up
 from hippocratic.accounts import services
 from hippocratic.accounts.models import Customer, Prospect
 from hippocratic.enforcement.actors import Actor

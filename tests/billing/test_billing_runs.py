@@ -3,22 +3,31 @@ through the processor once however often the run is repeated or killed, dunning 
 mail, suspension after the last retry, refunds, and what the processor receives."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
-import re
-
 import pytest
-from accounts.conftest import ADA, GRACE, SYSTEM
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django_tasks_db.models import DBTaskResult
+from factories import (
+    ADA,
+    GRACE,
+    NEXT_RUN,
+    SYSTEM,
+    billed,
+    card_form,
+    customer_id,
+    hosting,
+    running_since,
+    sign_up,
+)
 from freezegun import freeze_time
 from tests_paths import use_profile
 
 from billing.fake_stripe import FakeStripe
-from billing.helpers import NEXT_RUN, billed, card_form, hosting, running_since
 from hippocratic.accounts.models import AccountEvent, Customer, Subscription
 from hippocratic.billing import processors, refunds, runs
 from hippocratic.billing import services as billing
@@ -76,8 +85,6 @@ def test_a_month_of_billing_two_customers_one_card_failing(monkeypatch):
     backup = hosting(BACKUP_PRICE)
     with use_profile("ducallier"), freeze_time("2026-10-01 09:00:00"):
         ada, grace = Client(), Client()
-        from accounts.conftest import customer_id, sign_up
-
         sign_up(ada, "ada", ADA)
         sign_up(grace, "grace", GRACE)
         ada_id, grace_id = customer_id("ada"), customer_id("grace")
@@ -245,22 +252,16 @@ def test_the_customer_sees_the_next_charge_invoices_and_receipts_and_removes_the
 
 
 @pytest.mark.promise("PAY-2")
-def test_staff_with_the_billing_role_see_invoices_refund_and_read_revenue(signed_up):
+def test_staff_with_the_billing_role_see_invoices_refund_and_read_revenue(signed_up, staff_client):
     with use_profile("ducallier"):
         client, me = signed_up()
         client.post("/account/billing/card/", card_form())
         running_since(me)
         invoice = billed(me)
-        clerk = User.objects.create_user("bill", password="x", is_staff=True)
-        clerk.groups.add(Group.objects.create(name="staff.billing"))
-        clerk.user_permissions.add(*Permission.objects.filter(content_type__app_label="billing"))
-        support = User.objects.create_user("sam", password="x", is_staff=True)
-        support.groups.add(Group.objects.create(name="staff.support"))
-        support.user_permissions.add(*Permission.objects.filter(content_type__app_label="billing"))
-        staff = Client()
-        staff.force_login(support)
-        assert staff.get("/admin/billing/invoice/").status_code == 403  # not billing's role
-        staff.force_login(clerk)
+        may = Permission.objects.filter(content_type__app_label="billing")
+        support = staff_client("staff.support", "sam", may)
+        assert support.get("/admin/billing/invoice/").status_code == 403  # not billing's role
+        staff = staff_client("staff.billing", "bill", may)
         listing = staff.get("/admin/billing/invoice/").content.decode()
         assert invoice.number in listing and "$15.00" in listing
         assert staff.get("/admin/billing/chargeattempt/").status_code == 200

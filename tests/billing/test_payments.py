@@ -4,14 +4,13 @@ import html
 import logging
 
 import pytest
-from accounts.conftest import SYSTEM
 from django.test import Client, RequestFactory, override_settings
 from django.views.debug import ExceptionReporter
+from factories import NUMBER, SYSTEM, billed, card_form, running_since
 from scan import tables_holding
 from tests_paths import use_profile
 
 from billing.fake_stripe import FakeStripe
-from billing.helpers import NUMBER, billed, card_form, running_since
 from hippocratic.billing import services as billing
 from hippocratic.billing.logs import mask
 from hippocratic.billing.models import ChargeAttempt, Invoice, PaymentMethod, SandboxLedgerEntry

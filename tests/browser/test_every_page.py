@@ -3,16 +3,14 @@ axe-core's WCAG 2.2 AA rules with no serious or critical violation, and is
 photographed at a phone's and a desktop's width."""
 
 import pytest
-from accounts.conftest import PASSWORD
 from django.contrib.auth.models import User
-from tests_paths import use_profile
+from factories import PASSWORD
 
 from hippocratic.accounts.models import Service
 from hippocratic.messaging import inbound
 from hippocratic.provider import current_policy
 
-from .conftest import look
-from .test_journeys import sign_up
+from .pages import look, sign_up
 
 VISITOR = ["/", "/privacy/", "/privacy/versions/", "/account/login/", "/account/sign-up/",
            "/account/inquiry/", "/transparency/", "/privacy/questions/", "/report-harm/",
@@ -32,23 +30,22 @@ def visit(page, site, path: str, who: str, profile: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"])
-def test_every_page_passes_axe(profile, site, page, browser):
-    with use_profile(profile):
-        Service.objects.create(code="hosting", name="Web hosting", description="A site.",
-                               monthly_price_cents=1500, currency="USD")  # fmt: skip
-        seen = [p for p in VISITOR if visit(page, site, p, "visitor", profile)]
-        sign_up(page, site)
-        mailbox = f"ada@{current_policy().communications.mailbox_domain}"
-        inbound.receive(b"From: Friend <f@friend.example>\r\nSubject: Hello\r\n"
-                        b"Message-ID: <a@b>\r\n\r\nHi Ada.\r\n", [mailbox])  # fmt: skip
-        seen += [p for p in CUSTOMER if visit(page, site, p, "customer", profile)]
-        User.objects.create_superuser("root", password=PASSWORD)
-        staff = browser.new_context().new_page()
-        staff.goto(site + "/admin/login/")
-        staff.fill("[name=username]", "root")
-        staff.fill("[name=password]", PASSWORD)
-        staff.get_by_role("button", name="Log in").click()
-        staff.wait_for_load_state()
-        seen += [p for p in STAFF if visit(staff, site, p, "staff", profile)]
-        assert len(seen) >= 15, seen
+@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"], indirect=True)
+def test_every_page_passes_axe(site, page, browser, profile):
+    Service.objects.create(code="hosting", name="Web hosting", description="A site.",
+                           monthly_price_cents=1500, currency="USD")  # fmt: skip
+    seen = [p for p in VISITOR if visit(page, site, p, "visitor", profile)]
+    sign_up(page, site)
+    mailbox = f"ada@{current_policy().communications.mailbox_domain}"
+    inbound.receive(b"From: Friend <f@friend.example>\r\nSubject: Hello\r\n"
+                    b"Message-ID: <a@b>\r\n\r\nHi Ada.\r\n", [mailbox])  # fmt: skip
+    seen += [p for p in CUSTOMER if visit(page, site, p, "customer", profile)]
+    User.objects.create_superuser("root", password=PASSWORD)
+    staff = browser.new_context().new_page()
+    staff.goto(site + "/admin/login/")
+    staff.fill("[name=username]", "root")
+    staff.fill("[name=password]", PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.wait_for_load_state()
+    seen += [p for p in STAFF if visit(staff, site, p, "staff", profile)]
+    assert len(seen) >= 15, seen

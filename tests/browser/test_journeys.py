@@ -6,27 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from accounts.conftest import ADA, PASSWORD
 from django.contrib.auth.models import User
+from factories import ADA, PASSWORD
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Service
 
-from .conftest import cookies_of, look
-
-
-def sign_up(page, site, username="ada", person=ADA):
-    page.goto(site + "/account/sign-up/")
-    look(page, "sign up")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    for name, value in person.items():
-        field = page.locator(f"[name={name}]")
-        if field.count():
-            field.fill(value)
-    page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url("**/account/")
+from .pages import cookies_of, look, sign_up
 
 
 @pytest.mark.promise("ACC-7", "ACC-8")

@@ -4,15 +4,14 @@ destroys the key, and no plaintext is left in the database or on disk."""
 
 import datetime as dt
 import smtplib
-import socket
 from pathlib import Path
 
 import pytest
-from accounts.conftest import ADA, GRACE
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from factories import ADA, GRACE, SECRET, address, letter
 from freezegun import freeze_time
 from tests_paths import use_profile
 
@@ -27,18 +26,6 @@ from hippocratic.messaging import inbound
 from hippocratic.provider import current_policy
 
 PROFILES = ["dracon", "isp", "japoon", "quality", "ducallier"]
-SECRET = "The vault code is 7319-ALPHA-PLAINTEXT"
-
-
-def letter(to: str, subject="Lunch on Friday?", body=SECRET, message_id="<m1@friend.example>"):
-    return (
-        f"From: Friend <friend@friend.example>\r\nTo: {to}\r\nSubject: {subject}\r\n"
-        f"Message-ID: {message_id}\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
-    ).encode()
-
-
-def address(username="ada") -> str:
-    return f"{username}@{current_policy().communications.mailbox_domain}"
 
 
 def everything_stored() -> bytes:
@@ -56,44 +43,43 @@ def everything_stored() -> bytes:
 
 @pytest.mark.promise("COM-1")
 @pytest.mark.django_db
-@pytest.mark.parametrize("profile", PROFILES)
-def test_mail_waits_sealed_for_its_owner_and_is_deleted_after_delivery(profile, signed_up):
-    with use_profile(profile):
-        client, me = signed_up("ada", ADA)
-        _, grace = signed_up("grace", GRACE)
-        got = inbound.receive(letter(address()), [address()])
-        assert (got.kind, got.done) == ("mailbox", True)
-        inbound.receive(letter(address()), [address()])  # the MTA's retry: kept once
-        (stored,) = mailbox.page(me)
-        assert stored.subject == "Lunch on Friday?" and stored.delivered_at is None
-        assert mailbox.page(grace) == []  # Grace's mailbox holds nothing of Ada's
-        # Sealed at rest: no table holds the text, the subject or the sender in clear.
-        held = everything_stored()
-        assert SECRET.encode() not in held and b"Lunch on Friday" not in held
-        assert b"friend@friend.example" not in held
-        # Unknown mailboxes are refused (the MTA answers the sender 550).
-        with pytest.raises(inbound.MailRejected, match="no such mailbox"):
-            inbound.receive(letter(address("nobody")), [address("nobody")])
-        # The owner reads it: it is delivered from then on.
-        page = client.get(f"/account/mail/{stored.id}/")
-        assert page.status_code == 200 and SECRET in page.content.decode()
-        download = client.get(f"/account/mail/{stored.id}.eml")
-        assert download["Content-Type"] == "message/rfc822" and SECRET.encode() in download.content
-        (read,) = mailbox.page(me)
-        assert read.delivered_at is not None and read.status == "delivered"
-        kept = current_policy().mailbox_item().retention
-        # A message never collected waits its own, longer period.
-        inbound.receive(letter(address(), message_id="<m2@friend.example>"), [address()])
-        later = timezone.now() + dt.timedelta(days=kept.days, hours=1)
-        with freeze_time(later):
-            purge_expired_personal_data.call()
-        assert [m.subject for m in mailbox.page(me)] == ["Lunch on Friday?"]  # the uncollected
-        assert mailbox.page(me)[0].delivered_at is None
-        with freeze_time(timezone.now() + dt.timedelta(days=kept.undelivered_days, hours=1)):
-            purge_expired_personal_data.call()
-        assert mailbox.page(me) == []
-        entry = AuditEntry.objects.filter(purpose="retention", rule="retention:*").last()
-        assert entry is not None and "user.content.private" in entry.categories
+@pytest.mark.parametrize("profile", PROFILES, indirect=True)
+def test_mail_waits_sealed_for_its_owner_and_is_deleted_after_delivery(signed_up, profile):
+    client, me = signed_up("ada", ADA)
+    _, grace = signed_up("grace", GRACE)
+    got = inbound.receive(letter(address()), [address()])
+    assert (got.kind, got.done) == ("mailbox", True)
+    inbound.receive(letter(address()), [address()])  # the MTA's retry: kept once
+    (stored,) = mailbox.page(me)
+    assert stored.subject == "Lunch on Friday?" and stored.delivered_at is None
+    assert mailbox.page(grace) == []  # Grace's mailbox holds nothing of Ada's
+    # Sealed at rest: no table holds the text, the subject or the sender in clear.
+    held = everything_stored()
+    assert SECRET.encode() not in held and b"Lunch on Friday" not in held
+    assert b"friend@friend.example" not in held
+    # Unknown mailboxes are refused (the MTA answers the sender 550).
+    with pytest.raises(inbound.MailRejected, match="no such mailbox"):
+        inbound.receive(letter(address("nobody")), [address("nobody")])
+    # The owner reads it: it is delivered from then on.
+    page = client.get(f"/account/mail/{stored.id}/")
+    assert page.status_code == 200 and SECRET in page.content.decode()
+    download = client.get(f"/account/mail/{stored.id}.eml")
+    assert download["Content-Type"] == "message/rfc822" and SECRET.encode() in download.content
+    (read,) = mailbox.page(me)
+    assert read.delivered_at is not None and read.status == "delivered"
+    kept = current_policy().mailbox_item().retention
+    # A message never collected waits its own, longer period.
+    inbound.receive(letter(address(), message_id="<m2@friend.example>"), [address()])
+    later = timezone.now() + dt.timedelta(days=kept.days, hours=1)
+    with freeze_time(later):
+        purge_expired_personal_data.call()
+    assert [m.subject for m in mailbox.page(me)] == ["Lunch on Friday?"]  # the uncollected
+    assert mailbox.page(me)[0].delivered_at is None
+    with freeze_time(timezone.now() + dt.timedelta(days=kept.undelivered_days, hours=1)):
+        purge_expired_personal_data.call()
+    assert mailbox.page(me) == []
+    entry = AuditEntry.objects.filter(purpose="retention", rule="retention:*").last()
+    assert entry is not None and "user.content.private" in entry.categories
 
 
 @pytest.mark.promise("COM-1")
@@ -160,25 +146,17 @@ def on_disk() -> bytes:
 
 
 @pytest.mark.promise("COM-1")
-@pytest.mark.django_db(transaction=True)
-def test_lmtp_to_mailbox_to_portal_on_loopback(signed_up):
-    from hippocratic.messaging.lmtp import serve
-
+@pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
+def test_lmtp_to_mailbox_to_portal_on_loopback(signed_up, lmtp_server):
     with use_profile("japoon"):
         client, _me = signed_up("ada", ADA)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = serve("127.0.0.1", port)
-        try:
-            with smtplib.LMTP("127.0.0.1", port) as lmtp:
-                lmtp.sendmail("friend@friend.example", [address()], letter(address()))
-                with pytest.raises(smtplib.SMTPDataError) as refused:
-                    lmtp.sendmail("friend@friend.example", [address("nobody")],
-                                  letter(address("nobody"), message_id="<m9@x>"))  # fmt: skip
-                assert refused.value.smtp_code == 550
-        finally:
-            controller.stop()
+        with smtplib.LMTP(lmtp_server.host, lmtp_server.port) as lmtp:
+            lmtp.sendmail("friend@friend.example", [address()], letter(address()))
+            with pytest.raises(smtplib.SMTPDataError) as refused:
+                lmtp.sendmail("friend@friend.example", [address("nobody")],
+                              letter(address("nobody"), message_id="<m9@x>"))  # fmt: skip
+            assert refused.value.smtp_code == 550
+        lmtp_server.stop()
         page = client.get("/account/mail/")
         assert "Lunch on Friday?" in page.content.decode()
 

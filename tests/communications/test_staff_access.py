@@ -5,13 +5,12 @@ recorded ground (COM-3), harmful messages reviewed one by one with the ground re
 import datetime as dt
 
 import pytest
-from accounts.conftest import ADA, GRACE
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from factories import ADA, GRACE, SECRET, address, letter, staff_user
 from freezegun import freeze_time
 from tests_paths import use_profile
 
@@ -26,20 +25,10 @@ from hippocratic.messaging import inbound
 from hippocratic.policy.decision import DEFAULT_ROLES
 from hippocratic.provider import current_policy
 
-from .test_mailboxes import SECRET, address, letter
-
 pytestmark = pytest.mark.django_db
 ISP_LIKE = ["isp", "japoon"]
 STAFF_ROLES = sorted(r for r in DEFAULT_ROLES if r.startswith("staff."))
 NOTE = "Board minutes: the merger with Babbage and Co is secret"
-
-
-def staff(username: str, role: str) -> User:
-    user = User.objects.create_user(username, password="x", is_staff=True,
-                                    is_superuser=role == "staff.admin")  # fmt: skip
-    if role != "staff.admin":
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def mail_for_ada_and_grace(signed_up):
@@ -76,28 +65,28 @@ def staff_urls() -> list[str]:
 
 
 @pytest.mark.promise("COM-2")
-@pytest.mark.parametrize("profile", ISP_LIKE)
-def test_no_role_can_list_search_or_count_contents_across_customers(profile, signed_up):
-    with use_profile(profile):
-        mail_for_ada_and_grace(signed_up)
-        for role in STAFF_ROLES:
-            actor = Actor(role, f"user:0:{role}")
-            for purpose in ("essential.service", "essential.legal_obligation"):
-                with pytest.raises(AccessDenied, match="no_ground"):
-                    StoredMessage.objects.for_purpose(actor, purpose)
-            refused = AuditEntry.objects.filter(role=role, reason="no_ground", allowed=False)
-            assert refused.count() == 2 and refused.first().subject_ref == "*"
-        assert StoredMessage not in admin.site._registry
-        assert HostedRecord not in admin.site._registry
-        pages = staff_urls()
-        assert "/staff/access/" in pages
-        for role in STAFF_ROLES:
-            client = Client()
-            client.force_login(staff(role.replace(".", "_"), role))
-            for url in pages:
-                body = client.get(url).content
-                assert SECRET.encode() not in body, (role, url)
-                assert b"Lunch on Friday" not in body and b"Grace's own" not in body, (role, url)
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
+def test_no_role_can_list_search_or_count_contents_across_customers(
+    signed_up, staff_client, profile
+):
+    mail_for_ada_and_grace(signed_up)
+    for role in STAFF_ROLES:
+        actor = Actor(role, f"user:0:{role}")
+        for purpose in ("essential.service", "essential.legal_obligation"):
+            with pytest.raises(AccessDenied, match="no_ground"):
+                StoredMessage.objects.for_purpose(actor, purpose)
+        refused = AuditEntry.objects.filter(role=role, reason="no_ground", allowed=False)
+        assert refused.count() == 2 and refused.first().subject_ref == "*"
+    assert StoredMessage not in admin.site._registry
+    assert HostedRecord not in admin.site._registry
+    pages = staff_urls()
+    assert "/staff/access/" in pages
+    for role in STAFF_ROLES:
+        client = staff_client(role)
+        for url in pages:
+            body = client.get(url).content
+            assert SECRET.encode() not in body, (role, url)
+            assert b"Lunch on Friday" not in body and b"Grace's own" not in body, (role, url)
 
 
 @pytest.mark.promise("COM-2", "COM-5")
@@ -108,7 +97,7 @@ def test_hosted_records_are_never_listed_to_staff_on_any_page(signed_up):
                            content_type="application/json").status_code == 201  # fmt: skip
         pages = staff_urls()
         for role in STAFF_ROLES:
-            user = staff(role.replace(".", "_"), role)
+            user = staff_user(role)
             with pytest.raises(AccessDenied, match="no_ground"):
                 HostedRecord.objects.for_purpose(Actor.for_user(user, role), "essential.service")
             viewer = Client()
@@ -118,117 +107,112 @@ def test_hosted_records_are_never_listed_to_staff_on_any_page(signed_up):
 
 
 @pytest.mark.promise("COM-3")
-@pytest.mark.parametrize("profile", ISP_LIKE)
-def test_staff_reach_one_customers_mail_only_on_a_recorded_ground(profile, signed_up):
-    with use_profile(profile):
-        _, ada, ada_message, _grace, grace_message = mail_for_ada_and_grace(signed_up)
-        sam = staff("sam", "staff.support")
-        case = access.open_case(sam, customer_id=ada, what="messages",
-                                ground="service_to_customer", reason="ticket 42")  # fmt: skip
-        rows = StoredMessage.objects.under_case(case, sam)
-        opened = mailbox.open_message(rows, ada_message, ada)
-        assert SECRET in opened.text
-        with pytest.raises(StoredMessage.DoesNotExist):  # bound to Ada: Grace's is not there
-            mailbox.open_message(rows, grace_message, ada)
-        entry = AuditEntry.objects.filter(rule=case.rule, action="read").last()
-        assert (entry.subject_ref, entry.allowed, entry.role) == (str(ada), True, "staff.support")
-        assert entry.promise == "COM-3" and "user.content.private" in entry.categories
-        # The page shows the case's items, and one opens; every view is audited.
-        client = Client()
-        client.force_login(sam)
-        assert "Lunch on Friday?" in client.get(f"/staff/access/{case.pk}/").content.decode()
-        assert SECRET in client.get(f"/staff/access/{case.pk}/{ada_message}/").content.decode()
-        # Another staff member may not use Sam's case.
-        tom = staff("tom", "staff.support")
-        with pytest.raises(AccessDenied, match="another staff member"):
-            StoredMessage.objects.under_case(case, tom)
-        assert Client().get(f"/staff/access/{case.pk}/").status_code == 302  # to log in
-        # A ground the policy does not list is refused before anything opens.
-        with pytest.raises(ValidationError, match="no ground"):
-            access.open_case(sam, customer_id=ada, what="messages", ground="terms_of_service",
-                             reason="x")  # fmt: skip
-        # Support staff may not open legal process: that is the legal team's.
-        with pytest.raises(PermissionDenied):
-            access.open_case(sam, customer_id=ada, what="messages", ground="legal_process",
-                             reason="warrant 7")  # fmt: skip
-        # A case past its hours is refused, and so audited.
-        hours = current_policy().communications.access_hours
-        with (
-            freeze_time(case.expires_at + dt.timedelta(seconds=1)),
-            pytest.raises(AccessDenied, match="expired"),
-        ):
-            StoredMessage.objects.under_case(case, sam)
-        assert AuditEntry.objects.filter(rule__contains="expired", allowed=False).exists()
-        assert case.expires_at - case.created_at == dt.timedelta(hours=hours)
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
+def test_staff_reach_one_customers_mail_only_on_a_recorded_ground(signed_up, profile):
+    _, ada, ada_message, _grace, grace_message = mail_for_ada_and_grace(signed_up)
+    sam = staff_user("staff.support", "sam")
+    case = access.open_case(sam, customer_id=ada, what="messages",
+                            ground="service_to_customer", reason="ticket 42")  # fmt: skip
+    rows = StoredMessage.objects.under_case(case, sam)
+    opened = mailbox.open_message(rows, ada_message, ada)
+    assert SECRET in opened.text
+    with pytest.raises(StoredMessage.DoesNotExist):  # bound to Ada: Grace's is not there
+        mailbox.open_message(rows, grace_message, ada)
+    entry = AuditEntry.objects.filter(rule=case.rule, action="read").last()
+    assert (entry.subject_ref, entry.allowed, entry.role) == (str(ada), True, "staff.support")
+    assert entry.promise == "COM-3" and "user.content.private" in entry.categories
+    # The page shows the case's items, and one opens; every view is audited.
+    client = Client()
+    client.force_login(sam)
+    assert "Lunch on Friday?" in client.get(f"/staff/access/{case.pk}/").content.decode()
+    assert SECRET in client.get(f"/staff/access/{case.pk}/{ada_message}/").content.decode()
+    # Another staff member may not use Sam's case.
+    tom = staff_user("staff.support", "tom")
+    with pytest.raises(AccessDenied, match="another staff member"):
+        StoredMessage.objects.under_case(case, tom)
+    assert Client().get(f"/staff/access/{case.pk}/").status_code == 302  # to log in
+    # A ground the policy does not list is refused before anything opens.
+    with pytest.raises(ValidationError, match="no ground"):
+        access.open_case(sam, customer_id=ada, what="messages", ground="terms_of_service",
+                         reason="x")  # fmt: skip
+    # Support staff may not open legal process: that is the legal team's.
+    with pytest.raises(PermissionDenied):
+        access.open_case(sam, customer_id=ada, what="messages", ground="legal_process",
+                         reason="warrant 7")  # fmt: skip
+    # A case past its hours is refused, and so audited.
+    hours = current_policy().communications.access_hours
+    with (
+        freeze_time(case.expires_at + dt.timedelta(seconds=1)),
+        pytest.raises(AccessDenied, match="expired"),
+    ):
+        StoredMessage.objects.under_case(case, sam)
+    assert AuditEntry.objects.filter(rule__contains="expired", allowed=False).exists()
+    assert case.expires_at - case.created_at == dt.timedelta(hours=hours)
 
 
 @pytest.mark.promise("COM-3")
-@pytest.mark.parametrize("profile", ISP_LIKE)
-def test_legal_process_needs_a_second_staff_member_who_is_not_the_requester(profile, signed_up):
-    with use_profile(profile):
-        _, ada, ada_message, _, _ = mail_for_ada_and_grace(signed_up)
-        lex, ida = staff("lex", "staff.legal"), staff("ida", "staff.legal")
-        case = access.open_case(lex, customer_id=ada, what="messages", ground="legal_process",
-                                scope=[ada_message], reason="warrant 2026-17")  # fmt: skip
-        with pytest.raises(AccessDenied, match="approval"):
-            StoredMessage.objects.under_case(case, lex)
-        with pytest.raises(PermissionDenied, match="other than its requester"):
-            access.approve(case.pk, lex)
-        assert AuditEntry.objects.filter(rule__contains="requester may not approve").exists()
-        with pytest.raises(AccessDenied, match="approval"):  # still shut
-            StoredMessage.objects.under_case(case, lex)
-        access.approve(case.pk, ida)
-        rows = StoredMessage.objects.under_case(case, lex)
-        assert SECRET in mailbox.open_message(rows, ada_message, ada).text
-        entry = AuditEntry.objects.filter(rule=case.rule, action="read", allowed=True).last()
-        assert entry.purpose == "essential.legal_obligation" and entry.subject_ref == str(ada)
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
+def test_legal_process_needs_a_second_staff_member_who_is_not_the_requester(signed_up, profile):
+    _, ada, ada_message, _, _ = mail_for_ada_and_grace(signed_up)
+    lex, ida = staff_user("staff.legal", "lex"), staff_user("staff.legal", "ida")
+    case = access.open_case(lex, customer_id=ada, what="messages", ground="legal_process",
+                            scope=[ada_message], reason="warrant 2026-17")  # fmt: skip
+    with pytest.raises(AccessDenied, match="approval"):
+        StoredMessage.objects.under_case(case, lex)
+    with pytest.raises(PermissionDenied, match="other than its requester"):
+        access.approve(case.pk, lex)
+    assert AuditEntry.objects.filter(rule__contains="requester may not approve").exists()
+    with pytest.raises(AccessDenied, match="approval"):  # still shut
+        StoredMessage.objects.under_case(case, lex)
+    access.approve(case.pk, ida)
+    rows = StoredMessage.objects.under_case(case, lex)
+    assert SECRET in mailbox.open_message(rows, ada_message, ada).text
+    entry = AuditEntry.objects.filter(rule=case.rule, action="read", allowed=True).last()
+    assert entry.purpose == "essential.legal_obligation" and entry.subject_ref == str(ada)
 
 
 @pytest.mark.promise("COM-4")
-@pytest.mark.parametrize("profile", ISP_LIKE)
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
 def test_a_reported_message_is_reviewed_alone_then_blocked_with_the_ground_and_the_owner_told(
-    profile, signed_up
+    signed_up, profile
 ):
-    with use_profile(profile):
-        ada_client, ada, ada_message, _, grace_message = mail_for_ada_and_grace(signed_up)
-        # Anyone may report, by the recipient's address and the Message-ID; the answer is
-        # the same for a message we do not hold.
-        stranger = Client()
-        form = {"address": address("ada"), "message_id": "<m1@friend.example>",
-                "reason": "It is phishing for bank passwords"}  # fmt: skip
-        assert "Thank you" in stranger.post("/report-harm/", form).content.decode()
-        unknown = stranger.post("/report-harm/", {**form, "message_id": "<nope@x>"})
-        assert "Thank you" in unknown.content.decode()
-        (report,) = HarmReport.objects.all()
-        assert (report.message_id, report.customer_id, report.by_owner) == (ada_message, ada, False)
-        sam = staff("sam", "staff.support")
-        reviewer = Client()
-        reviewer.force_login(sam)
-        review = reviewer.get(f"/staff/harm/{report.pk}/")
-        assert review.status_code == 200 and SECRET in review.content.decode()
-        (case,) = AccessCase.objects.filter(ground="harm_review")
-        assert case.scope == [ada_message]  # that one message only
-        with pytest.raises(StoredMessage.DoesNotExist):
-            mailbox.open_message(StoredMessage.objects.under_case(case, sam), grace_message, ada)
-        decided = reviewer.post(
-            f"/staff/harm/{report.pk}/",
-            {"status": "blocked", "ground": "terms", "note": "phishing"},
-        )
-        assert decided.status_code == 302
-        report.refresh_from_db()
-        assert report.status == "blocked" and "terms of service" in report.ground
-        assert report.decided_by == sam
-        # The owner can no longer open it, and finds a notice saying why.
-        assert (
-            "We blocked access" in ada_client.get(f"/account/mail/{ada_message}/").content.decode()
-        )
-        assert ada_client.get(f"/account/mail/{ada_message}.eml").status_code == 403
-        notice = mailbox.page(ada)[0]
-        assert notice.subject == "We blocked access to a message in your mailbox"
-        assert "violates our terms of service" in mailbox.collect(ada, notice.id).text
-        # The review case closed with the decision.
-        with pytest.raises(AccessDenied, match="closed"):
-            StoredMessage.objects.under_case(case, sam)
+    ada_client, ada, ada_message, _, grace_message = mail_for_ada_and_grace(signed_up)
+    # Anyone may report, by the recipient's address and the Message-ID; the answer is
+    # the same for a message we do not hold.
+    stranger = Client()
+    form = {"address": address("ada"), "message_id": "<m1@friend.example>",
+            "reason": "It is phishing for bank passwords"}  # fmt: skip
+    assert "Thank you" in stranger.post("/report-harm/", form).content.decode()
+    unknown = stranger.post("/report-harm/", {**form, "message_id": "<nope@x>"})
+    assert "Thank you" in unknown.content.decode()
+    (report,) = HarmReport.objects.all()
+    assert (report.message_id, report.customer_id, report.by_owner) == (ada_message, ada, False)
+    sam = staff_user("staff.support", "sam")
+    reviewer = Client()
+    reviewer.force_login(sam)
+    review = reviewer.get(f"/staff/harm/{report.pk}/")
+    assert review.status_code == 200 and SECRET in review.content.decode()
+    (case,) = AccessCase.objects.filter(ground="harm_review")
+    assert case.scope == [ada_message]  # that one message only
+    with pytest.raises(StoredMessage.DoesNotExist):
+        mailbox.open_message(StoredMessage.objects.under_case(case, sam), grace_message, ada)
+    decided = reviewer.post(
+        f"/staff/harm/{report.pk}/",
+        {"status": "blocked", "ground": "terms", "note": "phishing"},
+    )
+    assert decided.status_code == 302
+    report.refresh_from_db()
+    assert report.status == "blocked" and "terms of service" in report.ground
+    assert report.decided_by == sam
+    # The owner can no longer open it, and finds a notice saying why.
+    assert "We blocked access" in ada_client.get(f"/account/mail/{ada_message}/").content.decode()
+    assert ada_client.get(f"/account/mail/{ada_message}.eml").status_code == 403
+    notice = mailbox.page(ada)[0]
+    assert notice.subject == "We blocked access to a message in your mailbox"
+    assert "violates our terms of service" in mailbox.collect(ada, notice.id).text
+    # The review case closed with the decision.
+    with pytest.raises(AccessDenied, match="closed"):
+        StoredMessage.objects.under_case(case, sam)
 
 
 @pytest.mark.promise("COM-4")
@@ -237,7 +221,7 @@ def test_the_owner_reports_and_staff_delete_with_the_ground(signed_up):
         ada_client, ada, ada_message, _, _ = mail_for_ada_and_grace(signed_up)
         ada_client.post(f"/account/mail/{ada_message}/report/", {"reason": "Malware attached"})
         (report,) = HarmReport.objects.filter(by_owner=True)
-        sam = staff("sam", "staff.support")
+        sam = staff_user("staff.support", "sam")
         with pytest.raises(ValidationError, match="ground"):
             harm.decide(report.pk, sam, status="deleted", ground="")
         harm.decide(report.pk, sam, status="deleted", ground="customers")
@@ -253,7 +237,7 @@ def test_support_reads_hosted_records_only_within_the_customers_permission(signe
         client, ada = signed_up("ada", ADA)
         made = client.post("/api/records", {"kind": "note", "title": NOTE, "body": "Q3"},
                            content_type="application/json").json()  # fmt: skip
-        sam = staff("sam", "staff.support")
+        sam = staff_user("staff.support", "sam")
         with pytest.raises(AccessDenied, match="no_ground"):
             HostedRecord.objects.for_purpose(Actor.for_user(sam, "staff.support"),
                                              "essential.service")  # fmt: skip
@@ -316,33 +300,32 @@ def test_customers_keep_their_own_records_on_the_site_and_the_api(signed_up):
 
 
 @pytest.mark.promise("COM-3")
-@pytest.mark.parametrize("profile", ISP_LIKE)
-def test_contents_leave_only_through_legal_process_with_a_second_approver(profile, signed_up):
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
+def test_contents_leave_only_through_legal_process_with_a_second_approver(signed_up, profile):
     import base64
     import json
 
     from hippocratic.disclosure import services
 
-    with use_profile(profile):
-        _, ada, _, grace, _ = mail_for_ada_and_grace(signed_up)
-        lex, ida = staff("lex", "staff.legal"), staff("ida", "staff.legal")
-        contents = ["user.content.private"]
-        # On a ground the communications section does not name, nothing is even recorded.
-        with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
-            services.record(kind="court_order", recipient="authorities",
-                            ground="harm_prevention", reference="Case 1",
-                            customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
-        warrant = services.record(kind="warrant", recipient="authorities",
-                                  ground="legal_process", reference="Warrant 2026-9",
-                                  customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
-        with pytest.raises(services.DisclosureRefused, match="second staff member"):
-            services.approve(warrant.pk, by=lex)
-        package = json.loads(services.approve(warrant.pk, by=ida))
-        (row,) = package["customers"]
-        (message,) = row["user.content.private"]
-        assert SECRET.encode() in base64.b64decode(message["message_base64"])
-        (entry,) = AuditEntry.objects.filter(action="disclose")
-        assert (entry.subject_ref, entry.categories) == (str(ada), contents)
-        assert [r["pk"] for r in package["customers"]] == [ada]  # Grace's mail stays
-        assert b"Grace's own" not in base64.b64decode(message["message_base64"])
-        assert grace != ada
+    _, ada, _, grace, _ = mail_for_ada_and_grace(signed_up)
+    lex, ida = staff_user("staff.legal", "lex"), staff_user("staff.legal", "ida")
+    contents = ["user.content.private"]
+    # On a ground the communications section does not name, nothing is even recorded.
+    with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
+        services.record(kind="court_order", recipient="authorities",
+                        ground="harm_prevention", reference="Case 1",
+                        customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
+    warrant = services.record(kind="warrant", recipient="authorities",
+                              ground="legal_process", reference="Warrant 2026-9",
+                              customer_ids=[ada], categories=contents, by=lex)  # fmt: skip
+    with pytest.raises(services.DisclosureRefused, match="second staff member"):
+        services.approve(warrant.pk, by=lex)
+    package = json.loads(services.approve(warrant.pk, by=ida))
+    (row,) = package["customers"]
+    (message,) = row["user.content.private"]
+    assert SECRET.encode() in base64.b64decode(message["message_base64"])
+    (entry,) = AuditEntry.objects.filter(action="disclose")
+    assert (entry.subject_ref, entry.categories) == (str(ada), contents)
+    assert [r["pk"] for r in package["customers"]] == [ada]  # Grace's mail stays
+    assert b"Grace's own" not in base64.b64decode(message["message_base64"])
+    assert grace != ada

@@ -7,10 +7,9 @@ import hashlib
 import json
 
 import pytest
-from accounts.conftest import GRACE, SYSTEM
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
+from factories import GRACE, SYSTEM, staff_user
 from freezegun import freeze_time
 from tests_paths import use_profile
 
@@ -27,10 +26,9 @@ pytestmark = pytest.mark.django_db
 HARM_PROFILES = ["dracon", "isp", "japoon", "quality"]
 
 
-def legal(username: str) -> User:
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="staff.legal")[0])
-    return user
+def legal(username: str):
+    """A member of the legal team."""
+    return staff_user("staff.legal", username)
 
 
 def authorities():
@@ -52,55 +50,53 @@ def ask(customer_ids, by, ground="legal_requirement", kind="court_order", **extr
 
 
 @pytest.mark.promise("DIS-1")
-@pytest.mark.parametrize("profile", HARM_PROFILES)
-def test_a_disclosure_needs_a_second_approver_and_records_exactly_what_left(profile, signed_up):
-    with use_profile(profile):
-        _, me = signed_up()
-        _, grace = signed_up("grace", GRACE)
-        asker, approver = legal("lex"), legal("ida")
-        disclosure = ask([me], asker)
-        with pytest.raises(services.DisclosureRefused, match="second staff member"):
-            services.approve(disclosure.pk, by=asker)  # the requester alone
-        assert not AuditEntry.objects.filter(action="disclose").exists()
-        package = services.approve(disclosure.pk, by=approver)
-        sent = json.loads(package)
-        assert [row["pk"] for row in sent["customers"]] == [me]  # Grace's data stays
-        (entry,) = AuditEntry.objects.filter(action="disclose")
-        held = {category_of(Customer._meta.get_field(name))
-                for name in sent["customers"][0] if name != "pk"}  # fmt: skip
-        assert set(entry.categories) == {
-            c for c in account_data(authorities()) if any(is_within(h, c) for h in held)
-        }
-        assert entry.subject_ref == str(me) and entry.actor.endswith(":ida")
-        done = Disclosure.objects.get()
-        assert done.manifest["sha256"] == hashlib.sha256(package).hexdigest()
-        assert done.manifest["sha256"] in entry.rule
-        assert (done.status, done.approved_by, done.ground) == (
-            "disclosed",
-            approver,
-            "legal_requirement",
-        )
-        # A ground the policy does not give the authorities is refused before anything.
-        with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
-            ask([grace], asker, ground="partner_offers")
-        with pytest.raises(services.DisclosureRefused, match="already"):
-            services.approve(disclosure.pk, by=legal("max"))
+@pytest.mark.parametrize("profile", HARM_PROFILES, indirect=True)
+def test_a_disclosure_needs_a_second_approver_and_records_exactly_what_left(signed_up, profile):
+    _, me = signed_up()
+    _, grace = signed_up("grace", GRACE)
+    asker, approver = legal("lex"), legal("ida")
+    disclosure = ask([me], asker)
+    with pytest.raises(services.DisclosureRefused, match="second staff member"):
+        services.approve(disclosure.pk, by=asker)  # the requester alone
+    assert not AuditEntry.objects.filter(action="disclose").exists()
+    package = services.approve(disclosure.pk, by=approver)
+    sent = json.loads(package)
+    assert [row["pk"] for row in sent["customers"]] == [me]  # Grace's data stays
+    (entry,) = AuditEntry.objects.filter(action="disclose")
+    held = {category_of(Customer._meta.get_field(name))
+            for name in sent["customers"][0] if name != "pk"}  # fmt: skip
+    assert set(entry.categories) == {
+        c for c in account_data(authorities()) if any(is_within(h, c) for h in held)
+    }
+    assert entry.subject_ref == str(me) and entry.actor.endswith(":ida")
+    done = Disclosure.objects.get()
+    assert done.manifest["sha256"] == hashlib.sha256(package).hexdigest()
+    assert done.manifest["sha256"] in entry.rule
+    assert (done.status, done.approved_by, done.ground) == (
+        "disclosed",
+        approver,
+        "legal_requirement",
+    )
+    # A ground the policy does not give the authorities is refused before anything.
+    with pytest.raises(services.DisclosureRefused, match="ground_not_allowed"):
+        ask([grace], asker, ground="partner_offers")
+    with pytest.raises(services.DisclosureRefused, match="already"):
+        services.approve(disclosure.pk, by=legal("max"))
 
 
 @pytest.mark.promise("DIS-8")
-@pytest.mark.parametrize("profile", [*HARM_PROFILES, "ducallier"])
-def test_the_customer_sees_a_gagged_disclosure_only_once_the_gag_ends(profile, signed_up):
-    with use_profile(profile):
-        client, me = signed_up()
-        open_one = ask([me], legal("lex"))
-        services.approve(open_one.pk, by=legal("ida"))
-        gagged = ask([me], legal("leo"), kind="warrant", gag_until=dt.date(2027, 3, 1))
-        services.approve(gagged.pk, by=legal("ivy"))
-        page = client.get("/account/data/").content.decode()
-        assert page.count(authorities().name) == 1  # the open one only
-        with freeze_time("2027-03-01 09:00:00"):  # (her session has ended by then)
-            later = own_data.everything(me)["disclosures"]
-        assert [d["reference"] for d in later] == ["Court order", "Warrant"]
+@pytest.mark.parametrize("profile", [*HARM_PROFILES, "ducallier"], indirect=True)
+def test_the_customer_sees_a_gagged_disclosure_only_once_the_gag_ends(signed_up, profile):
+    client, me = signed_up()
+    open_one = ask([me], legal("lex"))
+    services.approve(open_one.pk, by=legal("ida"))
+    gagged = ask([me], legal("leo"), kind="warrant", gag_until=dt.date(2027, 3, 1))
+    services.approve(gagged.pk, by=legal("ivy"))
+    page = client.get("/account/data/").content.decode()
+    assert page.count(authorities().name) == 1  # the open one only
+    with freeze_time("2027-03-01 09:00:00"):  # (her session has ended by then)
+        later = own_data.everything(me)["disclosures"]
+    assert [d["reference"] for d in later] == ["Court order", "Warrant"]
 
 
 @pytest.mark.promise("DIS-2")
@@ -210,7 +206,12 @@ def test_the_customer_is_told_before_unless_gagged_then_when_the_gag_ends(
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             ask([me], legal("lex"))  # a court order, no gag: told now, before anything leaves
-            gagged = ask([me], legal("leo"), kind="warrant", gag_until=dt.date(2027, 3, 1))
+            gagged = ask(
+                [me],
+                legal("leo"),
+                kind="warrant",
+                gag_until=dt.date(2027, 3, 1),
+            )
             services.approve(gagged.pk, by=legal("ivy"))
         queued = list(DBTaskResult.objects.order_by("enqueued_at")
                       .values_list("args_kwargs", "run_after"))  # fmt: skip

@@ -1,11 +1,9 @@
 import pytest
+from factories import SYSTEM
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import PaymentMethod
-from hippocratic.enforcement.actors import Actor
-
-SYSTEM = Actor.system("tests")
 
 
 @pytest.fixture

@@ -2,18 +2,17 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.urls import reverse
+from factories import SYSTEM, staff_user
 
 from hippocratic.accounts.models import Customer, Prospect
-from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import UnscopedAccess
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.provider import current_engine
-
-from .conftest import SYSTEM
 
 
 @pytest.mark.promise("SEC-5")
@@ -27,31 +26,18 @@ def test_admin_changelist_is_audited_with_the_staff_member(customer, client):
     assert (entry.role, entry.purpose, entry.allowed) == ("staff.admin", "essential.service", True)
 
 
-def test_staff_without_a_role_is_refused(customer, client):
+def test_staff_without_a_role_is_refused(customer, staff_client):
     """Django's view permission is not enough: the policy knows no role for this clerk."""
-    clerk = User.objects.create_user("clerk", password="x", is_staff=True)
-    clerk.user_permissions.add(Permission.objects.get(codename="view_customer"))
-    client.force_login(clerk)
+    client = staff_client(None, "clerk", ["view_customer"])
     response = client.get(reverse("admin:accounts_customer_changelist"))
     assert response.status_code == 403
     assert AuditEntry.objects.filter(actor__contains="clerk", allowed=False).exists()
 
 
-def test_staff_role_comes_from_the_group(customer, client):
-    support = User.objects.create_user("sam", password="x", is_staff=True)
-    support.groups.add(Group.objects.create(name="staff.support"))
-    support.user_permissions.add(Permission.objects.get(codename="view_customer"))
-    client.force_login(support)
+def test_staff_role_comes_from_the_group(customer, staff_client):
+    client = staff_client("staff.support", "sam", ["view_customer"])
     assert client.get(reverse("admin:accounts_customer_changelist")).status_code == 200
     assert AuditEntry.objects.filter(actor__contains="sam").last().role == "staff.support"
-
-
-def _staff(username: str, role: str, *codenames: str) -> User:
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    return user
 
 
 def _form_data(response) -> dict:
@@ -63,7 +49,7 @@ def _form_data(response) -> dict:
 def test_an_admin_save_is_an_update_the_gateway_decides_and_audits(customer, client):
     """Support changes a phone number in the admin: one UPDATE, of the form's fields, in
     the scope the row was read in, audited with who did it."""
-    sam = _staff("sam", "staff.support", "view_customer", "change_customer")
+    sam = staff_user("staff.support", "sam", permissions=["view_customer", "change_customer"])
     client.force_login(sam)
     url = reverse("admin:accounts_customer_change", args=[customer.pk])
     data = _form_data(client.get(url))
@@ -80,7 +66,8 @@ def test_an_admin_save_is_an_update_the_gateway_decides_and_audits(customer, cli
 def test_an_admin_form_leaves_out_what_the_role_may_not_use(db, ducallier, client):
     """Marketing reads prospects for marketing mail: the form shows only what that purpose
     may use, and an added prospect is written through the gateway."""
-    mo = _staff("mo", "staff.marketing", "view_prospect", "add_prospect", "change_prospect")
+    can = ["view_prospect", "add_prospect", "change_prospect"]
+    mo = staff_user("staff.marketing", "mo", permissions=can)
     client.force_login(mo)
     add = client.get(reverse("admin:accounts_prospect_add"))
     shown = set(add.context["adminform"].form.fields)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import CharField, F, Func, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Lower
+from factories import SYSTEM
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Customer, Organisation, Service, Subscription
@@ -14,8 +15,6 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied, UnscopedAccess
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.messaging.models import ListMembership
-
-from .conftest import SYSTEM
 
 MARKETING = Actor("staff.marketing", "user:8:mo")
 MAIL = "marketing.communications.email"

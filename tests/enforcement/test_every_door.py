@@ -147,35 +147,34 @@ def _cases():
 
 @pytest.mark.promise("SEC-5", "ACC-4", "VIS-5", "PAY-2")
 @pytest.mark.django_db
-@pytest.mark.parametrize(("profile", "label"), _cases(), ids=lambda v: str(v))
-def test_every_way_of_asking_is_decided_and_audited(profile, label):
+@pytest.mark.parametrize(("profile", "label"), _cases(), ids=lambda v: str(v), indirect=["profile"])
+def test_every_way_of_asking_is_decided_and_audited(label, profile):
     model = apps.get_model(label)
     wrong = []
-    with use_profile(profile):
-        fields = _collected(model) or model.personal_fields()  # dormant: none collected
-        field = fields[0] if fields else None  # None: a row with no personal field
-        if field is None:
-            scopes, ways = (
-                sorted(current_policy().purposes)[:2],
-                [w for w in WAYS if w.reads == "rows"],
-            )
-        else:
-            allowing, refusing = _purposes_for(model, field)
-            scopes, ways = [p for p in (allowing, refusing) if p is not None], WAYS
-            assert refusing is not None or not _collected(model), "no refusing purpose found"
-        for purpose in scopes:
-            for way in ways:
-                qs = model.objects.for_purpose(SYSTEM, purpose)
-                answered, written = _ask(way.run, qs, field)
-                expected = _expected(way, model, field, purpose)
-                if answered != expected:
-                    wrong.append(f"{way.name} for {purpose}: answered={answered}")
-                if not written:
-                    wrong.append(f"{way.name} for {purpose}: not audited")
-                elif answered and not all(e.allowed for e in written):
-                    wrong.append(f"{way.name} for {purpose}: answered, audited as refused")
-                elif not answered and written[-1].allowed:
-                    wrong.append(f"{way.name} for {purpose}: refused, audited as allowed")
+    fields = _collected(model) or model.personal_fields()  # dormant: none collected
+    field = fields[0] if fields else None  # None: a row with no personal field
+    if field is None:
+        scopes, ways = (
+            sorted(current_policy().purposes)[:2],
+            [w for w in WAYS if w.reads == "rows"],
+        )
+    else:
+        allowing, refusing = _purposes_for(model, field)
+        scopes, ways = [p for p in (allowing, refusing) if p is not None], WAYS
+        assert refusing is not None or not _collected(model), "no refusing purpose found"
+    for purpose in scopes:
+        for way in ways:
+            qs = model.objects.for_purpose(SYSTEM, purpose)
+            answered, written = _ask(way.run, qs, field)
+            expected = _expected(way, model, field, purpose)
+            if answered != expected:
+                wrong.append(f"{way.name} for {purpose}: answered={answered}")
+            if not written:
+                wrong.append(f"{way.name} for {purpose}: not audited")
+            elif answered and not all(e.allowed for e in written):
+                wrong.append(f"{way.name} for {purpose}: answered, audited as refused")
+            elif not answered and written[-1].allowed:
+                wrong.append(f"{way.name} for {purpose}: refused, audited as allowed")
     assert not wrong, f"{label} on {profile}: " + "; ".join(wrong)
 
 

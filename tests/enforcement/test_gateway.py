@@ -1,6 +1,7 @@
 """Personal data is read and written only within a declared purpose, and every access is audited."""
 
 import pytest
+from factories import SYSTEM
 
 from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import PaymentMethod
@@ -8,8 +9,6 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import AccessDenied, UnscopedAccess
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.policy.reasons import Reason
-
-from .conftest import SYSTEM
 
 SUPPORT = Actor("staff.support", "user:7:sam")
 MARKETING = Actor("staff.marketing", "user:8:mo")

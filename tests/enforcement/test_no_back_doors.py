@@ -21,7 +21,7 @@ DECIDED_ELSEWHERE = {
     "disclosure/services.py": "a disclosure's package, decided by approve() and audited",
     "hosted/integrations.py": "an integration's export, decided and audited per customer",
     "messaging/services.py": "an erased customer's queued mail, with the erasure",
-    "messaging/inbound.py": "the LMTP queue's row and the worker's pass over it",
+    "messaging/inbound/queue.py": "the LMTP queue's row and the worker's pass over it",
 }
 # The exemptions the backends give Django's own machinery, and the raw connection.
 FORBIDDEN_CALLS = {

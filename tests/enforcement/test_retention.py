@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from factories import SYSTEM
 
 from hippocratic.accounts.models import Customer
 from hippocratic.billing.models import Invoice
@@ -12,8 +13,6 @@ from hippocratic.enforcement import retention
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.enforcement.tasks import purge_expired_personal_data
-
-from .conftest import SYSTEM
 
 DAYS = dt.timedelta(days=1)
 

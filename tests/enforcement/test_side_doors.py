@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.expressions import RawSQL
+from factories import SYSTEM
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Customer, Organisation, Service, Subscription
@@ -18,8 +19,6 @@ from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.gateway import AccessDenied, UnscopedAccess
 from hippocratic.enforcement.models import AuditEntry
 from hippocratic.tracking.models import DiagnosticAddress
-
-from .conftest import SYSTEM
 
 MARKETING = Actor("staff.marketing", "user:8:mo")
 MAIL = "marketing.communications.email"

@@ -3,8 +3,8 @@ data: e-mail addresses, cards, prospects): start-up says so plainly and names th
 out, the customer still sees all that is held, and retention removes it."""
 
 import pytest
-from accounts.conftest import ADA
 from django.test import Client
+from factories import ADA
 from scan import tables_holding
 from tests_paths import use_profile
 

@@ -11,7 +11,7 @@ from django.db import connections
 from django.tasks import task
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
-from tests_paths import POLICIES, use_profile
+from tests_paths import POLICIES
 
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.models import AuditEntry
@@ -136,15 +136,16 @@ def test_at_scale_the_queue_is_redis_and_the_worker_rq(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality", "ducallier"])
-def test_every_job_runs_clean_on_every_profile(profile, tmp_path, settings):
+@pytest.mark.parametrize(
+    "profile", ["dracon", "isp", "japoon", "quality", "ducallier"], indirect=True
+)
+def test_every_job_runs_clean_on_every_profile(tmp_path, settings, profile):
     """Each scheduled job, run as the worker runs it, under each profile: none is refused
     a purpose its policy does not declare (the ISP's daily forget_unconfirmed was)."""
     settings.HIPPOCRATIC_AUDIT_KEY = str(tmp_path / "audit.pem")
     settings.HIPPOCRATIC_AUDIT_CHECKPOINTS = str(tmp_path / "checkpoints")
     settings.HIPPOCRATIC_PARTNER_EXPORTS = str(tmp_path / "exports")
     audit.generate_key(tmp_path / "audit.pem")
-    with use_profile(profile):
-        for job in SCHEDULE:
-            import_string(job.task).call()
-        assert not AuditEntry.objects.filter(reason="purpose_not_declared").exists()
+    for job in SCHEDULE:
+        import_string(job.task).call()
+    assert not AuditEntry.objects.filter(reason="purpose_not_declared").exists()

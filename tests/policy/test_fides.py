@@ -5,18 +5,18 @@ from fideslang.models import DataCategory, System
 from hippocratic.policy.fides import export_manifest
 
 
-def test_export_validates_as_fideslang_resources(profile):
-    manifest = export_manifest(profile.policy)
+def test_export_validates_as_fideslang_resources(loaded_profile):
+    manifest = export_manifest(loaded_profile.policy)
     systems = [System.model_validate(s) for s in manifest["system"]]
     for category in manifest.get("data_category", []):
         DataCategory.model_validate(category)
     declared = {d.data_use for d in systems[0].privacy_declarations}
-    used = {u for _, item in profile.policy.data_items() for u in item.purposes}
+    used = {u for _, item in loaded_profile.policy.data_items() for u in item.purposes}
     assert declared == used
 
 
-def test_each_declaration_lists_the_categories_that_serve_it(profile):
-    policy = profile.policy
+def test_each_declaration_lists_the_categories_that_serve_it(loaded_profile):
+    policy = loaded_profile.policy
     manifest = export_manifest(policy)
     for declaration in manifest["system"][0]["privacy_declarations"]:
         expected = {

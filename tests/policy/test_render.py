@@ -26,8 +26,8 @@ def page_text(policy, build=BUILD) -> str:
 
 
 @pytest.mark.promise("POL-2")
-def test_policy_shows_last_revision_date(profile):
-    policy = profile.policy
+def test_policy_shows_last_revision_date(loaded_profile):
+    policy = loaded_profile.policy
     page = to_html(policy, enforced=BUILD)
     assert f'<time datetime="{policy.revision.date.isoformat()}">' in page
     date = policy.revision.date
@@ -35,9 +35,9 @@ def test_policy_shows_last_revision_date(profile):
 
 
 @pytest.mark.promise("POL-1")
-def test_every_collected_item_and_every_cookie_the_site_sets_is_on_the_page(profile):
+def test_every_collected_item_and_every_cookie_the_site_sets_is_on_the_page(loaded_profile):
     """What the software enforces is what the page states: nothing is left out."""
-    policy = profile.policy
+    policy = loaded_profile.policy
     page = page_text(policy)
     for _, item in policy.data_items():
         assert item.label in page or item.label[:1].lower() + item.label[1:] in page
@@ -51,8 +51,8 @@ def test_every_collected_item_and_every_cookie_the_site_sets_is_on_the_page(prof
 
 
 @pytest.mark.promise("POL-1")
-def test_the_page_states_no_promise_this_build_does_not_enforce(profile):
-    policy = profile.policy
+def test_the_page_states_no_promise_this_build_does_not_enforce(loaded_profile):
+    policy = loaded_profile.policy
     page = to_html(policy, enforced=BUILD)
     stated = set(re.findall(r'data-promise="([A-Z]+-\d+)"', page))
     assert stated <= set(policy.promises) & BUILD.promises
@@ -75,9 +75,9 @@ def test_a_promise_appears_exactly_when_the_build_enforces_it(policy_path):
     assert STATEMENTS["MSG-1"] in page_text(policy)
 
 
-def test_cookie_lifetimes_are_in_the_table(profile):
-    page = to_html(profile.policy, enforced=BUILD)
-    for cookie in profile.policy.cookies:
+def test_cookie_lifetimes_are_in_the_table(loaded_profile):
+    page = to_html(loaded_profile.policy, enforced=BUILD)
+    for cookie in loaded_profile.policy.cookies:
         if BUILD.sets(cookie.name):
             lifetime = html.escape(cookie_lifetime(cookie.max_age_days))
             assert re.search(
@@ -85,16 +85,16 @@ def test_cookie_lifetimes_are_in_the_table(profile):
             )
 
 
-def test_sections_with_nothing_to_say_are_left_out(profile):
-    for section in build_document(profile.policy, enforced=BUILD).sections:
+def test_sections_with_nothing_to_say_are_left_out(loaded_profile):
+    for section in build_document(loaded_profile.policy, enforced=BUILD).sections:
         assert section.blocks, section.anchor
 
 
-def test_promise_anchors_are_literal_and_unique(profile):
-    page = to_html(profile.policy, enforced=EVERYTHING)
+def test_promise_anchors_are_literal_and_unique(loaded_profile):
+    page = to_html(loaded_profile.policy, enforced=EVERYTHING)
     ids = re.findall(r' id="([A-Z]+-\d+)"', page)
     assert len(ids) == len(set(ids))
-    assert set(ids) <= set(profile.policy.promises)
+    assert set(ids) <= set(loaded_profile.policy.promises)
 
 
 # --- each page beside its seed (read with every promise kept, so that the words of
@@ -150,7 +150,7 @@ def test_text_from_the_file_is_escaped(policy_path):
     assert "&lt;script&gt;" in page
 
 
-def test_standalone_html_is_a_whole_page(profile):
-    page = to_html(profile.policy, enforced=BUILD, standalone=True)
+def test_standalone_html_is_a_whole_page(loaded_profile):
+    page = to_html(loaded_profile.policy, enforced=BUILD, standalone=True)
     assert page.startswith("<!doctype html>")
     assert '<html lang="en">' in page

@@ -6,13 +6,12 @@ import datetime as dt
 import re
 
 import pytest
-from accounts.conftest import ADA, GRACE, SYSTEM
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from test_messaging import eml
+from factories import ADA, GRACE, SYSTEM, eml
 from tests_paths import making, use_profile
 
 from hippocratic.enforcement import sharing
@@ -35,13 +34,9 @@ def requests():
     return Request.objects.for_purpose(SYSTEM, ledger.purpose())
 
 
-def staff(role: str, username: str = "sam") -> tuple[Client, User]:
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="requests"))
-    client = Client()
-    client.force_login(user)
-    return client, user
+def ledger_permissions():
+    """Django's permissions on the request ledger's models, for staff who work the queue."""
+    return Permission.objects.filter(content_type__app_label="requests")
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +142,7 @@ def test_access_correction_and_deletion_from_the_portal_are_in_the_ledger(signed
 
 
 @pytest.mark.promise("CH-3")
-def test_a_request_past_its_due_date_makes_the_monitor_exit_1(signed_up, capsys):
+def test_a_request_past_its_due_date_makes_the_monitor_exit_1(signed_up, capsys, staff_client):
     with use_profile("ducallier"):
         signed_up()
         call_command("requests", "overdue")  # nothing open: exit 0
@@ -160,7 +155,7 @@ def test_a_request_past_its_due_date_makes_the_monitor_exit_1(signed_up, capsys)
         assert exited.value.code == 1
         assert "1 request(s) overdue" in capsys.readouterr().out
         # Staff see it marked in the queue, and close it; the monitor is quiet again.
-        desk, _ = staff("staff.support")
+        desk = staff_client("staff.support", "sam", ledger_permissions())
         queue = desk.get("/admin/requests/request/").content.decode()
         assert 'alt="True"' in queue  # the overdue mark
         row = requests().get()
@@ -244,27 +239,26 @@ def test_mail_to_security_stops_partner_sharing_only_after_the_link_is_confirmed
 
 
 @pytest.mark.promise("DIS-3")
-@pytest.mark.parametrize("profile", ["quality", "japoon"])
-def test_a_customer_who_opted_out_of_partners_is_never_shared(profile, signed_up):
-    with use_profile(profile):
-        client, me = signed_up()
-        _, grace = signed_up("grace", GRACE)
-        from hippocratic.provider import current_policy
+@pytest.mark.parametrize("profile", ["quality", "japoon"], indirect=True)
+def test_a_customer_who_opted_out_of_partners_is_never_shared(signed_up, profile):
+    client, me = signed_up()
+    _, grace = signed_up("grace", GRACE)
+    from hippocratic.provider import current_policy
 
-        partners = next(r for r in current_policy().recipients if r.kind == "marketing_partner")
-        page = client.get("/account/choices/").content.decode()
-        assert f'name="recipient:{partners.key}"' in page
-        client.post("/account/choices/", {})  # refuses everything offered
-        decisions = sharing.check(SYSTEM, partners.key, "partner_offers", [me, grace],
-                                  set(partners.categories))  # fmt: skip
-        assert decisions[me].reason == Reason.SUBJECT_OPTED_OUT
-        assert decisions[grace].allowed
-        # A ground or a category the policy does not give the partner is refused for all.
-        assert sharing.check(SYSTEM, partners.key, "legal_process", [grace],
-                             {"user.name"})[grace].reason == Reason.GROUND_NOT_ALLOWED  # fmt: skip
-        assert sharing.check(SYSTEM, partners.key, "partner_offers", [grace],
-                             {"user.contact.phone_number"})[grace].reason == (
-            Reason.CATEGORY_NOT_FOR_RECIPIENT)  # fmt: skip
+    partners = next(r for r in current_policy().recipients if r.kind == "marketing_partner")
+    page = client.get("/account/choices/").content.decode()
+    assert f'name="recipient:{partners.key}"' in page
+    client.post("/account/choices/", {})  # refuses everything offered
+    decisions = sharing.check(SYSTEM, partners.key, "partner_offers", [me, grace],
+                              set(partners.categories))  # fmt: skip
+    assert decisions[me].reason == Reason.SUBJECT_OPTED_OUT
+    assert decisions[grace].allowed
+    # A ground or a category the policy does not give the partner is refused for all.
+    assert sharing.check(SYSTEM, partners.key, "legal_process", [grace],
+                         {"user.name"})[grace].reason == Reason.GROUND_NOT_ALLOWED  # fmt: skip
+    assert sharing.check(SYSTEM, partners.key, "partner_offers", [grace],
+                         {"user.contact.phone_number"})[grace].reason == (
+        Reason.CATEGORY_NOT_FOR_RECIPIENT)  # fmt: skip
 
 
 # --- questions (CH-2) --------------------------------------------------------------
@@ -272,7 +266,7 @@ def test_a_customer_who_opted_out_of_partners_is_never_shared(profile, signed_up
 
 @pytest.mark.promise("CH-2")
 def test_japoon_question_form_is_answered_by_staff_and_seen_by_the_asker(
-    signed_up, django_capture_on_commit_callbacks
+    signed_up, django_capture_on_commit_callbacks, staff_client
 ):
     with use_profile("japoon"):
         visitor = Client()
@@ -295,7 +289,7 @@ def test_japoon_question_form_is_answered_by_staff_and_seen_by_the_asker(
         view = link_in(received, "")
         assert "Do you sell my address?" in visitor.get(view).content.decode()
         # Staff answer in the queue; the answer is mailed, and the asker sees it.
-        desk, _ = staff("staff.support")
+        desk = staff_client("staff.support", "sam", ledger_permissions())
         change = f"/admin/requests/request/{question.pk}/change/"
         assert "Do you sell my address?" in desk.get(change).content.decode()
         mail.outbox.clear()
@@ -404,7 +398,7 @@ def test_a_visitors_question_goes_when_its_retention_period_ends():
 
 
 def test_staff_answer_mail_to_support_by_mail_from_the_queue(
-    signed_up, django_capture_on_commit_callbacks
+    signed_up, django_capture_on_commit_callbacks, staff_client
 ):
     with use_profile("ducallier"):
         inbound.receive(eml("How do I export my data?", "someone@else.example",
@@ -415,7 +409,7 @@ def test_staff_answer_mail_to_support_by_mail_from_the_queue(
             "open",
             "unverified",
         )
-        desk, _ = staff("staff.support")
+        desk = staff_client("staff.support", "sam", ledger_permissions())
         change = f"/admin/requests/request/{request.pk}/change/"
         assert 'name="answer"' in desk.get(change).content.decode()
         mail.outbox.clear()
@@ -427,24 +421,23 @@ def test_staff_answer_mail_to_support_by_mail_from_the_queue(
 
 
 @pytest.mark.promise("CH-3")
-@pytest.mark.parametrize("profile", making("CH-3"))
+@pytest.mark.parametrize("profile", making("CH-3"), indirect=True)
 def test_requests_by_the_portal_and_by_mail_are_tracked_on_each_profile(signed_up, profile):
     """On each profile that promises it: a customer's download of their data and a mail
     to the support address are each a request, with a due date, that staff see."""
-    with use_profile(profile):
-        client, _ = signed_up()
-        client.get("/account/data/export.json")
-        support = current_policy().provider.contacts.support.email
-        assert support, "the policy names a support address"
-        inbound.receive(eml("About my account", sender="someone@else.example", to=support),
-                        [support])  # fmt: skip
-        rows = list(requests().order_by("pk").values("kind", "channel", "status", "due_at",
-                                                     "created_at"))  # fmt: skip
-        assert [(r["kind"], r["channel"]) for r in rows] == [("access", "portal"),
-                                                           ("support", "email")]  # fmt: skip
-        assert rows[0]["status"] == "done"
-        assert rows[1]["status"] in ("open", "confirming") and rows[1]["due_at"] is not None
-        assert rows[1]["due_at"] > rows[1]["created_at"]
+    client, _ = signed_up()
+    client.get("/account/data/export.json")
+    support = current_policy().provider.contacts.support.email
+    assert support, "the policy names a support address"
+    inbound.receive(eml("About my account", sender="someone@else.example", to=support),
+                    [support])  # fmt: skip
+    rows = list(requests().order_by("pk").values("kind", "channel", "status", "due_at",
+                                                 "created_at"))  # fmt: skip
+    assert [(r["kind"], r["channel"]) for r in rows] == [("access", "portal"),
+                                                       ("support", "email")]  # fmt: skip
+    assert rows[0]["status"] == "done"
+    assert rows[1]["status"] in ("open", "confirming") and rows[1]["due_at"] is not None
+    assert rows[1]["due_at"] > rows[1]["created_at"]
 
 
 def test_the_ledger_kinds_and_channels_are_the_policys_own():

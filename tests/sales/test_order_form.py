@@ -3,8 +3,8 @@ kept in a declared cookie, then forwarded to the sales records when the order is
 placed, and the cookie is deleted."""
 
 import pytest
-from accounts.conftest import SYSTEM
 from django.test import Client
+from factories import ADA, GRACE, SYSTEM, customer_id, sign_up, staff_user
 from tests_paths import use_profile
 
 from hippocratic.enforcement.models import AuditEntry
@@ -15,46 +15,42 @@ TYPED = {"name": "Ada Lovelace", "address": "12 St James's Square", "phone": "+4
 
 
 @pytest.mark.promise("CK-2")
-@pytest.mark.parametrize("profile", ["dracon", "quality"])
-def test_what_a_visitor_types_is_kept_in_the_cookie_then_forwarded(profile, hosting):
-    with use_profile(profile):
-        visitor = Client()
-        page = visitor.get("/products/hosting/")
-        assert page.status_code == 200 and not page.cookies.get("order_form")
-        kept = visitor.post("/products/hosting/", {**TYPED, "keep": "1"})
-        cookie = kept.cookies["order_form"]
-        assert cookie["max-age"] == 86400 and cookie["httponly"]  # the policy's one day
-        assert "Ada" not in cookie.value or ":" in cookie.value  # signed, compressed
-        assert not Order.objects.for_purpose(SYSTEM, "sales").exists()  # nothing stored yet
-        again = visitor.get("/products/hosting/").content.decode()
-        assert 'value="Ada Lovelace"' in again  # the form comes back as typed
-        placed = visitor.post("/products/hosting/", {**TYPED, "order": "1"})
-        assert placed.status_code == 200
-        assert placed.cookies["order_form"]["max-age"] == 0  # deleted once forwarded
-        order = Order.objects.for_purpose(SYSTEM, "sales").get()
-        assert (order.name, order.phone, order.service.code) == (
-            TYPED["name"],
-            TYPED["phone"],
-            "hosting",
-        )
-        entry = AuditEntry.objects.filter(action="create", purpose="sales").get()
-        assert entry.actor == "order-form" and entry.allowed
-        # An altered cookie is ignored, never trusted.
-        visitor.cookies["order_form"] = "eyJuYW1lIjoiRXZlIn0:forged:sig"
-        assert "Eve" not in visitor.get("/products/hosting/").content.decode()
+@pytest.mark.parametrize("profile", ["dracon", "quality"], indirect=True)
+def test_what_a_visitor_types_is_kept_in_the_cookie_then_forwarded(hosting, profile):
+    visitor = Client()
+    page = visitor.get("/products/hosting/")
+    assert page.status_code == 200 and not page.cookies.get("order_form")
+    kept = visitor.post("/products/hosting/", {**TYPED, "keep": "1"})
+    cookie = kept.cookies["order_form"]
+    assert cookie["max-age"] == 86400 and cookie["httponly"]  # the policy's one day
+    assert "Ada" not in cookie.value or ":" in cookie.value  # signed, compressed
+    assert not Order.objects.for_purpose(SYSTEM, "sales").exists()  # nothing stored yet
+    again = visitor.get("/products/hosting/").content.decode()
+    assert 'value="Ada Lovelace"' in again  # the form comes back as typed
+    placed = visitor.post("/products/hosting/", {**TYPED, "order": "1"})
+    assert placed.status_code == 200
+    assert placed.cookies["order_form"]["max-age"] == 0  # deleted once forwarded
+    order = Order.objects.for_purpose(SYSTEM, "sales").get()
+    assert (order.name, order.phone, order.service.code) == (
+        TYPED["name"],
+        TYPED["phone"],
+        "hosting",
+    )
+    entry = AuditEntry.objects.filter(action="create", purpose="sales").get()
+    assert entry.actor == "order-form" and entry.allowed
+    # An altered cookie is ignored, never trusted.
+    visitor.cookies["order_form"] = "eyJuYW1lIjoiRXZlIn0:forged:sig"
+    assert "Eve" not in visitor.get("/products/hosting/").content.decode()
 
 
 @pytest.mark.promise("CK-2")
-@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"])
-def test_profiles_without_the_order_form_cookie_have_no_landing_form(profile, hosting):
-    with use_profile(profile):
-        assert Client().get("/products/hosting/").status_code == 404
+@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"], indirect=True)
+def test_profiles_without_the_order_form_cookie_have_no_landing_form(hosting, profile):
+    assert Client().get("/products/hosting/").status_code == 404
 
 
 @pytest.mark.promise("CK-5")
 def test_an_affiliate_cookie_only_when_accepted_for_the_session_and_credited_at_sign_up():
-    from accounts.conftest import ADA, sign_up
-
     from hippocratic.sales.models import Affiliate, Referral
 
     with use_profile("ducallier"):
@@ -78,27 +74,21 @@ def test_an_affiliate_cookie_only_when_accepted_for_the_session_and_credited_at_
         assert referral.affiliate.code == "acme"
         # Who declined (or forged a cookie) credits no one.
         asked.cookies["affiliate"] = "acme"
-        from accounts.conftest import GRACE
-
         sign_up(asked, "grace", GRACE)
         assert Referral.objects.for_purpose(SYSTEM, "essential.service").count() == 1
 
 
 @pytest.mark.promise("CK-5")
-@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality"])
+@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality"], indirect=True)
 def test_profiles_without_the_affiliate_cookie_have_no_affiliate_links(profile):
     from hippocratic.sales.models import Affiliate
 
-    with use_profile(profile):
-        Affiliate.objects.create(code="acme", name="Acme")
-        assert Client().get("/go/acme/").status_code == 404
+    Affiliate.objects.create(code="acme", name="Acme")
+    assert Client().get("/go/acme/").status_code == 404
 
 
 @pytest.mark.promise("DIS-4")
 def test_referral_partners_get_their_joint_customers_and_never_business_data():
-    from accounts.conftest import ADA, GRACE, customer_id, sign_up
-    from django.contrib.auth.models import Group, User
-
     from hippocratic.disclosure import services
     from hippocratic.sales.models import Affiliate
 
@@ -109,8 +99,7 @@ def test_referral_partners_get_their_joint_customers_and_never_business_data():
         sign_up(referred, "ada", ADA)
         sign_up(Client(), "grace", GRACE)
         ada, grace = customer_id("ada"), customer_id("grace")
-        clerk = User.objects.create_user("rex", password="x", is_staff=True)
-        clerk.groups.add(Group.objects.create(name="staff.legal"))
+        clerk = staff_user("staff.legal", "rex")
         with pytest.raises(services.DisclosureRefused, match="category_not_for_recipient"):
             services.record(kind="partner", recipient="referral_partners",
                             ground="joint_customer", reference="Referral agreement",

@@ -7,12 +7,12 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 from scan import tables_holding
+from tests_paths import use_profile
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.tracking import logimport, services
 from hippocratic.tracking.models import DailyStat, LogImport, PageView
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import use_profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("VIS-12")]
 SYSTEM = Actor.system("tests")

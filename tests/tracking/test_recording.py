@@ -1,8 +1,9 @@
 """Live page-view recording: only what the policy lists, no address, no cookie."""
 
 import pytest
+from factories import PAGE_HEADERS, flush
 from scan import tables_holding
-from tests_paths import making
+from tests_paths import making, use_profile
 
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.decided import decided_elsewhere
@@ -14,7 +15,6 @@ from hippocratic.tracking.event import DropReason, RecordingRules
 from hippocratic.tracking.models import DiagnosticAddress, PageView
 from hippocratic.tracking.request import PageRequest
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import PAGE_HEADERS, flush, use_profile
 
 ANALYST = Actor.system("tests")
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def views():
 
 
 @pytest.mark.promise("VIS-1")
-def test_public_pages_need_no_login_and_set_no_cookie(any_profile, client, dns_server):
+def test_public_pages_need_no_login_and_set_no_cookie(profile, client, dns_server):
     for url in ("/", "/privacy/"):
         response = client.get(url, **PAGE_HEADERS)
         assert response.status_code == 200
@@ -47,24 +47,23 @@ def test_dracon_stores_domain_time_and_path_only(client, dns_server):
 
 
 @pytest.mark.promise("VIS-2", "VIS-3")
-@pytest.mark.parametrize("profile", making("VIS-2"))
+@pytest.mark.parametrize("profile", making("VIS-2"), indirect=True)
 def test_a_page_view_holds_only_what_the_policy_lists(client, dns_server, profile):
     """On each profile: the ISP's domain, the time and the page, and the browser, system
     and referring site only where the policy lists them; never the query, the full
     referrer or the user agent."""
-    with use_profile(profile):
-        listed = {str(f) for f in current_policy().visitor_log.fields}
-        client.get("/privacy/?q=secret-query", **PAGE_HEADERS)
-        flush()
-        (view,) = views()
-        assert (view.path, view.isp_domain) == ("/privacy/", "example-isp.co.uk")
-        assert view.time is not None
-        kept = {"browser_family": view.browser_family, "os_family": view.os_family,
-                "referrer_domain": view.referrer_domain}  # fmt: skip
-        for field, value in kept.items():
-            assert bool(value) == (field in listed), field
-        for never in ("secret-query", "Mozilla/5.0", "news.example.org", "story/42"):
-            assert tables_holding(never) == [], never
+    listed = {str(f) for f in current_policy().visitor_log.fields}
+    client.get("/privacy/?q=secret-query", **PAGE_HEADERS)
+    flush()
+    (view,) = views()
+    assert (view.path, view.isp_domain) == ("/privacy/", "example-isp.co.uk")
+    assert view.time is not None
+    kept = {"browser_family": view.browser_family, "os_family": view.os_family,
+            "referrer_domain": view.referrer_domain}  # fmt: skip
+    for field, value in kept.items():
+        assert bool(value) == (field in listed), field
+    for never in ("secret-query", "Mozilla/5.0", "news.example.org", "story/42"):
+        assert tables_holding(never) == [], never
 
 
 @pytest.mark.promise("VIS-3", "VIS-9")
@@ -88,11 +87,11 @@ def test_a_referrer_from_our_own_site_is_not_kept(client, dns_server):
 
 
 @pytest.mark.promise("VIS-4")
-def test_no_full_address_anywhere_after_a_page_view(any_profile, client, dns_server):
+def test_no_full_address_anywhere_after_a_page_view(profile, client, dns_server):
     client.get("/", **PAGE_HEADERS)
     flush()
     holding = tables_holding(PAGE_HEADERS["REMOTE_ADDR"])
-    if any_profile == "ducallier":  # VIS-11: its own table, for diagnostics only
+    if profile == "ducallier":  # VIS-11: its own table, for diagnostics only
         assert holding == ["tracking_diagnosticaddress.ip_address"]
     else:
         assert holding == []

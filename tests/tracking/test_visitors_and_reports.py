@@ -6,10 +6,11 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.utils import timezone
+from factories import PAGE_HEADERS, flush, staff_user
 from scan import tables_holding
-from tests_paths import making
+from tests_paths import making, use_profile
 
 from hippocratic.enforcement import retention
 from hippocratic.enforcement.actors import Actor
@@ -18,7 +19,6 @@ from hippocratic.provider import current_policy
 from hippocratic.tracking import services, visitors
 from hippocratic.tracking.models import DailySalt, DailyStat, PageView
 from hippocratic.tracking.services import purpose_of
-from tracking.conftest import PAGE_HEADERS, flush, use_profile
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
@@ -35,17 +35,16 @@ def total(day=None):
 
 
 @pytest.mark.promise("VIS-6")
-@pytest.mark.parametrize("profile", making("VIS-6"))
+@pytest.mark.parametrize("profile", making("VIS-6"), indirect=True)
 def test_unique_visitors_are_counted_without_cookies(client, dns_server, profile):
-    with use_profile(profile):
-        visit(client)
-        visit(client, path="/privacy/")  # the same visitor again
-        visit(client, address="81.2.70.7")  # another
-        flush()
-        services.rollup_day(timezone.localdate())
-        assert (total().views, total().visitors) == (3, 2)
-        assert not client.cookies
-        assert DailyStat.objects.get(dimension="page", value="/").visitors == 2
+    visit(client)
+    visit(client, path="/privacy/")  # the same visitor again
+    visit(client, address="81.2.70.7")  # another
+    flush()
+    services.rollup_day(timezone.localdate())
+    assert (total().views, total().visitors) == (3, 2)
+    assert not client.cookies
+    assert DailyStat.objects.get(dimension="page", value="/").visitors == 2
 
 
 @pytest.mark.promise("VIS-6")
@@ -60,21 +59,20 @@ def test_digests_differ_from_day_to_day():
 
 
 @pytest.mark.promise("VIS-6")
-@pytest.mark.parametrize("profile", making("VIS-6"))
+@pytest.mark.parametrize("profile", making("VIS-6"), indirect=True)
 def test_salts_and_digests_are_gone_after_48_hours(client, dns_server, profile):
-    with use_profile(profile):
-        visit(client)
-        visit(client, address="81.2.70.7")
-        flush()
-        day = timezone.localdate()
-        services.rollup_day(day)
-        assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=47)) == 0
-        assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=49)) == 1
-        assert not DailySalt.objects.exists()
-        rows = PageView.objects.for_purpose(SYSTEM, purpose_of("path"))
-        assert {r.visitor_digest for r in rows} == {""}
-        services.rollup_day(day)  # a later recount keeps the day's visitors
-        assert total(day).visitors == 2
+    visit(client)
+    visit(client, address="81.2.70.7")
+    flush()
+    day = timezone.localdate()
+    services.rollup_day(day)
+    assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=47)) == 0
+    assert services.forget_expired_salts(timezone.now() + dt.timedelta(hours=49)) == 1
+    assert not DailySalt.objects.exists()
+    rows = PageView.objects.for_purpose(SYSTEM, purpose_of("path"))
+    assert {r.visitor_digest for r in rows} == {""}
+    services.rollup_day(day)  # a later recount keeps the day's visitors
+    assert total(day).visitors == 2
 
 
 def test_visitors_are_not_counted_where_the_policy_does_not(client, dns_server):
@@ -88,28 +86,27 @@ def test_visitors_are_not_counted_where_the_policy_does_not(client, dns_server):
 
 
 @pytest.mark.promise("VIS-10")
-@pytest.mark.parametrize("profile", making("VIS-10"))
+@pytest.mark.parametrize("profile", making("VIS-10"), indirect=True)
 def test_raw_views_are_purged_after_the_policy_period_and_rollups_stay(
     client, dns_server, monkeypatch, profile
 ):
-    with use_profile(profile):
-        visit(client)
-        flush()
-        services.rollup_day(timezone.localdate())
-        kept = {i.retention.days for k, i in current_policy().data_items()
-                if k == "visitor" and i.retention and i.retention.days}  # fmt: skip
-        assert kept, "the policy keeps visits for a period"
-        soon = timezone.now() + dt.timedelta(days=min(kept) - 1)
-        monkeypatch.setattr(retention, "_now", lambda: soon)
-        retention.purge(for_real=True)  # not yet
-        assert PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
-        later = timezone.now() + dt.timedelta(days=max(kept) + 1)
-        monkeypatch.setattr(retention, "_now", lambda: later)
-        removals = retention.purge(for_real=True)
-        assert ("PageView", "delete") in {(r.model, r.action) for r in removals}
-        assert not PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
-        assert total().views == 1
-        assert tables_holding("81.2.69.10") == []
+    visit(client)
+    flush()
+    services.rollup_day(timezone.localdate())
+    kept = {i.retention.days for k, i in current_policy().data_items()
+            if k == "visitor" and i.retention and i.retention.days}  # fmt: skip
+    assert kept, "the policy keeps visits for a period"
+    soon = timezone.now() + dt.timedelta(days=min(kept) - 1)
+    monkeypatch.setattr(retention, "_now", lambda: soon)
+    retention.purge(for_real=True)  # not yet
+    assert PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
+    later = timezone.now() + dt.timedelta(days=max(kept) + 1)
+    monkeypatch.setattr(retention, "_now", lambda: later)
+    removals = retention.purge(for_real=True)
+    assert ("PageView", "delete") in {(r.model, r.action) for r in removals}
+    assert not PageView.objects.for_purpose(SYSTEM, purpose_of("path")).exists()
+    assert total().views == 1
+    assert tables_holding("81.2.69.10") == []
 
 
 @pytest.mark.promise("VIS-11")
@@ -127,32 +124,23 @@ def test_diagnostic_addresses_have_their_own_short_retention(client, dns_server,
 # --- the dashboard ------------------------------------------------------------------------
 
 
-def staff(role=None, **flags):
-    user = User.objects.create_user(f"staff-{role}", password="x", is_staff=True, **flags)
-    if role:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-def test_dashboard_is_for_analytics_staff_only(client, dns_server):
+def test_dashboard_is_for_analytics_staff_only(client, dns_server, staff_client):
     with use_profile("japoon"):
         assert client.get("/staff/traffic/").status_code == 302  # to the login
-        client.force_login(staff("staff.support"))
-        assert client.get("/staff/traffic/").status_code == 403
+        assert staff_client("staff.support").get("/staff/traffic/").status_code == 403
         client.force_login(User.objects.create_user("customer", password="x"))
         assert client.get("/staff/traffic/").status_code == 403
         assert client.get("/staff/traffic/export.csv").status_code == 403
-        client.force_login(staff("staff.analytics"))
-        assert client.get("/staff/traffic/").status_code == 200
+        assert staff_client("staff.analytics").get("/staff/traffic/").status_code == 200
 
 
-def test_dashboard_shows_series_and_tops_and_exports(client, dns_server):
+def test_dashboard_shows_series_and_tops_and_exports(client, dns_server, staff_client):
     with use_profile("japoon"):
         visit(client)
         visit(client, address="81.2.70.7", path="/privacy/")
         flush()
         services.rollup_day(timezone.localdate())
-        client.force_login(staff("staff.analytics"))
+        client = staff_client("staff.analytics")
         page = client.get("/staff/traffic/").content.decode()
         assert "<polyline" in page and "example-isp.co.uk" in page and "/privacy/" in page
         assert "Firefox" in page
@@ -165,12 +153,12 @@ def test_dashboard_shows_series_and_tops_and_exports(client, dns_server):
         assert "after the end date" in bad.content.decode()
 
 
-def test_dashboard_hides_what_the_policy_does_not_collect(client, dns_server):
+def test_dashboard_hides_what_the_policy_does_not_collect(client, dns_server, staff_client):
     with use_profile("dracon"):
         visit(client)
         flush()
         services.rollup_day(timezone.localdate())
-        client.force_login(staff("staff.analytics"))
+        client = staff_client("staff.analytics")
         page = client.get("/staff/traffic/").content.decode()
         assert "Browsers" not in page and "Referring sites" not in page
         assert "Aggregates for third parties" not in page
@@ -185,33 +173,32 @@ def _many_visitors(client, n, path):
 
 
 @pytest.mark.promise("VIS-7")
-@pytest.mark.parametrize("profile", ["japoon", "quality", "ducallier"])
-def test_aggregates_fold_small_groups_and_are_audited(client, dns_server, profile):
-    with use_profile(profile):
-        _many_visitors(client, 12, "/")  # 12 distinct visitors: over k = 10
-        _many_visitors(client, 3, "/privacy/")  # 3: would single people out
-        flush()
-        day = timezone.localdate()
-        services.rollup_day(day)
-        recipient = services.aggregate_recipients()[0]
-        client.force_login(staff("staff.analytics"))
-        response = client.post(
-            "/staff/traffic/disclose", {"recipient": recipient.key, "start": day, "end": day}
-        )
-        assert response.status_code == 200
-        rows = list(csv.DictReader(io.StringIO(response.text)))
-        pages = {r["value"]: int(r["visitors"]) for r in rows if r["dimension"] == "page"}
-        assert pages == {"/": 12}  # /privacy/ (3) is under k, and so is an "other" of 3
-        assert all(int(r["visitors"]) >= 10 for r in rows)
-        entry = AuditEntry.objects.get(action="disclose")
-        assert entry.promise == "VIS-7" and entry.subject_ref == f"recipient:{recipient.key}"
-        assert entry.rows == len(rows)
+@pytest.mark.parametrize("profile", ["japoon", "quality", "ducallier"], indirect=True)
+def test_aggregates_fold_small_groups_and_are_audited(client, dns_server, staff_client, profile):
+    _many_visitors(client, 12, "/")  # 12 distinct visitors: over k = 10
+    _many_visitors(client, 3, "/privacy/")  # 3: would single people out
+    flush()
+    day = timezone.localdate()
+    services.rollup_day(day)
+    recipient = services.aggregate_recipients()[0]
+    client = staff_client("staff.analytics")
+    response = client.post(
+        "/staff/traffic/disclose", {"recipient": recipient.key, "start": day, "end": day}
+    )
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    pages = {r["value"]: int(r["visitors"]) for r in rows if r["dimension"] == "page"}
+    assert pages == {"/": 12}  # /privacy/ (3) is under k, and so is an "other" of 3
+    assert all(int(r["visitors"]) >= 10 for r in rows)
+    entry = AuditEntry.objects.get(action="disclose")
+    assert entry.promise == "VIS-7" and entry.subject_ref == f"recipient:{recipient.key}"
+    assert entry.rows == len(rows)
 
 
 @pytest.mark.promise("VIS-7")
-def test_no_aggregate_recipient_no_disclosure(client, dns_server):
+def test_no_aggregate_recipient_no_disclosure(client, dns_server, staff_client):
     with use_profile("dracon"):
-        client.force_login(staff("staff.analytics"))
+        client = staff_client("staff.analytics")
         day = timezone.localdate()
         response = client.post(
             "/staff/traffic/disclose", {"recipient": "advertisers", "start": day, "end": day}
@@ -225,6 +212,6 @@ def test_disclosure_needs_csrf(dns_server):
 
     with use_profile("japoon"):
         client = Client(enforce_csrf_checks=True)
-        client.force_login(staff("staff.analytics"))
+        client.force_login(staff_user("staff.analytics"))
         response = client.post("/staff/traffic/disclose", {"recipient": "advertisers"})
         assert response.status_code == 403

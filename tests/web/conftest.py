@@ -1,8 +1,7 @@
 """A customer with a bit of everything, for the walks over every page."""
 
 import pytest
-from accounts.conftest import GRACE, SYSTEM
-from billing.helpers import billed, card_form
+from factories import GRACE, SYSTEM, billed, card_form
 
 from hippocratic.accounts.models import Subscription
 

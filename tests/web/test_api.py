@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from accounts.conftest import ADA, GRACE
-from billing.helpers import card_form
-from django.contrib.auth.models import User
 from django.test import Client
+from factories import ADA, GRACE, card_form
 from tests_paths import use_profile
 
 from hippocratic.accounts import services
@@ -53,13 +51,12 @@ def test_a_customer_reads_and_corrects_their_details(signed_up, hosting):
 
 
 @pytest.mark.promise("ACC-9")
-def test_only_the_customer_gets_their_data_from_the_api(signed_up):
+def test_only_the_customer_gets_their_data_from_the_api(signed_up, staff_client):
     with use_profile("japoon"):
         signed_up("grace", GRACE)
         ada, _ = signed_up()
         assert ada.get("/api/me").json()["name"] == ADA["name"]
         assert GRACE["name"] not in ada.get("/api/me/data").content.decode()
         assert Client().get("/api/me").status_code == 401
-        staff = Client()
-        staff.force_login(User.objects.create_user("stafford", is_staff=True))
+        staff = staff_client(None, "stafford")  # staff with no role at all
         assert staff.get("/api/me/data").status_code == 401  # staff are not customers

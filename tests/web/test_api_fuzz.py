@@ -4,9 +4,9 @@ the schema does not describe."""
 
 import pytest
 import schemathesis
-from accounts.conftest import ADA, sign_up
 from django.core.wsgi import get_wsgi_application
 from django.test import Client
+from factories import ADA, sign_up
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 

@@ -5,10 +5,10 @@ with no role, and by a stranger. None of them reads or changes anything of Grace
 import json
 
 import pytest
-from accounts.conftest import GRACE
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client
+from factories import GRACE
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Subscription

@@ -7,9 +7,9 @@ import logging
 import re
 
 import pytest
-from accounts.conftest import ADA, PASSWORD
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from factories import ADA, PASSWORD
 from tests_paths import use_profile
 
 from hippocratic.enforcement.middleware import DeclaredCookiesMiddleware

@@ -25,12 +25,11 @@ def test_public_pages_need_no_login_and_set_no_cookie(client, name):
 
 
 @pytest.mark.promise("VIS-8")
-@pytest.mark.parametrize("profile", making("VIS-8"))
+@pytest.mark.parametrize("profile", making("VIS-8"), indirect=True)
 def test_links_out_send_only_our_origin(client, profile):
-    with use_profile(profile):
-        for name in ("site:home", "site:privacy"):
-            response = client.get(reverse(name))
-            assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    for name in ("site:home", "site:privacy"):
+        response = client.get(reverse(name))
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 @pytest.mark.promise("POL-1")
@@ -90,12 +89,12 @@ def test_reading_a_public_page_needs_no_sign_in_and_no_cookie(path):
     assert response.status_code == 200, path
 
 
-def test_staff_following_your_account_land_on_their_pages_and_404_is_in_the_sites_words():
-    from django.contrib.auth.models import User
+def test_staff_following_your_account_land_on_their_pages_and_404_is_in_the_sites_words(
+    staff_client,
+):
     from django.test import Client
 
-    staff = Client()
-    staff.force_login(User.objects.create_user("sam", password="x", is_staff=True))
+    staff = staff_client(None, "sam")
     assert staff.get("/account/").url == "/staff/"
     with override_settings(DEBUG=False):
         missing = Client().get("/no/such/page/")

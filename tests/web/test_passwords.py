@@ -4,9 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from accounts.conftest import GRACE, PASSWORD
 from django.contrib.auth.models import User
 from django.test import Client
+from factories import GRACE, PASSWORD
 from tests_paths import use_profile
 
 import hippocratic

@@ -7,9 +7,9 @@ Every customer is sent one notice; a change of wording alone takes effect at onc
 import datetime as dt
 
 import pytest
-from accounts.conftest import ADA, GRACE
 from django.core import mail
 from django.test import Client
+from factories import ADA, GRACE
 from freezegun import freeze_time
 from tests_paths import POLICIES
 

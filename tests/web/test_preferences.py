@@ -4,16 +4,15 @@ import re
 
 import pytest
 from django.test import Client
-from tests_paths import making, use_profile
+from tests_paths import making
 
-pytestmark = [pytest.mark.django_db, pytest.mark.promise("CK-1")]
-
-
-@pytest.fixture(autouse=True, params=making("CK-1"))
-def profile(request):
-    """Every test here, on each profile whose page promises it."""
-    with use_profile(request.param):
-        yield request.param
+# Every test here, on each profile whose page promises it.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.promise("CK-1"),
+    pytest.mark.usefixtures("profile"),
+    pytest.mark.parametrize("profile", making("CK-1"), indirect=True),
+]
 
 
 def save(client, **choices):

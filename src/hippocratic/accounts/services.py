@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from django.contrib import auth
-from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,6 +20,7 @@ from hippocratic.accounts.models import (
 )
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import request_done as done
+from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
@@ -112,20 +112,18 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     return user, customer.pk
 
 
-INVITATION_SALT = "hippocratic.accounts.invitation"
 INVITATION_DAYS = 7
 
 
 def invitation_token(organisation_id: int) -> str:
     """A signed link token that lets a colleague sign up into the organisation (ACC-5).
     It carries only the organisation's number."""
-    return signing.dumps({"org": organisation_id}, salt=INVITATION_SALT)
+    return tokens.invitation_link.make({"org": organisation_id})
 
 
 def organisation_of_invitation(token: str) -> Organisation | None:
-    try:
-        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_DAYS * 86400)
-    except signing.BadSignature:
+    data = tokens.invitation_link.check(token, max_age=INVITATION_DAYS * 86400)
+    if not isinstance(data, dict):
         return None
     return Organisation.objects.filter(pk=data.get("org")).first()
 

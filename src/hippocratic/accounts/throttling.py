@@ -6,9 +6,8 @@ failed logins too, and conformance checks the rows (enforcement.libraries)."""
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from django.http import QueryDict
-from django.utils.crypto import salted_hmac
 
-PSEUDONYM_SALT = "hippocratic.accounts.throttling.pseudonym"
+from hippocratic.enforcement import tokens
 
 
 def no_address(request) -> None:
@@ -19,10 +18,7 @@ def no_address(request) -> None:
 def pseudonym_of(username: str) -> str:
     """The user name as axes keeps it: an HMAC under the site's secret, the same for
     every spelling's case, from which the name cannot be read back."""
-    return (
-        "h:"
-        + salted_hmac(PSEUDONYM_SALT, username.strip().lower(), algorithm="sha256").hexdigest()[:40]
-    )
+    return "h:" + tokens.login_pseudonym.digest(username.strip().lower())
 
 
 def pseudonym(request, credentials) -> str | None:

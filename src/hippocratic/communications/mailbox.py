@@ -25,7 +25,7 @@ from hippocratic.communications import crypto
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
-from hippocratic.messaging.inbound import decoded_header
+from hippocratic.mailheaders import decoded_header
 from hippocratic.provider import current_policy, sender_address
 from hippocratic.purposes import Purpose
 

@@ -3,13 +3,13 @@ they agreed to, and leaves by one click, by the account page, or by mail."""
 
 import datetime as dt
 
-from django.core import signing
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hippocratic.accounts.customer_log import record
 from hippocratic.accounts.models import Customer, Prospect
+from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.enforcement.models import OptOut
@@ -112,7 +112,6 @@ LEFT, ALREADY_OFF = "left the mailing list", "was already off the list"
 
 # --- People who are not customers: double opt-in (MSG-2) ----------------------------
 
-JOIN_SALT = "hippocratic.messaging.join"
 JOIN_DAYS = 7  # a confirmation link lasts a week; an unconfirmed request goes after it
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation mail an hour per address
 JOINING = Actor.system("messaging.join")
@@ -150,14 +149,11 @@ def invite(name: str, email: str) -> int | None:
 
 
 def join_token(membership_id: int) -> str:
-    return signing.dumps(membership_id, salt=JOIN_SALT)
+    return tokens.join_link.make(membership_id)
 
 
 def membership_of_token(token: str) -> int | None:
-    try:
-        value = signing.loads(token, salt=JOIN_SALT, max_age=JOIN_DAYS * 86400)
-    except signing.BadSignature:
-        return None
+    value = tokens.join_link.check(token, max_age=JOIN_DAYS * 86400)
     return value if isinstance(value, int) else None
 
 

@@ -2,27 +2,18 @@
 (after an erasure, after a hard bounce). A hash keyed with the site's secret: the list
 cannot be read back into addresses, and matches an address only when it comes again."""
 
-import hashlib
-import hmac
-from functools import lru_cache
-
-from django.conf import settings
-
+from hippocratic.enforcement import tokens
 from hippocratic.messaging.models import Suppression
 
-SALT = "hippocratic.messaging.suppression"
+
+def _normal(address: str) -> str:
+    return address.strip().casefold()
 
 
 def digest(address: str) -> str:
-    """Django's salted_hmac(SALT, address, algorithm="sha256"), its key derived once per
-    secret rather than per address (a campaign checks every recipient's)."""
-    message = address.strip().casefold().encode()
-    return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
-
-
-@lru_cache(maxsize=4)
-def _key(secret: str) -> bytes:
-    return hashlib.sha256((SALT + secret).encode()).digest()
+    """Django's salted_hmac of the address (tokens.suppressed_address), its key derived
+    once per secret rather than per address (a campaign checks every recipient's)."""
+    return tokens.suppressed_address.digest(_normal(address))
 
 
 def suppress(address: str, reason: str) -> None:
@@ -31,7 +22,10 @@ def suppress(address: str, reason: str) -> None:
 
 
 def suppressed(addresses) -> set[str]:
-    """Which of `addresses` are suppressed."""
-    by_digest = {digest(a): a for a in addresses if a}
+    """Which of `addresses` are suppressed: under the secret, or under a fallback one
+    (a digest kept before the key was rotated)."""
+    by_digest = {
+        d: a for a in addresses if a for d in tokens.suppressed_address.digests(_normal(a))
+    }
     found = Suppression.objects.filter(digest__any=list(by_digest)).values_list("digest", flat=True)
     return {by_digest[d] for d in found}

@@ -196,7 +196,7 @@ class Provider(Strict):
     website: Annotated[str, StringConstraints(pattern=WEB_ADDRESS)] = Field(
         description="The provider's web site address"
     )
-    contacts: Contacts
+    contacts: Contacts = Field(description="Where each kind of request or question goes")
     holidays: str | None = Field(
         None,
         description="The public holidays business days skip: a country code (US) or a "
@@ -221,12 +221,14 @@ class CustomCategory(Strict):
 
     fides_key: FidesKey
     parent_key: FidesKey = Field(description="An existing category this one refines")
-    name: Text
-    description: Text
+    name: Text = Field(description="The category's name, as the public page states it")
+    description: Text = Field(description="What the category covers, in words")
 
 
 class Taxonomy(Strict):
-    data_categories: tuple[CustomCategory, ...] = ()
+    data_categories: tuple[CustomCategory, ...] = Field(
+        (), description="Categories the provider adds below fideslang's own"
+    )
 
 
 # --- purposes, subjects and the data collected ---------------------------------------
@@ -236,7 +238,7 @@ class Purpose(Strict):
     """A data use (a fideslang data use key) the provider declares."""
 
     name: Text = Field(description="The purpose, as the public page states it")
-    description: Text
+    description: Text = Field(description="What the purpose is for, in words")
     requires: tuple[FidesKey, ...] = Field(
         (), description="Categories this purpose cannot be served without"
     )
@@ -270,21 +272,27 @@ class DataItem(Strict):
     category: FidesKey
     required: bool = Field(True, description="Whether the subject must provide it")
     purposes: tuple[FidesKey, ...] = Field(min_length=1, description="The uses it may serve")
-    collected_at: tuple[CollectionPoint, ...] = Field(min_length=1)
-    retention: Retention | None = None
-    description: str = ""
+    collected_at: tuple[CollectionPoint, ...] = Field(
+        min_length=1, description="Where the subject is asked for it: sign_up, profile, inquiry …"
+    )
+    retention: Retention | None = Field(
+        None, description="How long it is kept; none means for as long as the service needs it"
+    )
+    description: str = Field("", description="More about it, for the public page")
 
 
 class Subject(Strict):
     name: Text = Field(description="Who they are, in the plural: Visitors, Customers")
-    description: Text
-    data: tuple[DataItem, ...] = ()
+    description: Text = Field(description="Who they are, in words")
+    data: tuple[DataItem, ...] = Field((), description="The personal data collected from them")
 
 
 class VisitorLog(Strict):
     """What the web server records for each page view."""
 
-    fields: tuple[VisitorLogField, ...] = Field(min_length=1)
+    fields: tuple[VisitorLogField, ...] = Field(
+        min_length=1, description="What the web server records for each page view"
+    )
     unique_visitors: bool = Field(False, description="Count unique visitors without cookies")
     aggregate_min_group: PositiveInt = Field(
         10, description="Rows counting fewer distinct visitors are folded into 'other'"
@@ -292,26 +300,30 @@ class VisitorLog(Strict):
 
 
 class Cookie(Strict):
-    name: CookieName
-    purpose: FidesKey
+    name: CookieName = Field(description="The cookie's name as the browser stores it")
+    purpose: FidesKey = Field(description="The data use it serves")
     description: Text = Field(description="What it holds, in words")
     optional: bool = Field(description="Whether the visitor may refuse it")
     max_age_days: PositiveInt | None = Field(
         None, description="Lifetime in days; none means it ends with the browser session"
     )
-    encrypted: bool = False
-    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+    encrypted: bool = Field(False, description="Whether its value is encrypted")
+    subjects: tuple[SubjectKind, ...] = Field(
+        min_length=1, description="Whose browsers it is set in"
+    )
 
 
 class Recipient(Strict):
     """A third party that may receive personal data, and on which grounds."""
 
-    key: Identifier
-    kind: RecipientKind
-    name: Text
-    description: Text
+    key: Identifier = Field(description="The name the software and the policy file use for it")
+    kind: RecipientKind = Field(description="What sort of third party it is")
+    name: Text = Field(description="Its name, as the public page states it")
+    description: Text = Field(description="What it does with what it receives, in words")
     categories: tuple[FidesKey, ...] = Field((), description="What it may receive")
-    subjects: tuple[SubjectKind, ...] = (SubjectKind.CUSTOMER,)
+    subjects: tuple[SubjectKind, ...] = Field(
+        (SubjectKind.CUSTOMER,), description="Whose data it may receive"
+    )
     grounds: tuple[Ground, ...] = Field((), description="Why it may receive anything")
     aggregates_only: bool = Field(False, description="Receives only aggregate statistics")
     may_retain: bool = Field(True, description="May keep what it receives")
@@ -321,16 +333,26 @@ class Recipient(Strict):
 class Prohibition(Strict):
     """A use the policy rules out for some categories, whatever else it says."""
 
-    categories: tuple[FidesKey, ...] = Field(min_length=1)
-    uses: tuple[FidesKey, ...] = Field(min_length=1)
+    categories: tuple[FidesKey, ...] = Field(
+        min_length=1, description="The data categories the prohibition covers"
+    )
+    uses: tuple[FidesKey, ...] = Field(min_length=1, description="The uses ruled out for them")
     statement: Text = Field(description="The sentence the public page shows")
-    promise: PromiseId | None = None
+    promise: PromiseId | None = Field(
+        None, description="The promise the prohibition keeps, if one does"
+    )
 
 
 class Channel(Strict):
-    kind: ChannelKind
-    contact: Literal["support", "unsubscribe", "security", "privacy_questions"] | None = None
-    subject_line: Text | None = None
+    kind: ChannelKind = Field(
+        description="How the subject asks: portal, email, reply, online_form, unsubscribe_link"
+    )
+    contact: Literal["support", "unsubscribe", "security", "privacy_questions"] | None = Field(
+        None, description="For e-mail, which of the provider's contacts receives it"
+    )
+    subject_line: Text | None = Field(
+        None, description="For e-mail, the subject line the request must carry"
+    )
 
     @model_validator(mode="after")
     def _email_needs_contact(self):
@@ -345,13 +367,15 @@ class Channel(Strict):
 class Choice(Strict):
     """Something a subject may ask for, and how."""
 
-    key: Identifier
-    kind: ChoiceKind
-    name: Text
-    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+    key: Identifier = Field(description="The name the software and the policy file use for it")
+    kind: ChoiceKind = Field(
+        description="What the subject asks for: opt_out, access, correction, deletion …"
+    )
+    name: Text = Field(description="The choice, as the public page states it")
+    subjects: tuple[SubjectKind, ...] = Field(min_length=1, description="Who may make it")
     uses: tuple[FidesKey, ...] = Field((), description="Uses an opt-out stops")
     recipients: tuple[Identifier, ...] = Field((), description="Sharing an opt-out stops")
-    channels: tuple[Channel, ...] = Field(min_length=1)
+    channels: tuple[Channel, ...] = Field(min_length=1, description="The ways to make it")
     usual_days: PositiveInt | None = Field(None, description="How long it usually takes")
     deadline_days: PositiveInt | None = Field(None, description="The latest it is done")
     deadline_business_days: PositiveInt | None = Field(
@@ -396,8 +420,10 @@ class Choice(Strict):
 class HostedData(Strict):
     """Data customers keep in the provider's online applications (COM-5)."""
 
-    category: FidesKey
-    staff_access: Literal["never", "customer_permission"]
+    category: FidesKey = Field(description="The category of what customers keep there")
+    staff_access: Literal["never", "customer_permission"] = Field(
+        description="Whether staff may ever open it: never, or with the customer's permission"
+    )
     permission_hours: PositiveInt = Field(24, description="How long a permission lasts")
 
 
@@ -411,9 +437,13 @@ class Communications(Strict):
     access_hours: PositiveInt = Field(
         72, description="How long a staff access case to one customer's contents lasts"
     )
-    disclosure_grounds: tuple[Ground, ...] = ()
+    disclosure_grounds: tuple[Ground, ...] = Field(
+        (), description="The grounds on which contents may be disclosed"
+    )
     moderation: bool = Field(False, description="Harmful messages may be reviewed or blocked")
-    hosted_data: HostedData | None = None
+    hosted_data: HostedData | None = Field(
+        None, description="Data customers keep in the provider's applications"
+    )
 
 
 def _business_days(value: object) -> BusinessDays:
@@ -433,7 +463,9 @@ class Changes(Strict):
     notice: NoticePeriod | None = Field(
         None, description="How long before a change takes effect customers are told"
     )
-    how_to_respond: str = ""
+    how_to_respond: str = Field(
+        "", description="What a customer who objects to a change can do, in words"
+    )
 
 
 class Notice(Strict):
@@ -447,7 +479,7 @@ class Notice(Strict):
 
 class Revision(Strict):
     date: dt.date = Field(description="When the policy was last revised (POL-2)")
-    version: Text | None = None
+    version: Text | None = Field(None, description="The provider's own name for this version")
 
 
 # --- the whole file ------------------------------------------------------------------
@@ -457,20 +489,35 @@ class Policy(Strict):
     """A provider's privacy policy: what it collects, why, who sees it, for how long."""
 
     format: Literal["hippocratic/1"] = Field(description="The policy file format version")
-    provider: Provider
-    revision: Revision
-    introduction: Text
-    promises: tuple[PromiseId, ...] = Field(min_length=1)
-    taxonomy: Taxonomy = Taxonomy()
-    purposes: dict[FidesKey, Purpose] = Field(min_length=1)
-    subjects: dict[SubjectKind, Subject] = Field(min_length=1)
-    visitor_log: VisitorLog | None = None
-    cookies: tuple[Cookie, ...] = ()
-    recipients: tuple[Recipient, ...] = ()
-    prohibitions: tuple[Prohibition, ...] = ()
-    communications: Communications | None = None
-    choices: tuple[Choice, ...] = ()
-    changes: Changes = Changes()
+    provider: Provider = Field(description="Who the provider is and how to reach them")
+    revision: Revision = Field(description="When the policy was last revised")
+    introduction: Text = Field(description="The page's opening paragraph")
+    promises: tuple[PromiseId, ...] = Field(
+        min_length=1, description="The promise IDs this policy switches on (PROMISES.md)"
+    )
+    taxonomy: Taxonomy = Field(Taxonomy(), description="The provider's own data categories")
+    purposes: dict[FidesKey, Purpose] = Field(
+        min_length=1, description="The data uses the provider declares, by fideslang key"
+    )
+    subjects: dict[SubjectKind, Subject] = Field(
+        min_length=1,
+        description="Visitors, prospects and customers, and what is collected from each",
+    )
+    visitor_log: VisitorLog | None = Field(
+        None, description="What the web server logs; none means no visitor log is kept"
+    )
+    cookies: tuple[Cookie, ...] = Field((), description="Every cookie the site sets")
+    recipients: tuple[Recipient, ...] = Field(
+        (), description="Every third party that may receive personal data"
+    )
+    prohibitions: tuple[Prohibition, ...] = Field(
+        (), description="Uses ruled out whatever else the policy says"
+    )
+    communications: Communications | None = Field(
+        None, description="Customers' communications the provider carries; none if it carries none"
+    )
+    choices: tuple[Choice, ...] = Field((), description="What subjects may ask for, and how")
+    changes: Changes = Field(Changes(), description="How the policy changes and who is told")
     notices: tuple[Notice, ...] = Field(
         (), description="What no software can promise, set apart from the promises"
     )

@@ -1,9 +1,9 @@
 """Render a policy as the privacy policy a provider publishes (POL-1, POL-2).
 
-The text is built once, as a small document model (sections of paragraphs,
+The text is built once, as a document (document.py: sections of paragraphs,
 lists and tables), from the same Policy the software enforces; `to_markdown`
-and `to_html` only change the notation. A paragraph that states a promise
-carries its ID, which becomes the anchor on the public page.
+and `to_html` only change the notation. This module writes the sections: what
+each says, and which promise each sentence states.
 
 The page never says what the software does not do: a sentence that states a
 promise is printed only where the policy makes the promise *and* this build
@@ -14,9 +14,18 @@ What no software can keep (disclaimers, advice) comes from the file's
 `notices`, in a section of its own.
 """
 
-import html
-from dataclasses import dataclass, field
-
+from hippocratic.policy import prose
+from hippocratic.policy.document import (
+    Bullets,
+    Document,
+    Heading,
+    Page,
+    Section,
+    Table,
+    as_html,
+    as_markdown,
+)
+from hippocratic.policy.document import Paragraph as Paragraph  # for build_document's readers
 from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.models import (
     ChannelKind,
@@ -30,78 +39,7 @@ from hippocratic.policy.models import (
     SubjectKind,
     VisitorLogField,
 )
-from hippocratic.policy.promises import STATEMENTS
-from hippocratic.policy.taxonomy import category_names, is_within
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-    promise: str = ""
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    # The promises each row states (a choice offered by e-mail and on the account
-    # pages stands on both channels' promises), where its rows state any.
-    promises: tuple[tuple[str, ...], ...] = ()
-
-
-Block = Paragraph | Heading | Bullets | Table
-
-
-@dataclass(frozen=True)
-class Page:
-    """The policy, and which of its promises the page may state."""
-
-    policy: Policy
-    stated: frozenset[str]  # made by the policy and enforced by this build
-    enforced: Enforced
-
-    def states(self, *promise_ids: str) -> bool:
-        return all(p in self.stated for p in promise_ids)
-
-
-@dataclass
-class Section:
-    page: Page
-    anchor: str
-    title: str
-    blocks: list[Block] = field(default_factory=list)
-
-    def say(self, text: str, promise: str = "", *, needs: tuple[str, ...] = ()) -> None:
-        """Add a paragraph; one that states a promise (or `needs` others) only where
-        the page may state them."""
-        if self.page.states(*filter(None, (promise, *needs))):
-            self.blocks.append(Paragraph(text, promise))
-
-    def state(self, *promise_ids: str) -> None:
-        """Add the public statement of each promise the page may state."""
-        for promise_id in promise_ids:
-            self.say(STATEMENTS[promise_id], promise_id)
-
-    def add(self, block: Block) -> None:
-        self.blocks.append(block)
-
-
-@dataclass
-class Document:
-    title: str
-    revised: str
-    sections: list[Section]
-
+from hippocratic.policy.taxonomy import is_within
 
 LOG_FIELDS = {
     VisitorLogField.ISP_DOMAIN: "your Internet service provider's domain (not your address)",
@@ -196,8 +134,9 @@ def _introduction(page: Page) -> Section:
             "ACC-4",
         )
     section.say(
-        f"This policy is published from the same file that {_possessive(policy.provider.name)} "
-        "systems enforce: what you read here is what the software does.",
+        "This policy is published from the same file that "
+        f"{prose.possessive(policy.provider.name)} systems enforce: what you read here is what "
+        "the software does.",
         "POL-1",
     )
     return section
@@ -239,20 +178,20 @@ def _visitors(page: Page) -> Section:
             )
         omitted = [words for f, words in NOT_LOGGED if f not in log.fields]
         if omitted:
-            section.say("We do not record " + _join(omitted, "or") + ".", "VIS-3")
+            section.say("We do not record " + prose.join(omitted, "or") + ".", "VIS-3")
     section.state("VIS-4")
     if log is not None:
         visitor_uses = {u for f in log.fields for u in _item_purposes(policy, f.value)}
         section.say(
-            f"This information is used only to {_uses(policy, sorted(visitor_uses))}.", "VIS-5"
+            f"This information is used only to {prose.uses(policy, sorted(visitor_uses))}.", "VIS-5"
         )
     for item in policy.subjects[SubjectKind.VISITOR].data:
         if item.field in logged:
             continue
-        kept = f", and keep it for {_days(item.retention.days)}" if item.retention else ""
+        kept = f", and keep it for {prose.days(item.retention.days)}" if item.retention else ""
         section.say(
-            f"We may also log your {_lower(item.label)}, only to "
-            f"{_uses(policy, item.purposes)}{kept}.",
+            f"We may also log your {prose.lower(item.label)}, only to "
+            f"{prose.uses(policy, item.purposes)}{kept}.",
             "VIS-11" if is_within(item.category, "user.device.ip_address") else "",
         )
     section.state("VIS-6")
@@ -266,6 +205,13 @@ def _visitors(page: Page) -> Section:
         )
     section.state("VIS-8")
     return section
+
+
+def _item_purposes(policy: Policy, field_name: str) -> tuple[str, ...]:
+    for item in policy.subjects[SubjectKind.VISITOR].data:
+        if item.field == field_name:
+            return item.purposes
+    return ()
 
 
 def _cookies(page: Page) -> Section:
@@ -300,7 +246,7 @@ def _cookies(page: Page) -> Section:
 
 def cookie_lifetime(max_age_days: int | None) -> str:
     """How long a cookie is kept, in the page's words."""
-    return _days(max_age_days) if max_age_days else "until you close your browser"
+    return prose.days(max_age_days) if max_age_days else "until you close your browser"
 
 
 def _prospects(page: Page) -> Section:
@@ -320,24 +266,36 @@ def _subject_section(page: Page, kind: SubjectKind, anchor: str) -> Section:
     return section
 
 
+def _data_table(policy: Policy, items) -> Table:
+    rows = tuple(
+        (
+            item.label,
+            "required" if item.required else "optional",
+            prose.uses(policy, item.purposes),
+        )
+        for item in items
+    )
+    return Table(("Information", "Required?", "Used to"), rows)
+
+
 def _customers(page: Page) -> Section:
     policy = page.policy
     section = _subject_section(page, SubjectKind.CUSTOMER, "customers")
     subject = policy.subjects[SubjectKind.CUSTOMER]
     asked = [
-        _lower(i.label) for i in subject.data if "sign_up" in {p.value for p in i.collected_at}
+        prose.lower(i.label) for i in subject.data if "sign_up" in {p.value for p in i.collected_at}
     ]
     if asked:
-        section.say("When you sign up, we ask for " + _join(asked) + ".", "ACC-1")
+        section.say("When you sign up, we ask for " + prose.join(asked) + ".", "ACC-1")
     asked_of_you = {CollectionPoint.SIGN_UP, CollectionPoint.PROFILE}
     optional = [
-        _lower(i.label)
+        prose.lower(i.label)
         for i in subject.data
         if not i.required and asked_of_you & set(i.collected_at)
     ]
     if optional:
         section.say(
-            f"Giving us {_join(optional)} is optional wherever we ask for it: you can opt "
+            f"Giving us {prose.join(optional)} is optional wherever we ask for it: you can opt "
             "out of providing additional information by not entering it.",
             "ACC-2",
         )
@@ -366,8 +324,8 @@ def _communications(page: Page) -> Section:
         section.say(
             f"Mail for your address at {comms.mailbox_domain} waits for you to read it on our "
             f"site or download it{forwarded}. We delete a message "
-            f"{_days(kept.days)} after we deliver it to you, and one you never collect "
-            f"{_days(kept.undelivered_days)} after it arrives. Messages are stored encrypted "
+            f"{prose.days(kept.days)} after we deliver it to you, and one you never collect "
+            f"{prose.days(kept.undelivered_days)} after it arrives. Messages are stored encrypted "
             "with a key of your own, which we destroy when your account is erased.",
             "COM-1",
         )
@@ -428,9 +386,9 @@ def _disclosure(page: Page) -> Section:
             what = (
                 "aggregate statistics only"
                 if recipient.aggregates_only
-                else _join([_category_name(policy, c) for c in recipient.categories])
+                else prose.join([prose.category_name(policy, c) for c in recipient.categories])
             )
-            grounds = _join([GROUNDS[g] for g in recipient.grounds], "or")
+            grounds = prose.join([GROUNDS[g] for g in recipient.grounds], "or")
             text = f"{recipient.name}: {recipient.description} They receive {what}"
             text += f", when {grounds}." if grounds else "."
             comms = policy.communications
@@ -438,8 +396,8 @@ def _disclosure(page: Page) -> Section:
                 is_within(c, comms.category) and not is_within(c, BUSINESS_DATA)
                 for c in recipient.categories
             ):  # the contents of communications leave on fewer grounds (COM-3)
-                narrower = _join([GROUNDS[g] for g in comms.disclosure_grounds
-                                  if g in recipient.grounds], "or")  # fmt: skip
+                narrower = prose.join([GROUNDS[g] for g in comms.disclosure_grounds
+                                       if g in recipient.grounds], "or")  # fmt: skip
                 text += f" The contents of your communications only when {narrower}."
             if recipient.kind is RecipientKind.REFERRAL_PARTNER and not any(
                 is_within(c, BUSINESS_DATA) for c in recipient.categories
@@ -458,7 +416,7 @@ def _disclosure(page: Page) -> Section:
     if grounds:
         section.say(
             "We will not otherwise disclose customer personal and account information unless "
-            + _join([GROUNDS[g] for g in dict.fromkeys(grounds)], "or")
+            + prose.join([GROUNDS[g] for g in dict.fromkeys(grounds)], "or")
             + ". Every disclosure records its ground, who approved it and exactly what left.",
             "DIS-1",
         )
@@ -491,7 +449,7 @@ def _choices(page: Page) -> Section:
             rows.append(
                 (
                     f"{CHOICE_VERBS[choice.kind]}: {choice.name}",
-                    _join([_channel(policy, ch) for ch in channels], "or"),
+                    prose.join([_channel(policy, ch) for ch in channels], "or"),
                     _timing(page, choice, channels),
                 )
             )
@@ -555,9 +513,9 @@ def _timing(page: Page, choice: Choice, channels) -> str:
     if choice.deadline is None:
         return ""
     days, business = choice.deadline
-    latest = f"{days} business days" if business else _days(days)
+    latest = f"{days} business days" if business else prose.days(days)
     if choice.usual_days:
-        return f"usually within {_days(choice.usual_days)}, always within {latest}"
+        return f"usually within {prose.days(choice.usual_days)}, always within {latest}"
     return f"within {latest}"
 
 
@@ -590,7 +548,7 @@ def _retention(page: Page) -> Section:
         start = {
             "account_closure": "after your account closes",
             "delivery": "after we deliver it to you ("
-            f"{_days(item.retention.undelivered_days or 0)} if never collected)",
+            f"{prose.days(item.retention.undelivered_days or 0)} if never collected)",
         }.get(item.retention.after, "")
         legal = ""
         if item.retention.legally_required and page.states("ACC-8"):
@@ -599,7 +557,7 @@ def _retention(page: Page) -> Section:
             (
                 item.label,
                 policy.subjects[kind].name,
-                " ".join(filter(None, [_days(item.retention.days), start])) + legal,
+                " ".join(filter(None, [prose.days(item.retention.days), start])) + legal,
             )
         )
     if rows:
@@ -634,7 +592,7 @@ def _changes(page: Page) -> Section:
             "version."
         )
     section.state("POL-4")
-    revised = f"This policy was last revised on {_long_date(policy)}."
+    revised = f"This policy was last revised on {prose.long_date(policy.revision.date)}."
     section.say(revised, "POL-2" if policy.makes("POL-2") else "")
     return section
 
@@ -667,137 +625,13 @@ def _contact(page: Page) -> Section:
     return section
 
 
-# --- words ---------------------------------------------------------------------------
-
-
-def _join(words: list[str] | tuple[str, ...], last: str = "and") -> str:
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + f" {last} " + words[-1]
-
-
-def _lower(label: str) -> str:
-    """Lower-case a label's first letter, leaving acronyms such as ISP alone."""
-    acronym = label[:2].isalpha() and label[:2].isupper()
-    return label if acronym else label[:1].lower() + label[1:]
-
-
-def _possessive(name: str) -> str:
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
-def _days(days: int) -> str:
-    if days % 365 == 0:
-        years = days // 365
-        return f"{years} year{'s' if years > 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
-def _uses(policy: Policy, keys) -> str:
-    return _join([_lower(policy.purposes[k].name) for k in keys])
-
-
-def _item_purposes(policy: Policy, field_name: str) -> tuple[str, ...]:
-    for item in policy.subjects[SubjectKind.VISITOR].data:
-        if item.field == field_name:
-            return item.purposes
-    return ()
-
-
-def _category_name(policy: Policy, key: str) -> str:
-    for custom in policy.taxonomy.data_categories:
-        if custom.fides_key == key:
-            return custom.name.lower()
-    return category_names().get(key, key).lower()
-
-
-def _data_table(policy: Policy, items) -> Table:
-    rows = tuple(
-        (
-            item.label,
-            "required" if item.required else "optional",
-            _uses(policy, item.purposes),
-        )
-        for item in items
-    )
-    return Table(("Information", "Required?", "Used to"), rows)
-
-
-def _long_date(policy: Policy) -> str:
-    date = policy.revision.date
-    return f"{date.strftime('%B')} {date.day}, {date.year}"
-
-
 # --- notations -----------------------------------------------------------------------
 
 
 def to_markdown(policy: Policy, *, enforced: Enforced) -> str:
-    document = build_document(policy, enforced=enforced)
-    lines = [f"# {document.title}", "", f"*Last revised: {_long_date(policy)}*", ""]
-    for section in document.sections:
-        lines += [f"## {section.title}", ""]
-        for block in section.blocks:
-            if isinstance(block, Paragraph):
-                tag = f' <a id="{block.promise}"></a>' if block.promise else ""
-                lines += [block.text + tag, ""]
-            elif isinstance(block, Heading):
-                lines += [f"### {block.text}", ""]
-            elif isinstance(block, Bullets):
-                lines += [f"- {item}" for item in block.items] + [""]
-            else:
-                lines += [
-                    "| " + " | ".join(block.headers) + " |",
-                    "|" + "---|" * len(block.headers),
-                    *("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
-                      for row in block.rows),
-                    "",
-                ]  # fmt: skip
-    return "\n".join(lines).rstrip() + "\n"
+    return as_markdown(build_document(policy, enforced=enforced))
 
 
 def to_html(policy: Policy, *, enforced: Enforced, standalone: bool = False) -> str:
     """The policy as HTML: an <article> fragment, or a whole page if `standalone`."""
-    document = build_document(policy, enforced=enforced)
-    esc = html.escape
-    seen: set[str] = set()
-    out = [
-        '<article class="policy">',
-        f"<h1>{esc(document.title)}</h1>",
-        f'<p class="revised">Last revised: <time datetime="{document.revised}">'
-        f"{esc(_long_date(policy))}</time></p>",
-        '<nav aria-label="Sections"><ul>',
-        *(f'<li><a href="#{s.anchor}">{esc(s.title)}</a></li>' for s in document.sections),
-        "</ul></nav>",
-    ]
-    for section in document.sections:
-        out.append(f'<section id="{section.anchor}"><h2>{esc(section.title)}</h2>')
-        for block in section.blocks:
-            if isinstance(block, Paragraph):
-                attrs = ""
-                if block.promise:
-                    attrs = f' data-promise="{block.promise}"'
-                    if block.promise not in seen:
-                        attrs = f' id="{block.promise}"' + attrs
-                        seen.add(block.promise)
-                out.append(f"<p{attrs}>{esc(block.text)}</p>")
-            elif isinstance(block, Heading):
-                out.append(f"<h3>{esc(block.text)}</h3>")
-            elif isinstance(block, Bullets):
-                out.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
-            else:
-                head = "".join(f'<th scope="col">{esc(h)}</th>' for h in block.headers)
-                body = "".join(
-                    "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
-                    for row in block.rows
-                )
-                out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        out.append("</section>")
-    out.append("</article>")
-    fragment = "\n".join(out)
-    if not standalone:
-        return fragment
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{esc(document.title)}</title></head><body>\n{fragment}\n</body></html>\n"
-    )
+    return as_html(build_document(policy, enforced=enforced), standalone=standalone)

@@ -3,37 +3,27 @@ only after a signed link, sent to that address, is followed and confirmed. The l
 names the request, never the customer; it lasts two weeks and works once (the
 request leaves "confirming" when it is confirmed)."""
 
-from django.core import signing
+from hippocratic.enforcement import tokens
 
-SALT = "hippocratic.requests.confirm"
-VIEW_SALT = "hippocratic.requests.view"
 MAX_AGE = 14 * 24 * 3600
 
 
-def _sign(request_id: int, salt: str) -> str:
-    return signing.dumps(request_id, salt=salt, compress=False)
-
-
-def _request_of(token: str, salt: str, max_age: int | None = None) -> int | None:
-    try:
-        value = signing.loads(token, salt=salt, max_age=max_age)
-    except signing.BadSignature:  # also SignatureExpired
-        return None
+def _request_of(value) -> int | None:
     return value if isinstance(value, int) else None
 
 
 def confirm_token(request_id: int) -> str:
-    return _sign(request_id, SALT)
+    return tokens.confirm_link.make(request_id)
 
 
 def confirmed_request(token: str) -> int | None:
-    return _request_of(token, SALT, MAX_AGE)
+    return _request_of(tokens.confirm_link.check(token, max_age=MAX_AGE))
 
 
 def view_token(request_id: int) -> str:
     """The asker's link to their own request (a visitor has no account to see it in)."""
-    return _sign(request_id, VIEW_SALT)
+    return tokens.view_link.make(request_id)
 
 
 def viewed_request(token: str) -> int | None:
-    return _request_of(token, VIEW_SALT)
+    return _request_of(tokens.view_link.check(token))

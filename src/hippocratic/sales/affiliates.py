@@ -2,15 +2,13 @@
 link is asked first; only if they accept does a cookie that lasts this browser session
 name the affiliate, and a sign-up in that session credits it (a Referral)."""
 
-from django.core import signing
-
+from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.sales.models import Affiliate, Referral
 
 COOKIE = "affiliate"
-SALT = "hippocratic.sales.affiliate"
 
 
 def declared():
@@ -21,7 +19,7 @@ def declared():
 
 def set_cookie(response, request, code: str) -> None:
     # No max_age: the cookie ends with the browser session, as the policy promises.
-    response.set_cookie(COOKIE, signing.dumps(code, salt=SALT), secure=request.is_secure(),
+    response.set_cookie(COOKIE, tokens.affiliate_cookie.make(code), secure=request.is_secure(),
                         httponly=True, samesite="Lax")  # fmt: skip
 
 
@@ -29,10 +27,7 @@ def code_of(request) -> str | None:
     raw = request.COOKIES.get(COOKIE, "")
     if not raw or len(raw) > 200 or declared() is None:
         return None
-    try:
-        code = signing.loads(raw, salt=SALT)
-    except signing.BadSignature:
-        return None
+    code = tokens.affiliate_cookie.check(raw)
     return code if isinstance(code, str) else None
 
 

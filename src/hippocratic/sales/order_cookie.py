@@ -2,12 +2,10 @@
 kept in their own browser, signed, for the lifetime the policy declares, and deleted
 once the order is placed. It holds no identity of ours: no id, no session."""
 
-from django.core import signing
-
+from hippocratic.enforcement import tokens
 from hippocratic.provider import current_policy
 
 COOKIE = "order_form"
-SALT = "hippocratic.sales.order_form"
 MAX_BYTES = 3000  # a browser keeps about 4 KB per cookie
 
 
@@ -21,10 +19,7 @@ def read(request, fields: set[str]) -> dict[str, str]:
     raw = request.COOKIES.get(COOKIE, "")
     if cookie is None or not raw or len(raw) > MAX_BYTES:
         return {}
-    try:
-        kept = signing.loads(raw, salt=SALT, max_age=(cookie.max_age_days or 1) * 86400)
-    except signing.BadSignature:
-        return {}
+    kept = tokens.order_form_cookie.check(raw, max_age=(cookie.max_age_days or 1) * 86400)
     if not isinstance(kept, dict):
         return {}
     return {k: str(v)[:500] for k, v in kept.items() if k in fields}
@@ -33,7 +28,7 @@ def read(request, fields: set[str]) -> dict[str, str]:
 def keep(response, request, typed: dict[str, str]) -> bool:
     """Set the cookie with what was typed; False when it would not fit or is not declared."""
     cookie = declared()
-    value = signing.dumps({k: v for k, v in typed.items() if v}, salt=SALT, compress=True)
+    value = tokens.order_form_cookie.make({k: v for k, v in typed.items() if v})
     if cookie is None or len(value) > MAX_BYTES:
         return False
     response.set_cookie(

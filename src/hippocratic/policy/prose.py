@@ -1,0 +1,55 @@
+"""The small pieces of English the published policy is written with.
+
+Lists, periods, dates and the names of purposes and categories are worded here
+once, so every section of the page (and both notations) words them alike.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from hippocratic.policy.models import Policy
+from hippocratic.policy.taxonomy import category_names
+
+
+def join(words: Iterable[str], last: str = "and") -> str:
+    """'a, b and c' (or 'a, b or c')."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def lower(label: str) -> str:
+    """Lower-case a label's first letter, leaving acronyms such as ISP alone."""
+    acronym = label[:2].isalpha() and label[:2].isupper()
+    return label if acronym else label[:1].lower() + label[1:]
+
+
+def possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def days(days: int) -> str:
+    """A period: '30 days', '1 day', or whole years as '2 years'."""
+    if days % 365 == 0:
+        years = days // 365
+        return f"{years} year{'s' if years > 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def long_date(date: dt.date) -> str:
+    """'May 4, 2001'."""
+    return f"{date.strftime('%B')} {date.day}, {date.year}"
+
+
+def uses(policy: Policy, keys: Iterable[str]) -> str:
+    """The names of the declared purposes `keys`, as a list in a sentence."""
+    return join([lower(policy.purposes[k].name) for k in keys])
+
+
+def category_name(policy: Policy, key: str) -> str:
+    """A data category's name, the policy's own custom categories included."""
+    for custom in policy.taxonomy.data_categories:
+        if custom.fides_key == key:
+            return custom.name.lower()
+    return category_names().get(key, key).lower()

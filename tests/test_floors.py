@@ -6,14 +6,17 @@ import pytest
 from floors import (
     CORE,
     DOMAIN,
+    DYNAMIC_IMPORTS,
     ENFORCEMENT,
     INTERFACE,
     PROVIDER,
     RULES,
     circles,
     climbs,
+    dynamic_imports,
     floor,
     hidden_imports,
+    package_sources,
     private_doors,
     project_imports,
     read_imports,
@@ -69,6 +72,7 @@ def test_each_module_has_its_floor(module, expected):
 # --- Each rule, shown a violation -----------------------------------------------------
 
 KNOWN = {
+    "hippocratic.messaging.inbound.views",
     "hippocratic.policy.render",
     "hippocratic.enforcement.gateway",
     "hippocratic.accounts.models",
@@ -163,3 +167,32 @@ def test_a_circle_is_caught():
          "hippocratic.messaging.services"]
     ]  # fmt: skip
     assert circles(loop[1:]) == []
+
+
+def test_no_import_by_name_outside_those_argued_for():
+    assert dynamic_imports(package_sources(SRC)) == []
+    assert all(reason for reason in DYNAMIC_IMPORTS.values())
+
+
+def test_an_import_by_name_is_caught():
+    planted = {"policy/render.py": "import importlib\n"
+               "def later():\n    return importlib.import_module('hippocratic.accounts.models')\n",
+               "billing/services.py": "from django.apps import apps\n"
+               "Customer = apps.get_model('accounts', 'Customer')\n"}  # fmt: skip
+    assert dynamic_imports(planted) == [
+        "billing/services.py:2 imports by name (get_model)",
+        "policy/render.py:3 imports by name (import_module)",
+    ]
+
+
+def test_a_door_nested_in_a_subpackage_is_a_door():
+    assert floor("hippocratic.messaging.inbound.views") == INTERFACE
+    bad = planted("hippocratic.sales.views", "from hippocratic.messaging.inbound import views\n")
+    assert private_doors(bad) == [
+        "hippocratic.sales.views:1 imports another app's views: hippocratic.messaging.inbound.views"
+    ]
+
+
+def test_the_lowest_app_uses_no_model_of_a_higher_one():
+    bad = planted("hippocratic.accounts.services", "from hippocratic.billing.models import X\n")
+    assert sideways(bad) == ["hippocratic.accounts.services:1 climbs to hippocratic.billing.models"]

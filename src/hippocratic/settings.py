@@ -65,6 +65,11 @@ HIPPOCRATIC_AUDIT_CHECKPOINTS = os.environ.get(
 HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS = float(
     os.environ.get("HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS", "25")
 )
+# How often each worker's sequencer places pending audit entries in the tree: the
+# merge delay (an entry's wait for its place) is this plus one pass.
+HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS = float(
+    os.environ.get("HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS", "0.25")
+)
 
 
 def _dev_secret_key() -> str:

@@ -149,7 +149,7 @@ def test_erasure_leaves_nothing_but_the_marked_billing_records(signed_up, hostin
         assert SandboxLedgerEntry.objects.filter(kind="detach").count() == 1
         ghost = Customer.objects.for_purpose(SYSTEM, "essential.service").get(pk=me)
         assert ghost.status == "erased" and ghost.name == "" and ghost.user_id is None
-        # Grace is untouched, and the audit chain still verifies.
+        # Grace is untouched, and the audit log still verifies.
         assert other.get("/account/data/").status_code == 200
         assert audit.verify().ok
         assert AuditEntry.objects.filter(action="erase", promise="ACC-8").count() == 1

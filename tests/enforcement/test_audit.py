@@ -1,4 +1,6 @@
-"""The audit log shows any tampering: each kind of edit is caught at the right entry."""
+"""The audit log shows any tampering: each kind of edit is caught at the right entry,
+by the tree alone where the tamperer left it inconsistent, and by a signed tree head
+kept outside where they rebuilt it."""
 
 import datetime as dt
 import json
@@ -10,10 +12,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
-from hippocratic.enforcement import audit
+from hippocratic.enforcement import audit, sequencer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.tree import leaf_of
 from hippocratic.policy.reasons import Reason
 
 pytestmark = [pytest.mark.django_db, pytest.mark.promise("SEC-5")]
@@ -25,6 +28,7 @@ def _fill(n=5, actor="user"):
             actor=Actor.system(f"{actor}:{i}"), action=Action.READ, purpose="essential.service",
             reason=Reason.ALLOWED, subject="customer", categories=["user.name"], allowed=True,
         )  # fmt: skip
+    sequencer.sequence()  # as the worker would, within its merge delay
 
 
 def _sql(statement, *params):
@@ -43,7 +47,8 @@ def test_edited_entry_is_named():
     _fill()
     _sql("UPDATE enforcement_auditentry SET purpose = 'marketing' WHERE seq = 3")
     verdict = audit.verify()
-    assert (verdict.ok, verdict.seq, verdict.problem) == (False, 3, "its content was edited")
+    assert (verdict.ok, verdict.seq, verdict.problem) == (
+        False, 3, "its content or its place was changed")  # fmt: skip
 
 
 def test_deleted_entry_is_named():
@@ -62,25 +67,31 @@ def test_deleted_last_entry_is_named():
 
 
 def test_inserted_entry_is_named():
-    """A forged entry slipped in with renumbering still breaks the links after it."""
+    """A forged entry slipped in with renumbering, every leaf recomputed to match: the
+    tree's stored nodes above them no longer agree."""
     _fill()
     _sql("UPDATE enforcement_auditentry SET seq = seq + 100 WHERE seq >= 3")
     _sql("UPDATE enforcement_auditentry SET seq = seq - 99 WHERE seq >= 103")
-    third = AuditEntry.objects.get(seq=2)
-    values = {name: getattr(third, name) for name in audit.HASHED_FIELDS} | {"seq": 3}
-    forged_hash = audit.chain_hash(third.hash, values)
     _sql(
         "INSERT INTO enforcement_auditentry (seq, at, actor, role, purpose, action, subject, "
         "subject_ref, categories, allowed, reason, rule, promise, rows, policy_version, "
-        "prev_hash, hash) "
+        "prev_hash, chain_hash) "
         "SELECT 3, at, 'forger', role, purpose, action, subject, subject_ref, categories, "
-        "allowed, reason, rule, promise, rows, policy_version, %s, %s "
+        "allowed, reason, rule, promise, rows, policy_version, '', '' "
         "FROM enforcement_auditentry WHERE seq = 2",
-        third.hash, forged_hash,
     )  # fmt: skip
+    _releaf()
     verdict = audit.verify()
     assert verdict.ok is False
     assert verdict.seq == 3
+
+
+def _releaf():
+    """Recompute every entry's leaf hash from its content, as a tamperer would."""
+    for entry in AuditEntry.objects.order_by("seq"):
+        values = {name: getattr(entry, name) for name in audit.HASHED_FIELDS}
+        _sql("UPDATE enforcement_auditentry SET hash = %s WHERE id = %s",
+             leaf_of(values).hex(), entry.id)  # fmt: skip
 
 
 def test_reordered_entries_are_named():
@@ -90,7 +101,7 @@ def test_reordered_entries_are_named():
     _sql("UPDATE enforcement_auditentry SET seq = 3 WHERE seq = -1")
     verdict = audit.verify()
     assert (verdict.ok, verdict.seq) == (False, 2)
-    assert "does not follow its predecessor" in verdict.problem
+    assert "its place was changed" in verdict.problem
 
 
 def test_verify_command_fails_on_tampering():
@@ -109,13 +120,13 @@ def test_signed_checkpoint_detects_a_rewritten_chain(tmp_path):
         audit.generate_key(key)
         kept = audit.checkpoint_data(audit.checkpoint())
         assert audit.verify_checkpoint(kept).ok
-        # Rebuild the chain from scratch with different content: internally consistent.
-        _sql("DELETE FROM enforcement_auditentry")
-        _sql("UPDATE enforcement_audithead SET seq = 0, hash = %s", "0" * 64)
+        # Rebuild the log from scratch with different content: internally consistent.
+        _emptied()
         _fill(3, actor="rewritten")
         assert audit.verify().ok
         verdict = audit.verify_checkpoint(kept)
-        assert (verdict.ok, verdict.seq) == (False, 3)
+        assert verdict.ok is False
+        assert verdict.problem == "the log's first 3 entries differ from the signed head"
         forged = kept | {"hash": "f" * 64}
         assert "signature does not verify" in audit.verify_checkpoint(forged).problem
 
@@ -164,32 +175,29 @@ def kept(tmp_path):
         yield
 
 
-def _rehash_from(seq: int) -> None:
-    """Recompute every hash from `seq` on, as an attacker who edited entry `seq` would."""
-    prev = AuditEntry.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
-    for entry in AuditEntry.objects.filter(seq__gte=seq).order_by("seq"):
-        values = {name: getattr(entry, name) for name in audit.HASHED_FIELDS}
-        digest = audit.chain_hash(prev, values)
-        _sql("UPDATE enforcement_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s",
-             prev, digest, entry.seq)  # fmt: skip
-        prev = digest
-    _sql("UPDATE enforcement_audithead SET hash = %s", prev)
+def _rebuild_tree() -> None:
+    """Throw the tree away and let the sequencer build it again from the entries as they
+    now stand: what a tamperer with the database does to make an edit consistent."""
+    _sql("UPDATE enforcement_auditentry SET hash = NULL")
+    _sql("DELETE FROM enforcement_auditnode")
+    _sql("UPDATE enforcement_audithead SET seq = 0")
+    sequencer.sequence()
 
 
 def _tail_cut():
     _sql("DELETE FROM enforcement_auditentry WHERE seq > 3")
-    head = AuditEntry.objects.get(seq=3)
-    _sql("UPDATE enforcement_audithead SET seq = 3, hash = %s", head.hash)
+    _rebuild_tree()
 
 
 def _emptied():
     _sql("DELETE FROM enforcement_auditentry")
+    _sql("DELETE FROM enforcement_auditnode")
     _sql("DELETE FROM enforcement_audithead")
 
 
 def _edited_and_rehashed():
     _sql("UPDATE enforcement_auditentry SET purpose = 'marketing' WHERE seq = 2")
-    _rehash_from(2)
+    _rebuild_tree()
 
 
 @pytest.mark.parametrize("tamper", [_tail_cut, _emptied, _edited_and_rehashed])
@@ -199,7 +207,7 @@ def test_verify_by_default_detects_every_kind_of_rewrite(kept, tamper):
     _fill(2, actor="later")
     call_command("audit", "verify")  # intact, and proven by the kept checkpoint
     tamper()
-    assert audit.verify().ok is True  # the chain alone cannot tell …
+    assert audit.verify().ok is True  # the tree alone cannot tell …
     with pytest.raises(CommandError):  # … the kept checkpoint can
         call_command("audit", "verify")
 

@@ -128,7 +128,7 @@ def _cascaded(model) -> list:
 def _ask(run, qs, field) -> tuple[bool, list[AuditEntry]]:
     """(answered?, the audit entries the question wrote), in a savepoint of its own."""
     with transaction.atomic():
-        before = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
         try:
             run(qs, field)
             answered = True
@@ -137,7 +137,7 @@ def _ask(run, qs, field) -> tuple[bool, list[AuditEntry]]:
         except qs.model.DoesNotExist:
             answered = True
         # A refusal must leave the caller's transaction usable: this read proves it.
-        written = list(AuditEntry.objects.filter(seq__gt=before))
+        written = list(AuditEntry.objects.filter(id__gt=before))
     return answered, written
 
 

@@ -42,13 +42,18 @@ def _modules():
 def _unlisted_users(modules) -> list[str]:
     """Modules naming decided_elsewhere() that the list does not argue for, and listed
     modules that no longer use it."""
+    names = ("decided_elsewhere", "is_decided_elsewhere")
     users = set()
     for name, tree in modules:
         for node in ast.walk(tree):
             if isinstance(node, ast.Name | ast.Attribute):
                 called = node.id if isinstance(node, ast.Name) else node.attr
-                if called in ("decided_elsewhere", "is_decided_elsewhere"):
+                if called in names:
                     users.add(name)
+            elif isinstance(node, ast.ImportFrom) and any(  # imported under another name, too
+                alias.name in names for alias in node.names
+            ):
+                users.add(name)
     return sorted(users ^ set(DECIDED_ELSEWHERE))
 
 

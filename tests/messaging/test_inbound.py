@@ -42,7 +42,7 @@ def test_mail_to_the_unsubscribe_address_removes_the_sender(
         assert (request.due_at - request.created_at).days == 14  # the policy's deadline
         assert request.done_at is not None and request.customer_id == me
         assert (request.status, request.outcome) == ("done", "left the mailing list")
-        assert request.audit_seqs  # the work's audit entries are named on the request
+        assert request.audit_entries  # the work's audit entries are named on the request
         assert [m.to for m in mail.outbox] == [[ADA["email"]]]  # told it is done
         # The MTA delivers the same message again: still one request.
         assert inbound.receive(eml(subject), ["unsubscribe@ducallier.com"]).request_id == (

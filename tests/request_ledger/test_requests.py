@@ -102,7 +102,7 @@ def test_every_channel_writes_to_one_ledger_with_due_date_and_outcome(signed_up)
                         ["support@ducallier.com"])  # fmt: skip
         rows = list(requests().order_by("pk").values(
             "kind", "channel", "status", "customer_id", "created_at", "due_at", "done_at",
-            "outcome", "done_by", "audit_seqs"))  # fmt: skip
+            "outcome", "done_by", "audit_entries"))  # fmt: skip
         assert [(r["kind"], r["channel"], r["status"]) for r in rows] == [
             ("opt_out", "portal", "done"),
             ("unsubscribe", "email", "done"),
@@ -113,7 +113,7 @@ def test_every_channel_writes_to_one_ledger_with_due_date_and_outcome(signed_up)
         assert unsubscribe["outcome"] == "left the mailing list"
         assert unsubscribe["done_by"] == f"customer:{me}"
         # The work's audit entries are named on the request, and they are the customer's.
-        actors = set(AuditEntry.objects.filter(seq__in=unsubscribe["audit_seqs"])
+        actors = set(AuditEntry.objects.filter(id__in=unsubscribe["audit_entries"])
                      .values_list("actor", flat=True))  # fmt: skip
         assert actors == {f"customer:{me}"}
         # The customer sees their own requests, and no one else's.
@@ -234,7 +234,7 @@ def test_mail_to_security_stops_partner_sharing_only_after_the_link_is_confirmed
         assert (refusal.allowed, refusal.reason) == (False, "subject_opted_out")
         done = requests().get()
         assert (done.status, done.requester) == ("done", "customer")
-        assert "Sharing with" in done.outcome and done.audit_seqs
+        assert "Sharing with" in done.outcome and done.audit_entries
         assert anonymous.post(link).status_code == 404  # a link works once
 
 

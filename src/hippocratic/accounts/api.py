@@ -101,6 +101,15 @@ def everything(request):
     return held
 
 
+@router.get("/audit/proof/{seq}", response={200: dict, **ERRORS},
+            summary="That a use of your data is in the audit log: its proof")  # fmt: skip
+def audit_proof(request, seq: int):
+    try:
+        return own_data.access_proof(request.auth, seq)
+    except LookupError as missing:
+        raise HttpError(404, str(missing)) from None
+
+
 @router.get(
     "/me/subscriptions", response={200: list[SubscriptionOut], **ERRORS}, summary="Your services"
 )

@@ -19,7 +19,7 @@ from hippocratic.accounts import customer_log, throttling
 from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel, Organisation
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
-from hippocratic.enforcement import audit
+from hippocratic.enforcement import audit, proofs
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
@@ -123,6 +123,36 @@ def everything(customer_id: int) -> dict:
     held["disclosures"] = _disclosures(customer_id)
     held["beyond_policy"] = beyond_policy(customer_id)
     return held
+
+
+ACCESSES_SHOWN = 50
+
+
+def accesses(customer_id: int) -> list[dict]:
+    """The newest entries of the audit log about the customer made by anyone but the
+    customer: each use of their data, by which role, for what, and its place in the log
+    (whose inclusion proof the page checks; None until the sequencer has placed it).
+    Staff are named by role; the customer's own reads (this page) are left out."""
+    rows = AuditEntry.objects.filter(subject="customer", subject_ref=str(customer_id)).exclude(
+        actor=Actor.for_customer(customer_id).label
+    )
+    return [
+        {"seq": r["seq"], "at": r["at"], "by": r["role"] or r["actor"].split(":")[0],
+         "action": r["action"], "purpose": r["purpose"], "categories": r["categories"],
+         "allowed": r["allowed"]}
+        for r in rows.order_by("-id").values(
+            "seq", "at", "role", "actor", "action", "purpose", "categories", "allowed"
+        )[:ACCESSES_SHOWN]
+    ]  # fmt: skip
+
+
+def access_proof(customer_id: int, seq: int) -> dict:
+    """The inclusion proof of entry `seq`, where it is about this customer (LookupError
+    otherwise, and where no signed head covers it yet)."""
+    mine = AuditEntry.objects.filter(seq=seq, subject="customer", subject_ref=str(customer_id))
+    if not mine.exists():
+        raise LookupError(f"no entry #{seq} about you")
+    return proofs.inclusion(seq)
 
 
 def beyond_policy(customer_id: int) -> list[dict]:

@@ -22,6 +22,7 @@ from hippocratic.accounts.decorators import customer_required
 from hippocratic.accounts.forms import ContactForm, LoginForm, SignUpForm
 from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, Prospect, Service
 from hippocratic.accounts.signals import signed_up
+from hippocratic.enforcement import proofs
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
@@ -242,7 +243,16 @@ def my_data(request, me: int):
         "held": held, "profile": page["profile"], "sections": page["sections"],
         "beyond_policy": held["beyond_policy"],
         "erasable": current_policy().makes("ACC-8"),
+        "accesses": own_data.accesses(me), "operator_key": _operator_key(),
     })  # fmt: skip
+
+
+def _operator_key() -> str:
+    """The key the audit log's heads are signed with, for the page's proof checker."""
+    try:
+        return proofs.public_key_b64()
+    except LookupError:
+        return ""
 
 
 @customer_required

@@ -1,7 +1,7 @@
 """Disclosures of customer data to someone outside the provider: who asked, on which
 ground, who approved, what left (a manifest with the package's hash), and when each
 customer may see it (after a gag order ends). The rows name customers but hold none of
-their details; what left is described by categories and row ids, and the audit chain
+their details; what left is described by categories and row ids, and the audit log
 holds one `disclose` entry per customer with the same categories (DIS-1, DIS-8)."""
 
 from django.conf import settings

@@ -39,7 +39,7 @@ from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
 
 MAX_SUBJECTS = 10_000
-PURPOSE = "disclosure.{kind}"  # how the audit chain names a disclosure's kind
+PURPOSE = "disclosure.{kind}"  # how the audit log names a disclosure's kind
 
 
 # recipient kind -> function(recipient key, customer ids) -> the ids that kind may

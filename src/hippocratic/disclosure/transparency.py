@@ -1,4 +1,4 @@
-"""The transparency report, counted from the audit chain, never from a counter of its
+"""The transparency report, counted from the audit log, never from a counter of its
 own: requests received per kind and half-year, what was decided, and how many accounts
 were affected. It verifies the chain first and refuses to count a broken one.
 
@@ -20,7 +20,7 @@ DECISIONS = tuple(Disclosure.Decision.values)
 
 
 class ChainBroken(RuntimeError):
-    """The audit chain does not verify: no report is printed from it."""
+    """The audit log does not verify: no report is printed from it."""
 
 
 @dataclass
@@ -83,7 +83,7 @@ def report(year: int, *, band: int = 0) -> Report:
 
 def lines(r: Report) -> list[str]:
     """The report as text: one line per half-year and kind."""
-    out = [f"Transparency report {r.year} (audit chain verified: {r.entries} entries)"]
+    out = [f"Transparency report {r.year} (audit log verified: {r.entries} entries)"]
     header = (
         f"{'period':8}  {'kind':20}  {'received':>9}  "
         + "  ".join(f"{d:>8}" for d in DECISIONS)

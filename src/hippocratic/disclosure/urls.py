@@ -3,4 +3,7 @@ from django.urls import path
 from hippocratic.disclosure import views
 
 app_name = "disclosure"
-urlpatterns = [path("transparency/", views.transparency_page, name="transparency")]
+urlpatterns = [
+    path("transparency/", views.transparency_page, name="transparency"),
+    path("transparency/log/", views.transparency_log, name="transparency-log"),
+]

@@ -1,10 +1,15 @@
 """The public transparency page: this year's and last year's report, from the chain."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from hippocratic.disclosure import transparency
+from hippocratic.enforcement import audit, proofs
+from hippocratic.enforcement.models import AuditCheckpoint
+
+HEADS_SHOWN = 200
 
 
 @require_safe
@@ -16,4 +21,31 @@ def transparency_page(request):
         return render(request, "disclosure/transparency.html", {"broken": True}, status=503)
     return render(request, "disclosure/transparency.html", {
         "reports": [{"year": r.year, "lines": transparency.lines(r)[1:]} for r in reports],
+    })  # fmt: skip
+
+
+@require_safe
+def transparency_log(request):
+    """The audit log's signed tree heads, newest first, for anyone to keep (RFC 6962's
+    get-sth); with ?first=&second=, the consistency proof between two sizes."""
+    first, second = request.GET.get("first"), request.GET.get("second")
+    if first is not None or second is not None:
+        try:
+            first, second = int(first or ""), int(second or "")
+            newest = proofs.newest_head()
+            if newest is None or not 0 < first <= second <= newest.seq:
+                raise ValueError
+        except ValueError:
+            return JsonResponse({"error": "first and second: sizes of signed heads, "
+                                 "0 < first <= second"}, status=400)  # fmt: skip
+        return JsonResponse({"first": first, "second": second,
+                             "consistency": proofs.consistency(first, second)})  # fmt: skip
+    heads = AuditCheckpoint.objects.filter(format=audit.TREE_HEAD).order_by("-at")
+    try:
+        key = proofs.public_key_b64()
+    except LookupError:
+        key = None
+    return JsonResponse({
+        "public_key": key,
+        "heads": [audit.checkpoint_data(h) for h in heads[:HEADS_SHOWN]],
     })  # fmt: skip

@@ -7,7 +7,7 @@ class EnforcementConfig(AppConfig):
     name = "hippocratic.enforcement"
     label = "enforcement"
     verbose_name = "Policy enforcement and audit"
-    # The gateway (purposes, ACC-4), the audit chain (SEC-5), the cookie guard (CK-6),
+    # The gateway (purposes, ACC-4), the audit log (SEC-5), the cookie guard (CK-6),
     # the sharing path's check of opt-outs (DIS-3).
     promises = ("ACC-4", "SEC-5", "CK-6", "DIS-3")
     # The purposes its code asks the gateway for: always, and only where the policy

@@ -1,23 +1,27 @@
-"""Appending to the audit chain, verifying it, and signing its head.
+"""The audit log: appending to it, verifying it, and signing its head.
 
 `append` is the one writer: every module that records an access calls it with
 an Actor, an Action and a Reason (enums, so a typo is an error, not a new kind of
 entry). Each entry records the version of the policy in force (a hash of the
-policy file), inside its chained hash.
+policy file).
 
-Every append locks the single AuditHead row (SELECT … FOR UPDATE on PostgreSQL;
-on SQLite the IMMEDIATE transaction mode serialises writers), so concurrent
-appends each see the true predecessor.
+An append is one plain INSERT in the caller's transaction: no lock shared with
+any other request, so the log keeps up with the site (work that rolls back takes
+its entries with it). The sequencer (enforcement.sequencer) then gives entries
+their places in a Merkle tree (RFC 6962); signed tree heads, kept outside the
+database and published, prove what the tree held; inclusion proofs let a customer
+check that an access to their data is in it (enforcement.tree).
 """
 
 import base64
 import contextvars
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -29,18 +33,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 
+from hippocratic.enforcement import merkle, sequencer
 from hippocratic.enforcement.actors import Actor
-from hippocratic.enforcement.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead
+from hippocratic.enforcement.models import (
+    GENESIS,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    AuditNode,
+)
+from hippocratic.enforcement.tree import HASHED_FIELDS, canonical, leaf_of, stored_root
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import policy_version
 
-HASHED_FIELDS = (
-    "seq", "at", "actor", "role", "purpose", "action", "subject", "subject_ref",
-    "categories", "allowed", "reason", "rule", "promise", "rows", "policy_version",
-)  # fmt: skip
+__all__ = ["HASHED_FIELDS", "Action", "append", "canonical", "verify"]
 
 
 class Action(StrEnum):
@@ -60,99 +69,40 @@ def _now():
     return timezone.now()
 
 
-def canonical(values: dict) -> bytes:
-    """A stable encoding of an entry: sorted keys, no spaces, UTC times to the microsecond."""
-    encoded = {}
-    for name in HASHED_FIELDS:
-        value = values.get(name, "")
-        if name == "policy_version" and not value:
-            continue  # entries written before the field existed hash without it
-        if name == "at":
-            value = value.astimezone(timezone.UTC).isoformat(timespec="microseconds")
-        encoded[name] = value
-    return json.dumps(encoded, sort_keys=True, separators=(",", ":")).encode()
-
-
 def chain_hash(prev_hash: str, values: dict) -> str:
+    """The old hash chain's link (entries written before the tree keep it)."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(values)).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Statements:
-    """The three statements of an append, written once per database: every audited
-    access passes here, and building them (and the ORM) was most of its cost."""
-
-    head: str
-    start: str
-    insert: str
-    advance: str
-    returning: bool
+_WRITTEN = tuple(name for name in HASHED_FIELDS if name != "seq")
 
 
 @lru_cache(maxsize=8)
-def _statements(alias: str) -> _Statements:
+def _insert_statement(alias: str, returning: bool) -> str:
+    """The append's one statement, written once per database: every audited access
+    passes here, and building it (and the ORM) was most of its cost. RETURNING only
+    where the caller collects the entries' ids (and the database can)."""
     connection = connections[alias]
     quote = connection.ops.quote_name
-    head_table = quote(AuditHead._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = [AuditEntry._meta.get_field(name).column for name in _ENTRY_COLUMNS]
+    columns = [AuditEntry._meta.get_field(name).column for name in _WRITTEN]
+    columns += ["prev_hash", "chain_hash"]
     insert = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model, quoted)
         quote(AuditEntry._meta.db_table), ", ".join(quote(c) for c in columns),
         ", ".join(["%s"] * len(columns)),
     )  # fmt: skip
-    returning = connection.features.can_return_columns_from_insert
-    return _Statements(
-        head=f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}",  # noqa: S608
-        start=f"INSERT INTO {head_table} (id, seq, hash) VALUES (1, 0, %s) "  # noqa: S608
-        "ON CONFLICT DO NOTHING",
-        insert=insert + (" RETURNING id" if returning else ""),
-        advance=f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-        returning=returning,
-    )
-
-
-def _head_for_update(cursor, statements: _Statements) -> tuple[int, str]:
-    """(seq, hash) of the chain's head, its row locked until the transaction ends."""
-    cursor.execute(statements.head)
-    row = cursor.fetchone()
-    if row is None:
-        # The first append ever (or after a flush): writers racing here must not each
-        # start a chain. ON CONFLICT DO NOTHING waits for the winner, then all lock its row.
-        cursor.execute(statements.start, [GENESIS])
-        cursor.execute(statements.head)
-        row = cursor.fetchone()
-    return row[0], row[1]
-
-
-_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
-# The columns whose values the database adapter must convert (the rest are str, int, bool).
-_CONVERTED = ("at", "categories")
-
-
-def _insert(cursor, connection, statements: _Statements, values: dict) -> int | None:
-    """INSERT the entry; its id where the database returns it."""
-    for name in _CONVERTED:
-        values[name] = AuditEntry._meta.get_field(name).get_db_prep_save(values[name], connection)
-    cursor.execute(statements.insert, [values[name] for name in _ENTRY_COLUMNS])
-    return cursor.fetchone()[0] if statements.returning else cursor.lastrowid
-
-
-def _policy_version() -> str:
-
-    return policy_version()
+    return insert + (" RETURNING id" if returning else "")
 
 
 @dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its sequence number and hashes (the row is in AuditEntry)."""
+    """The entry written: its row's id where known (collecting() always knows it; its
+    place in the log comes from the sequencer)."""
 
-    seq: int
-    hash: str
-    prev_hash: str
+    id: int | None
 
 
-# Set by `collecting()`: the sequence numbers appended inside it, so a piece of work
-# (a request done for a customer) can name the entries it wrote.
+# Set by `collecting()`: the entries appended inside it, so a piece of work (a request
+# done for a customer) can name the entries it wrote.
 _collected: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "audit_collected", default=None
 )
@@ -160,11 +110,11 @@ _collected: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
 
 @contextmanager
 def collecting():
-    """with audit.collecting() as seqs: ... -> seqs holds the entries appended inside."""
-    seqs: list[int] = []
-    token = _collected.set(seqs)
+    """with audit.collecting() as ids: ... -> ids holds the entries appended inside."""
+    ids: list[int] = []
+    token = _collected.set(ids)
     try:
-        yield seqs
+        yield ids
     finally:
         _collected.reset(token)
 
@@ -182,43 +132,30 @@ def append(
     rule: str = "",
     promise: str = "",
     rows: int = 0,
-) -> "Appended":
+) -> Appended:
     """Append one entry: `actor` did `action` on `subject`'s data (`subject_ref`: which
-    one, or * for many) for `purpose`; `allowed` and `reason` say why. Returns its
-    place in the chain.
-    Call inside or outside a transaction."""
+    one, or * for many) for `purpose`; `allowed` and `reason` say why.
+    Call inside or outside a transaction: inside, the entry commits with the work."""
     if not isinstance(action, Action) or not isinstance(reason, Reason):
         raise TypeError("audit.append takes an Action and a Reason, not strings")
     alias = AuditEntry.objects.db
-    connection, statements = connections[alias], _statements(alias)
-    # No savepoint inside a caller's transaction: an entry that cannot be written must
-    # take the caller's work down with it, and two statements a call are saved.
-    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
-        head_seq, head_hash = _head_for_update(cursor, statements)
-        values = {
-            "seq": head_seq + 1,
-            "at": _now(),
-            "actor": actor.label,
-            "role": actor.role,
-            "purpose": purpose,
-            "action": action.value,
-            "subject": subject,
-            "subject_ref": subject_ref,
-            "categories": sorted(categories),
-            "allowed": allowed,
-            "reason": reason.value,
-            "rule": rule,
-            "promise": promise,
-            "rows": rows,
-            "policy_version": _policy_version(),
-        }
-        digest = chain_hash(head_hash, values)
-        entry = Appended(seq=values["seq"], hash=digest, prev_hash=head_hash)
-        _insert(cursor, connection, statements, {**values, "prev_hash": head_hash, "hash": digest})
-        cursor.execute(statements.advance, [entry.seq, digest])
+    connection = connections[alias]
     collected = _collected.get()
+    returning = collected is not None and connection.features.can_return_columns_from_insert
+    ops = connection.ops
+    params = [
+        ops.adapt_datetimefield_value(_now()), actor.label, actor.role, purpose, action.value,
+        subject, subject_ref, ops.adapt_json_value(sorted(categories), None), allowed,
+        reason.value, rule, promise, rows, policy_version(), "", "",
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_statement(alias, returning), params)
+        if returning:
+            entry = Appended(cursor.fetchone()[0])
+        else:  # SQLite knows the id anyway; PostgreSQL is not asked for it
+            entry = Appended(getattr(cursor.cursor, "lastrowid", None))
     if collected is not None:
-        collected.append(entry.seq)
+        collected.append(entry.id)
     return entry
 
 
@@ -228,42 +165,119 @@ class Verdict:
     entries: int
     seq: int | None = None  # the first entry at fault
     problem: str = ""
+    roots: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.entries} entries"
+            return f"audit log intact: {self.entries} entries"
         if self.seq is None:
-            return f"audit chain not proven: {self.problem}"
-        return f"audit chain broken at entry #{self.seq}: {self.problem}"
+            return f"audit log not proven: {self.problem}"
+        return f"audit log broken at entry #{self.seq}: {self.problem}"
 
 
-def verify() -> Verdict:
-    """Walk the chain; name the first entry that was edited, deleted, inserted or moved."""
-    prev_hash, expected_seq, count = GENESIS, 1, 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
-        count += 1
-        values = {name: getattr(entry, name) for name in HASHED_FIELDS}
-        if entry.seq != expected_seq:
-            kind = "missing (deleted)" if entry.seq > expected_seq else "out of sequence"
-            return Verdict(False, count, expected_seq, f"entry #{expected_seq} is {kind}")
-        if entry.prev_hash != prev_hash:
-            return Verdict(
-                False, count, entry.seq,
-                "does not follow its predecessor (inserted, reordered or a predecessor deleted)",
-            )  # fmt: skip
-        if chain_hash(prev_hash, values) != entry.hash:
-            return Verdict(False, count, entry.seq, "its content was edited")
-        prev_hash, expected_seq = entry.hash, expected_seq + 1
+class _Walk:
+    """One pass over the placed entries, in order: each leaf recomputed from its
+    content, the old chain's links where an entry has them, the perfect subtrees
+    rebuilt as they complete (kept per level to hold against the stored ones), and
+    the root at each size asked for."""
+
+    def __init__(self, sizes: Iterable[int] = ()):
+        self.sizes = set(sizes)
+        self.roots: dict[int, bytes] = {}
+        self.levels: list[list[bytes]] = [[]]  # computed perfect subtrees, level by level
+        self.frontier: list[tuple[int, bytes]] = []  # (level, hash), the right edge
+        self.size = 0
+
+    def add(self, leaf: bytes) -> None:
+        level, current, index = 0, leaf, self.size
+        while self.frontier and self.frontier[-1][0] == level:
+            _, left = self.frontier.pop()
+            current, level, index = merkle.node_hash(left, current), level + 1, index >> 1
+            if len(self.levels) <= level:
+                self.levels.append([])
+            self.levels[level].append(current)
+        self.frontier.append((level, current))
+        self.size += 1
+        if self.size in self.sizes:
+            self.roots[self.size] = self.root()
+
+    def root(self) -> bytes:
+        if not self.frontier:
+            return merkle.EMPTY
+        result = self.frontier[-1][1]
+        for _, left in reversed(self.frontier[:-1]):
+            result = merkle.node_hash(left, result)
+        return result
+
+
+def verify(*, roots_at: Iterable[int] = ()) -> Verdict:
+    """Integrate what is pending, then walk the log: name the first entry edited,
+    deleted, inserted or moved, and hold the tree's stored nodes and head to what the
+    entries make. `roots_at`: sizes whose roots to keep (for signed heads), in
+    the verdict's `roots`."""
+    sequencer.sequence()
+    walk = _Walk(roots_at)
+    verdict = _walk_entries(walk) or _check_nodes_and_head(walk)
+    return dataclasses.replace(verdict, roots=walk.roots | {walk.size: walk.root()})
+
+
+def _walk_entries(walk: _Walk) -> Verdict | None:
+    prev_chain, expected = GENESIS, 1
+    columns = (*HASHED_FIELDS, "hash", "prev_hash", "chain_hash")
+    placed = AuditEntry.objects.filter(seq__isnull=False).order_by("seq").values(*columns)
+    for row in placed.iterator(chunk_size=5000):
+        seq = row["seq"]
+        if seq != expected:
+            kind = "missing (deleted)" if seq > expected else "out of sequence"
+            return Verdict(False, walk.size, expected, f"entry #{expected} is {kind}")
+        if row["chain_hash"]:  # an entry of the old chain: its link too
+            if row["prev_hash"] != prev_chain:
+                return Verdict(
+                    False, walk.size, seq,
+                    "does not follow its predecessor (inserted, reordered or a predecessor "
+                    "deleted)",
+                )  # fmt: skip
+            if chain_hash(prev_chain, row) != row["chain_hash"]:
+                return Verdict(False, walk.size, seq, "its content was edited")
+            prev_chain = row["chain_hash"]
+        leaf = leaf_of(row)
+        if row["hash"] != leaf.hex():
+            return Verdict(False, walk.size, seq, "its content or its place was changed")
+        walk.add(leaf)
+        expected += 1
+    return None
+
+
+def _check_nodes_and_head(walk: _Walk) -> Verdict:
+    for level in range(1, len(walk.levels)):
+        computed = walk.levels[level]
+        stored = AuditNode.objects.filter(level=level).order_by("index")
+        count = 0
+        for index, digest in stored.values_list("index", "hash").iterator(chunk_size=5000):
+            if index != count or index >= len(computed) or computed[index].hex() != digest:
+                first = (min(index, count) << level) + 1
+                problem = f"the tree's stored node (level {level}, #{index}) was changed"
+                return Verdict(False, walk.size, first, problem)
+            count += 1
+        if count != len(computed):
+            first = (count << level) + 1
+            return Verdict(False, walk.size, first,
+                           f"the tree lacks its stored node (level {level}, #{count})")  # fmt: skip
+    if AuditNode.objects.filter(level__gte=max(len(walk.levels), 1)).exists():
+        return Verdict(False, walk.size, walk.size + 1, "the tree has nodes beyond its entries")
     head = AuditHead.objects.filter(pk=1).first()
-    head_seq = head.seq if head else 0
-    if head_seq != expected_seq - 1 or (head and head.hash != prev_hash):
+    head_size = head.seq if head else 0
+    if head_size != walk.size:
         return Verdict(
-            False, count, expected_seq, f"the chain ends before the recorded head #{head_seq}"
-        )
-    return Verdict(True, count)
+            False, walk.size, walk.size + 1,
+            f"the log ends before the recorded head of {head_size} entries",
+        )  # fmt: skip
+    if walk.size and head.hash != walk.root().hex():
+        return Verdict(False, walk.size, walk.size, "the recorded head differs from the tree")
+    return Verdict(True, walk.size)
 
 
-# --- signed checkpoints --------------------------------------------------------------
+# --- signed tree heads ---------------------------------------------------------------
 
 
 def _signing_key() -> Ed25519PrivateKey:
@@ -292,26 +306,38 @@ def generate_key(path: Path) -> None:
     path.chmod(0o600)
 
 
-def _statement(seq: int, digest: str) -> bytes:
-    return f"hippocratic-audit:{seq}:{digest}".encode()
+TREE_HEAD = "tree-head/1"  # the format of a signed tree head
+OLD_CHAIN = "chain/1"  # a checkpoint of the hash chain the log had before its tree
+
+
+def statement(data: dict) -> bytes:
+    """What a checkpoint's signature signs. A tree head: its size, root and time (so a
+    head cannot be passed off as newer than it is); the old chain's: its head."""
+    if data.get("format") == TREE_HEAD:
+        fields = (data["seq"], data["hash"], data["at"])
+        return "\n".join([f"hippocratic-audit-{TREE_HEAD}", *map(str, fields)]).encode()
+    return f"hippocratic-audit:{data['seq']}:{data['hash']}".encode()
 
 
 def checkpoint() -> AuditCheckpoint:
-    """Sign the current head and store the signature; print it to keep elsewhere too."""
+    """Integrate what is pending, then sign the tree's head (size and root) and store
+    it; `keep_checkpoint` writes it outside the database, and /transparency/log/
+    publishes it."""
     key = _signing_key()
-    alias = AuditEntry.objects.db
-    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
-        seq, digest = _head_for_update(cursor, _statements(alias))
-        public = key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return AuditCheckpoint.objects.create(
-            seq=seq,
-            hash=digest,
-            at=_now(),
-            signature=base64.b64encode(key.sign(_statement(seq, digest))).decode(),
-            public_key=base64.b64encode(public).decode(),
-        )
+    sequencer.sequence()
+    head = AuditHead.objects.filter(pk=1).first()
+    size = head.seq if head else 0
+    root = stored_root(size).hex()
+    at = _now()
+    data = {"format": TREE_HEAD, "seq": size, "hash": root, "at": at.isoformat()}
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return AuditCheckpoint.objects.create(
+        format=TREE_HEAD, seq=size, hash=root, at=at,
+        signature=base64.b64encode(key.sign(statement(data))).decode(),
+        public_key=base64.b64encode(public).decode(),
+    )  # fmt: skip
 
 
 def operator_key() -> tuple[Ed25519PublicKey, str]:
@@ -339,25 +365,42 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def verify_checkpoint(data: dict) -> Verdict:
-    """Check a checkpoint kept outside against the operator's key, and that the chain
-    still holds the entry it signed. Raises LookupError where no key is configured."""
+    """Check a checkpoint kept outside against the operator's key, and that the log
+    still holds what it signed: for a tree head, the same root at its size (nothing
+    before it edited, removed, inserted or moved; its tail not cut). Raises
+    LookupError where no key is configured."""
     public, source = operator_key()
     try:
-        public.verify(base64.b64decode(data["signature"]), _statement(data["seq"], data["hash"]))
+        public.verify(base64.b64decode(data["signature"]), statement(data))
+        size = int(data["seq"])
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return Verdict(
-            False, 0, data.get("seq"),
+            False, 0, data.get("seq") if isinstance(data.get("seq"), int) else None,
             f"the checkpoint's signature does not verify with {source} (key {key_id(public)})",
         )  # fmt: skip
-    verdict = verify()
+    verdict = verify(roots_at=[size])
     if not verdict.ok:
         return verdict
+    if data.get("format") != TREE_HEAD:
+        return _holds_old_checkpoint(data, verdict)
+    if size > verdict.entries:
+        return Verdict(False, verdict.entries, verdict.entries + 1,
+                       f"the log ends before the signed head of {size} entries")  # fmt: skip
+    root = verdict.roots.get(size, merkle.EMPTY)
+    if root.hex() != data["hash"]:
+        return Verdict(False, verdict.entries, None,
+                       f"the log's first {size} entries differ from the signed head")  # fmt: skip
+    return verdict
+
+
+def _holds_old_checkpoint(data: dict, verdict: Verdict) -> Verdict:
+    """A checkpoint of the old chain: the entry it signed still carries its link."""
     if data["seq"] == 0:
         return verdict
     entry = AuditEntry.objects.filter(seq=data["seq"]).first()
     if entry is None:
         return Verdict(False, verdict.entries, data["seq"], "the checkpointed entry is gone")
-    if entry.hash != data["hash"]:
+    if entry.chain_hash != data["hash"]:
         return Verdict(False, verdict.entries, data["seq"], "differs from the checkpoint")
     return verdict
 
@@ -366,7 +409,8 @@ def verify_checkpoint(data: dict) -> Verdict:
 
 
 def checkpoint_data(signed: AuditCheckpoint) -> dict:
-    return {
+    data = {"format": signed.format} if signed.format == TREE_HEAD else {}
+    return data | {
         "seq": signed.seq,
         "hash": signed.hash,
         "at": signed.at.isoformat(),

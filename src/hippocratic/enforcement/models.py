@@ -1,4 +1,4 @@
-"""The audit log (hash-chained, append-only), subjects' opt-outs, and the access cases
+"""The audit log (a Merkle tree, append-only), subjects' opt-outs, and the access cases
 under which staff reach one customer's contents (enforcement.cases)."""
 
 from django.conf import settings
@@ -14,12 +14,17 @@ GENESIS = "0" * 64
 class AuditEntry(models.Model):
     """One access decision: who, for what purpose, about whom, which categories, the answer.
 
-    `hash` is SHA-256 over `prev_hash` and the canonical encoding of the other
-    fields (see audit.canonical); each entry names its predecessor's hash, so an
-    edit, deletion, insertion or reordering breaks the chain at that entry.
+    Written by audit.append as a plain insert, with no place yet; the sequencer then
+    gives it `seq`, its place in the log (1, 2, …), and `hash`, its leaf hash in the
+    log's Merkle tree (RFC 6962: SHA-256 of 0x00 and the canonical encoding of the
+    other fields, seq included: tree.canonical). An edit, deletion, insertion or
+    reordering changes a leaf, the tree's root, and the signed heads kept outside.
+
+    `prev_hash` and `chain_hash` are the hash chain entries had before the tree (their
+    leaves continue it); blank for entries written since.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    seq = models.BigIntegerField(null=True, blank=True)  # unique once placed (Meta)
     at = models.DateTimeField()
     actor = models.CharField(max_length=200)
     role = models.CharField(max_length=60)
@@ -36,33 +41,77 @@ class AuditEntry(models.Model):
     policy_version = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the policy file in force"
     )
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # NULL, not "": a pending entry, which the queue's partial index holds (noqa: DJ001).
+    hash = models.CharField(max_length=64, null=True, blank=True,  # noqa: DJ001
+                            help_text="The leaf hash, once sequenced")  # fmt: skip
+    prev_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         verbose_name_plural = "audit entries"
+        # An append touches only the primary key and the queue's small index: a place is
+        # unique once given (a partial index an INSERT of a pending entry never enters).
+        indexes = [  # the sequencer's queue: entries without a place, in written order
+            models.Index(
+                fields=["id"], condition=models.Q(hash__isnull=True), name="audit_entry_pending"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["seq"], condition=models.Q(seq__isnull=False),
+                                    name="audit_entry_one_place"),
+        ]  # fmt: skip
 
     def __str__(self):
         verdict = "allowed" if self.allowed else "denied"
-        return (
-            f"#{self.seq} {self.actor} {self.action} {self.subject} for {self.purpose}: {verdict}"
-        )
+        place = f"#{self.seq}" if self.seq else "(pending)"
+        return f"{place} {self.actor} {self.action} {self.subject} for {self.purpose}: {verdict}"
+
+
+class AuditNode(models.Model):
+    """A perfect subtree of the log's Merkle tree above the leaves: 2**level entries
+    from place index * 2**level + 1. Written by the sequencer as subtrees complete;
+    any root or proof is made from O(log n) of them (enforcement.tree)."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="one_audit_node"),
+        ]
+
+    def __str__(self):
+        return f"audit tree node {self.level}/{self.index}"
+
+
+def empty_root() -> str:
+    """The root of a tree of no entries (RFC 6962: the hash of nothing)."""
+    return EMPTY_ROOT
+
+
+EMPTY_ROOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 class AuditHead(models.Model):
-    """The chain's last entry: one row, locked by every append to serialise writers."""
+    """The tree's head as the sequencer left it: its size and root (one row)."""
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS)
 
     def __str__(self):
-        return f"audit head #{self.seq}"
+        return f"audit tree of {self.seq}"
 
 
 class AuditCheckpoint(models.Model):
-    """A signed statement of the chain head, to keep outside the database as well."""
+    """A signed tree head (the log's size and root, and when), to keep outside the
+    database as well; older rows are signed heads of the hash chain before the tree."""
 
+    format = models.CharField(
+        max_length=20, default="chain/1",
+        help_text="tree-head/1: a signed tree head; chain/1: the old chain's",
+    )  # fmt: skip
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
     at = models.DateTimeField()

@@ -13,8 +13,8 @@ def purge_expired_personal_data() -> int:
 
 @task()
 def write_audit_checkpoint() -> int:
-    """Run hourly: sign the audit chain's head and keep the checkpoint outside the
-    database, where `hippocratic audit verify` looks for it. Returns its sequence number."""
+    """Every ten minutes: sign the audit tree's head and keep it outside the database,
+    where `hippocratic audit verify` looks for it. Returns the tree's size."""
     signed = audit.checkpoint()
     audit.keep_checkpoint(signed)
     return signed.seq

@@ -23,7 +23,7 @@ SCHEDULE = (
     Job("tracking.forget_salts", "hippocratic.tracking.tasks.forget_expired_salts",
         dt.timedelta(hours=1)),
     Job("enforcement.audit_checkpoint", "hippocratic.enforcement.tasks.write_audit_checkpoint",
-        dt.timedelta(hours=1)),
+        dt.timedelta(minutes=10)),  # a signed tree head: new entries' proofs wait for it
     Job("billing.run", "hippocratic.billing.tasks.run_billing", dt.timedelta(hours=1)),
     Job("messaging.inbound", "hippocratic.messaging.tasks.act_on_inbound_mail",
         dt.timedelta(minutes=1)),

@@ -35,7 +35,7 @@ class RequestAdmin(PersonalDataAdmin):
     list_filter = ("status", "kind", "channel", "requester")
     readonly_fields = ("kind", "channel", "requester", "choice", "customer_id", "sender",
                        "text", "created_at", "due_at", "status", "done_at", "done_by",
-                       "outcome", "assigned_to", "audit_seqs")  # fmt: skip
+                       "outcome", "assigned_to", "audit_entries")  # fmt: skip
     actions = ["assign_to_me", "mark_done", "remove_from_list"]
 
     def has_add_permission(self, request):

@@ -63,15 +63,15 @@ def open_request(
 
 def finish(
     request_id: int, *, by: Actor, outcome: str, status: str = Request.Status.DONE,
-    answer: str | None = None, audit_seqs: list[int] = (),
+    answer: str | None = None, audit_entries: list[int] = (),
 ) -> None:  # fmt: skip
     """Close a request: what was done, by whom, when, with the work's audit entries."""
     rows = requests_for(by).filter(pk=request_id)
-    earlier = rows.values_list("audit_seqs", flat=True).first() or []
+    earlier = rows.values_list("audit_entries", flat=True).first() or []
     changes = {"answer": answer[:5000]} if answer is not None else {}
     rows.update(
         status=status, done_at=timezone.now(), done_by=by.label, outcome=outcome[:OUTCOME_MAX],
-        audit_seqs=[*earlier, *audit_seqs], **changes,
+        audit_entries=[*earlier, *audit_entries], **changes,
     )  # fmt: skip
 
 
@@ -90,9 +90,9 @@ def done_at_once(kind: str, channel: str, *, by: Actor, customer_id: int | None,
         request = open_request(kind=kind, channel=channel, by=by, customer_id=customer_id,
                                **extra)  # fmt: skip
         work = Work(request)
-        with audit.collecting() as seqs:
+        with audit.collecting() as ids:
             yield work
-        finish(request.pk, by=by, outcome=work.outcome, audit_seqs=seqs)
+        finish(request.pk, by=by, outcome=work.outcome, audit_entries=ids)
 
 
 @contextmanager
@@ -101,9 +101,9 @@ def working_on(request_id: int, *, by: Actor, outcome: str, answer: str | None =
     work may name its outcome on what this yields, as done_at_once's does)."""
     with transaction.atomic():
         work = Work(None, outcome)
-        with audit.collecting() as seqs:
+        with audit.collecting() as ids:
             yield work
-        finish(request_id, by=by, outcome=work.outcome, answer=answer, audit_seqs=seqs)
+        finish(request_id, by=by, outcome=work.outcome, answer=answer, audit_entries=ids)
 
 
 # --- the work itself, done by the app that owns it -------------------------------------

@@ -55,7 +55,7 @@ class Request(CustomerOwnedModel):
     technical_fields = (
         "id", "customer", "created_at", "kind", "channel", "requester", "choice",
         "message_key", "due_at", "status", "done_at", "done_by", "outcome", "assigned_to",
-        "audit_seqs",
+        "audit_entries",
     )  # fmt: skip
 
     # A request from someone with no account (a visitor's question, a stranger's mail)
@@ -86,7 +86,9 @@ class Request(CustomerOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
-    audit_seqs = models.JSONField(default=list, blank=True, help_text="The work's audit entries")
+    audit_entries = models.JSONField(
+        default=list, blank=True, help_text="The ids of the work's audit entries"
+    )
 
     class Meta(CustomerOwnedModel.Meta):
         indexes = [models.Index(fields=["status", "due_at"])]

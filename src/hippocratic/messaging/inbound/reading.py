@@ -21,7 +21,8 @@ class Message:
     raw: bytes
     subject: str
     sender: str  # the From: address, lower-cased
-    key: str  # its Message-ID, or a hash of its bytes where it has none
+    key: str  # a hash of its sender and Message-ID, or of its bytes where it has none
+    message_id: str  # its Message-ID header as it came (a mailbox finds it by this)
     to: tuple[str, ...]  # lower-cased: the envelope's recipients, else the To: header's
 
 
@@ -35,13 +36,20 @@ def read(raw: bytes, recipients) -> Message:
         # subject's encoded words are decoded here.
         headers = _HEADERS.parsebytes(raw, headersonly=True)
         subject = decoded_header(str(headers.get("Subject", "") or ""))
-        sender = parseaddr(str(headers.get("From", "") or ""))[1].strip().lower()
-        message_id = str(headers.get("Message-ID", "") or "").strip()
+        sender = parseaddr(str(headers.get("From", "") or "")[:998])[1].strip().lower()
+        message_id = str(headers.get("Message-ID", "") or "").strip()[:998]
         header_to = [a.lower() for _, a in getaddresses([str(headers.get("To", "") or "")])]
     except Exception as error:  # the email package's many header errors
         raise MailRejected(f"unreadable headers: {type(error).__name__}") from None
-    if not sender or "@" not in sender or len(sender) > 254:
+    if not sender or "@" not in sender or len(sender) > 254 or "\x00" in sender:
         raise MailRejected("no sender address in From:")
-    key = message_id[:100] or "sha256:" + hashlib.sha256(raw).hexdigest()[:64]
+    # A retry of the same message has the same key (so it is acted on once); two
+    # messages that share a Message-ID but not a sender, or differ past any length, do not.
+    if message_id:
+        key = (
+            "mid:" + hashlib.sha256(f"{sender}\n{message_id}".encode(errors="replace")).hexdigest()
+        )
+    else:
+        key = "sha256:" + hashlib.sha256(raw).hexdigest()
     to = tuple(a.lower() for a in recipients) or tuple(header_to)
-    return Message(raw, subject[:998], sender, key, to)
+    return Message(raw, subject[:998], sender, key, message_id or key, to)

@@ -48,7 +48,7 @@ def for_a_mailbox(mail: Message, contacts) -> Received | None:
     mailbox."""
     for deliver in MAILBOXES:
         try:
-            stored = deliver(mail.raw, list(mail.to), mail.key)
+            stored = deliver(mail.raw, list(mail.to), mail.message_id)
         except LookupError as unknown:
             raise MailRejected(str(unknown)) from None
         if stored is not None:

@@ -9,7 +9,7 @@ from hippocratic.disclosure import transparency
 
 
 class Command(BaseCommand):
-    help = "Disclosure requests and decisions per half-year, counted from the audit chain."
+    help = "Disclosure requests and decisions per half-year, counted from the audit log."
 
     def add_arguments(self, parser):
         parser.add_argument("year", type=int)

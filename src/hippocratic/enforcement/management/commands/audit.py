@@ -1,18 +1,20 @@
-"""`hippocratic audit verify|checkpoint|keygen`: check and anchor the audit chain."""
+"""`hippocratic audit verify|checkpoint|keygen|sequence|proof|check-proof`: check,
+anchor and prove the audit log."""
 
 import base64
 import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hippocratic.enforcement import audit
+from hippocratic.enforcement import audit, proofs, sequencer
 
 
 class Command(BaseCommand):
-    help = "Verify the audit chain, sign its head, or create the signing key."
+    help = "Verify the audit log, sign its head, place pending entries, prove an entry."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="command", required=True)
@@ -27,10 +29,29 @@ class Command(BaseCommand):
         checkpoint = commands.add_parser("checkpoint", help="sign and print the chain head")
         checkpoint.add_argument("-o", "--output", help="also write it to this file")
         commands.add_parser("keygen", help="create the Ed25519 signing key")
+        commands.add_parser("sequence", help="place pending entries in the tree now")
+        proof = commands.add_parser("proof", help="print the inclusion proof of one entry")
+        proof.add_argument("seq", type=int)
+        check = commands.add_parser("check-proof", help="check an inclusion proof (JSON file)")
+        check.add_argument("file")
+        check.add_argument("--public-key", help="the operator's public key (base64), if not ours")
 
     def handle(self, *args, command, **options):
         if command == "verify":
             self._verify(options)
+        elif command == "sequence":
+            done = sequencer.sequence()
+            self.stdout.write(
+                f"placed {done.integrated} entries; the tree holds {done.size} "
+                f"(longest wait {done.max_delay:.3f} s)"
+            )
+        elif command == "proof":
+            try:
+                self.stdout.write(json.dumps(proofs.inclusion(options["seq"]), indent=2))
+            except LookupError as exc:
+                raise CommandError(str(exc)) from None
+        elif command == "check-proof":
+            self._check_proof(options)
         elif command == "checkpoint":
             try:
                 signed = audit.checkpoint()
@@ -69,3 +90,21 @@ class Command(BaseCommand):
             public, source = audit.operator_key()
             self.stdout.write(f"checkpoint checked against {source} (key {audit.key_id(public)})")
         self.stdout.write(str(verdict))
+
+    def _check_proof(self, options):
+        path = Path(options["file"])
+        try:
+            if path.stat().st_size > proofs.MAX_PROOF_BYTES:
+                raise CommandError(f"{path}: larger than a proof ({proofs.MAX_PROOF_BYTES} bytes)")
+            proof = json.loads(path.read_text())
+            if options.get("public_key"):
+                raw = base64.b64decode(options["public_key"], validate=True)
+                public = Ed25519PublicKey.from_public_bytes(raw)
+            else:
+                public, _ = audit.operator_key()
+        except (OSError, ValueError, LookupError) as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        ok, said = proofs.check(proof if isinstance(proof, dict) else {}, public)
+        if not ok:
+            raise CommandError(said)
+        self.stdout.write(said)

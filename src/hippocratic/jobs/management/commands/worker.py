@@ -1,6 +1,6 @@
-"""`hippocratic worker`: run queued tasks, and (unless --no-scheduler) start the
-periodic jobs as they fall due. Any number of workers may run: each job's period
-starts once whoever ticks first."""
+"""`hippocratic worker`: run queued tasks, place audit entries in the log's tree, and
+(unless --no-scheduler) start the periodic jobs as they fall due. Any number of workers
+may run: each job's period starts once whoever ticks first."""
 
 import threading
 import time
@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from hippocratic.enforcement import sequencer
 from hippocratic.jobs import scheduler
 
 
@@ -32,6 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run what is due, then exit")
 
     def handle(self, *args, no_scheduler, batch, **options):
+        # Every worker places audit entries in the tree (one at a time holds the lock):
+        # the merge delay is this interval plus a pass.
+        if batch:
+            sequencer.sequence()
+        else:
+            interval = settings.HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS
+            threading.Thread(target=sequencer.run_forever, args=(interval,), daemon=True).start()
         if not no_scheduler:
             if batch:
                 scheduler.tick()

@@ -12,7 +12,7 @@ from hippocratic.accounts.models import Customer
 from hippocratic.enforcement import audit, sequencer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
-from hippocratic.enforcement.models import AuditEntry
+from hippocratic.enforcement.models import AuditCheckpoint, AuditEntry
 from hippocratic.policy.reasons import Reason
 
 from .pages import look, sign_up
@@ -63,3 +63,17 @@ def test_the_data_page_checks_each_use_against_the_signed_log(site, page, tmp_pa
         tampered = page.locator(f"[data-audit-proof='/api/audit/proof/{mine.seq}']")
         expect(tampered).to_have_attribute("data-verdict", "tampered")
         assert "NOT in the signed log" in tampered.inner_text()
+
+        # The tamperer rebuilds the tree and writes a head row that cannot be verified:
+        # a signature that does not even decode is a failed one, not an unchecked one.
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE enforcement_auditentry SET hash = NULL")
+            cursor.execute("DELETE FROM enforcement_auditnode")
+            cursor.execute("UPDATE enforcement_audithead SET seq = 0")
+        placed = sequencer.sequence()
+        AuditCheckpoint.objects.create(format=audit.TREE_HEAD, seq=placed.size,
+                                       hash=placed.root, at=audit._now(),
+                                       signature="not base64!", public_key="")  # fmt: skip
+        page.goto(site + "/account/data/")
+        forged = page.locator(f"[data-audit-proof='/api/audit/proof/{mine.seq}']")
+        expect(forged).to_have_attribute("data-verdict", "tampered")

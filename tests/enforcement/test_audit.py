@@ -260,3 +260,35 @@ def test_no_module_writes_audit_rows_by_hand():
         and re.search(r"AuditEntry\.objects\.(bulk_)?create|[=(]\s*AuditEntry\(", path.read_text())
     ]
     assert offenders == []
+
+
+def test_a_rewritten_log_is_not_signed_again_and_an_older_head_still_catches_it(kept):
+    """The signing job refuses a log that does not extend the last signed head; and were
+    a head signed over a rewrite anyway, every kept head is checked, not the newest only."""
+    _fill(5)
+    call_command("audit", "checkpoint")
+    _edited_and_rehashed()
+    with pytest.raises(CommandError, match="refusing to sign: the log does not extend"):
+        call_command("audit", "checkpoint")
+    with mock.patch.object(audit, "_extends_the_last_head"):  # as a forger with the key
+        audit.keep_checkpoint(audit.checkpoint())
+    verdict = audit.verify_against_newest_checkpoint()
+    assert verdict.ok is False
+    assert "the log's first 5 entries differ from the signed head" in verdict.problem
+
+
+@pytest.mark.parametrize("tamper", [_tail_cut, _emptied])
+def test_a_cut_or_emptied_log_is_not_signed_again(kept, tamper):
+    _fill(5)
+    call_command("audit", "checkpoint")
+    tamper()
+    with pytest.raises(CommandError, match="refusing to sign"):
+        call_command("audit", "checkpoint")
+
+
+def test_a_log_the_sequencer_cannot_continue_is_reported_not_raised():
+    _fill(3)
+    _sql("UPDATE enforcement_auditentry SET hash = NULL WHERE seq = 2")
+    verdict = audit.verify()
+    assert verdict.ok is False
+    assert verdict.problem.startswith("the sequencer cannot place entries")

@@ -10,6 +10,7 @@ from hippocratic.accounts import own_data, services
 from hippocratic.accounts.contact import PROFILE
 from hippocratic.accounts.forms import ContactForm
 from hippocratic.accounts.models import AccountEvent, Customer, Service
+from hippocratic.enforcement import proofs
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
 
@@ -65,7 +66,7 @@ class Problem(Schema):
 # Every answer a call may get besides success, so that the schema describes them all:
 # 400 a body that is not JSON, 401 not signed in, 403 no CSRF token, 404 not found or
 # not yours, 422 values the form refuses.
-ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
+ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
 @router.get("/me", response={200: dict[str, str | None], **ERRORS}, summary="Your contact details")
@@ -106,6 +107,8 @@ def everything(request):
 def audit_proof(request, seq: int):
     try:
         return own_data.access_proof(request.auth, seq)
+    except proofs.Damaged:  # say so: a damaged log is not "not yet"
+        raise HttpError(409, "the audit log cannot prove this entry: it is damaged") from None
     except LookupError as missing:
         raise HttpError(404, str(missing)) from None
 

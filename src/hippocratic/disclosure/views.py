@@ -38,8 +38,11 @@ def transparency_log(request):
         except ValueError:
             return JsonResponse({"error": "first and second: sizes of signed heads, "
                                  "0 < first <= second"}, status=400)  # fmt: skip
-        return JsonResponse({"first": first, "second": second,
-                             "consistency": proofs.consistency(first, second)})  # fmt: skip
+        try:
+            path = proofs.consistency(first, second)
+        except proofs.Damaged:
+            return JsonResponse({"error": "the audit log's tree is damaged"}, status=409)
+        return JsonResponse({"first": first, "second": second, "consistency": path})
     heads = AuditCheckpoint.objects.filter(format=audit.TREE_HEAD).order_by("-at")
     try:
         key = proofs.public_key_b64()

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from hippocratic.enforcement import merkle, sequencer
@@ -215,10 +215,25 @@ def verify(*, roots_at: Iterable[int] = ()) -> Verdict:
     deleted, inserted or moved, and hold the tree's stored nodes and head to what the
     entries make. `roots_at`: sizes whose roots to keep (for signed heads), in
     the verdict's `roots`."""
-    sequencer.sequence()
+    try:
+        sequencer.sequence()
+    except (RuntimeError, LookupError, DatabaseError) as stuck:
+        return Verdict(False, 0, None, f"the sequencer cannot place entries: {stuck}")
     walk = _Walk(roots_at)
-    verdict = _walk_entries(walk) or _check_nodes_and_head(walk)
+    with _one_snapshot():  # entries, nodes and head as of one moment (workers go on)
+        verdict = _walk_entries(walk) or _check_nodes_and_head(walk)
     return dataclasses.replace(verdict, roots=walk.roots | {walk.size: walk.root()})
+
+
+@contextmanager
+def _one_snapshot():
+    alias = AuditEntry.objects.db
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def _walk_entries(walk: _Walk) -> Verdict | None:
@@ -328,6 +343,7 @@ def checkpoint() -> AuditCheckpoint:
     head = AuditHead.objects.filter(pk=1).first()
     size = head.seq if head else 0
     root = stored_root(size).hex()
+    _extends_the_last_head(size)
     at = _now()
     data = {"format": TREE_HEAD, "seq": size, "hash": root, "at": at.isoformat()}
     public = key.public_key().public_bytes(
@@ -338,6 +354,28 @@ def checkpoint() -> AuditCheckpoint:
         signature=base64.b64encode(key.sign(statement(data))).decode(),
         public_key=base64.b64encode(public).decode(),
     )  # fmt: skip
+
+
+class NotExtended(RuntimeError):
+    """The log no longer starts with what a signed head signed: it is not signed again."""
+
+
+def _extends_the_last_head(size: int) -> None:
+    """Refuse to sign a log that does not extend the last signed head (kept outside the
+    database, else the newest in it): a rewritten, cut or emptied log would otherwise be
+    signed anew, and the next verification pass on the strength of the new head."""
+    kept = [d for d, _ in kept_checkpoints() if d.get("format") == TREE_HEAD]
+    stored = AuditCheckpoint.objects.filter(format=TREE_HEAD).order_by("-seq").first()
+    last = max(kept, key=lambda d: int(d["seq"]), default=None) or (
+        checkpoint_data(stored) if stored else None
+    )
+    if last is None or int(last["seq"]) == 0:
+        return
+    if size < int(last["seq"]) or stored_root(int(last["seq"])).hex() != last["hash"]:
+        raise NotExtended(
+            f"refusing to sign: the log does not extend the signed head of {last['seq']} "
+            "entries (run `hippocratic audit verify`)"
+        )
 
 
 def operator_key() -> tuple[Ed25519PublicKey, str]:
@@ -383,6 +421,20 @@ def verify_checkpoint(data: dict) -> Verdict:
         return verdict
     if data.get("format") != TREE_HEAD:
         return _holds_old_checkpoint(data, verdict)
+    return _holds_head(data, verdict)
+
+
+def _holds_head(data: dict, verdict: Verdict) -> Verdict:
+    """A signed tree head, signed by the operator, against a walk of the log that kept
+    the root at its size."""
+    public, source = operator_key()
+    try:
+        public.verify(base64.b64decode(data["signature"]), statement(data))
+        size = int(data["seq"])
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return Verdict(False, verdict.entries, None,
+                       f"the checkpoint's signature does not verify with {source} "
+                       f"(key {key_id(public)})")  # fmt: skip
     if size > verdict.entries:
         return Verdict(False, verdict.entries, verdict.entries + 1,
                        f"the log ends before the signed head of {size} entries")  # fmt: skip
@@ -428,8 +480,8 @@ def keep_checkpoint(signed: AuditCheckpoint) -> Path:
     return path
 
 
-def newest_checkpoint() -> tuple[dict, Path] | None:
-    """The newest checkpoint kept outside the database (by its signed time)."""
+def kept_checkpoints() -> list[tuple[dict, Path]]:
+    """Every checkpoint kept outside the database, oldest first (by signed time)."""
     folder = Path(settings.HIPPOCRATIC_AUDIT_CHECKPOINTS)
     found = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
@@ -438,31 +490,45 @@ def newest_checkpoint() -> tuple[dict, Path] | None:
             found.append((dt.datetime.fromisoformat(data["at"]), data, path))
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not a checkpoint; verify says nothing of files it cannot read
-    if not found:
-        return None
-    _, data, path = max(found, key=lambda f: f[0])
-    return data, path
+    return [(data, path) for _, data, path in sorted(found, key=lambda f: f[0])]
+
+
+def newest_checkpoint() -> tuple[dict, Path] | None:
+    """The newest checkpoint kept outside the database (by its signed time)."""
+    kept = kept_checkpoints()
+    return kept[-1] if kept else None
 
 
 def verify_against_newest_checkpoint() -> Verdict:
-    """The default verification: the chain, then the newest checkpoint kept outside it,
-    which must be recent. A chain alone cannot prove that its tail was not cut or
-    rewritten; a signed checkpoint kept elsewhere can."""
-    verdict = verify()
+    """The default verification: the tree, then every signed head kept outside the
+    database (each must sign what the log's first entries still make: a log rebuilt
+    after one head was signed fails at that head, whatever was signed since), the
+    newest of which must be recent. A tree alone cannot prove it was not rebuilt."""
+    kept = kept_checkpoints()
+    heads = [(d, p) for d, p in kept if d.get("format") == TREE_HEAD]
+    try:
+        sizes = [int(d["seq"]) for d, _ in heads]
+    except (KeyError, TypeError, ValueError):
+        sizes = []
+    verdict = verify(roots_at=sizes)
     if not verdict.ok:
         return verdict
-    newest = newest_checkpoint()
     max_age = dt.timedelta(hours=settings.HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS)
-    if newest is None:
+    if not kept:
         return Verdict(
             False, verdict.entries, None,
             f"no checkpoint outside the database (in {settings.HIPPOCRATIC_AUDIT_CHECKPOINTS}): "
-            "a chain cannot prove itself; write one with `hippocratic audit checkpoint`",
+            "a log cannot prove itself; write one with `hippocratic audit checkpoint`",
         )  # fmt: skip
-    data, path = newest
-    checked = verify_checkpoint(data)
-    if not checked.ok:
-        return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
+    for data, path in heads:
+        checked = _holds_head(data, verdict)
+        if not checked.ok:
+            return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
+    data, path = kept[-1]
+    if data.get("format") != TREE_HEAD:
+        checked = verify_checkpoint(data)
+        if not checked.ok:
+            return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
     at = dt.datetime.fromisoformat(data["at"])
     if _now() - at > max_age:
         return Verdict(

@@ -30,15 +30,23 @@ def head_data(head: AuditCheckpoint) -> dict:
     return audit.checkpoint_data(head)
 
 
+class NotYet(LookupError):
+    """The entry has no place yet, or no signed head covers it: ask again later."""
+
+
+Damaged = tree.Damaged
+
+
 def inclusion(seq: int) -> dict:
     """The proof that entry `seq` is in the log, against the newest signed head.
-    LookupError where the entry is not placed yet or no signed head covers it."""
+    NotYet where the entry is not placed yet or no signed head covers it; Damaged
+    where the stored tree cannot make the proof (it was tampered with)."""
     entry = AuditEntry.objects.filter(seq=seq).values(*tree.HASHED_FIELDS).first()
     if entry is None:
-        raise LookupError(f"entry #{seq} has no place in the log yet")
+        raise NotYet(f"entry #{seq} has no place in the log yet")
     head = newest_head()
     if head is None or head.seq < seq:
-        raise LookupError(f"entry #{seq} is newer than the newest signed head; it is "
+        raise NotYet(f"entry #{seq} is newer than the newest signed head; it is "
                           "covered by the next one")  # fmt: skip
     proof = tree.inclusion(seq, head.seq)
     data = tree.canonical(entry).decode("ascii")

@@ -9,7 +9,8 @@ they complete, and moves the head (tree size, root), all in one transaction: a c
 leaves the entries pending and the next pass takes them again (Trillian's queued
 leaves and sequencer; RFC 6962's tree).
 
-It runs in every worker (`hippocratic worker`, a pass every half second), and on
+It runs in every worker (`hippocratic worker`, a pass every
+HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS, 0.25 s by default), and on
 demand before anything reads the tree: a signed head, `audit verify`, a proof.
 The merge delay (an entry's wait for its place) is measured on every pass.
 """
@@ -128,7 +129,7 @@ def _place(cursor, connection, updates: list[tuple[int, int, str]]) -> None:
         )
 
 
-def run_forever(interval: float = 0.5) -> None:
+def run_forever(interval: float) -> None:
     """A worker's sequencer thread: a pass every `interval` seconds."""
     while True:
         try:

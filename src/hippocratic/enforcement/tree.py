@@ -45,6 +45,10 @@ def frontier(size: int) -> list[tuple[int, int]]:
     return found
 
 
+class Damaged(LookupError):
+    """The stored tree lacks a node a root or proof needs: it was tampered with."""
+
+
 def read_perfect(keys) -> dict[tuple[int, int], bytes]:
     """The stored hashes of perfect subtrees (level, index): leaves from the entries,
     higher levels from AuditNode. One query each, however many keys."""
@@ -63,7 +67,7 @@ def read_perfect(keys) -> dict[tuple[int, int], bytes]:
         found.update({(lv, ix): bytes.fromhex(h) for lv, ix, h in rows})
     missing = keys - set(found)
     if missing:
-        raise LookupError(f"the audit tree lacks {len(missing)} node(s), e.g. {min(missing)}")
+        raise Damaged(f"the audit tree lacks {len(missing)} node(s), e.g. {min(missing)}")
     return found
 
 

@@ -47,8 +47,12 @@ def verify_old_chain(apps, schema_editor):
 
 
 def leave_leaves_to_the_sequencer(apps, schema_editor):
-    entry = apps.get_model("enforcement", "AuditEntry")
-    entry.objects.using(schema_editor.connection.alias).update(hash=None)
+    """Every entry waits for its leaf, and the head (the chain's, until now) starts the
+    tree at nothing: the sequencer places the old entries first, under their numbers."""
+    alias = schema_editor.connection.alias
+    apps.get_model("enforcement", "AuditEntry").objects.using(alias).update(hash=None)
+    empty_root = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    apps.get_model("enforcement", "AuditHead").objects.using(alias).update(seq=0, hash=empty_root)
 
 
 class Migration(migrations.Migration):

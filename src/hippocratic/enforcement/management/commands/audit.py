@@ -55,7 +55,7 @@ class Command(BaseCommand):
         elif command == "checkpoint":
             try:
                 signed = audit.checkpoint()
-            except (FileNotFoundError, ValueError) as exc:
+            except (FileNotFoundError, ValueError, audit.NotExtended) as exc:
                 raise CommandError(str(exc)) from None
             kept = audit.keep_checkpoint(signed)
             self.stderr.write(f"kept in {kept}")

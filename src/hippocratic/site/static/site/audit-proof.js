@@ -42,17 +42,40 @@
     return sn === 0n && equal(r, root);
   }
 
+  // true, false, or null where this browser cannot check Ed25519 (only that is null:
+  // a signature that does not even decode is false).
   async function signed(head) {
     if (!operatorKey) return null;
     const statement = ["hippocratic-audit-" + head.format, head.seq, head.hash, head.at].join("\n");
+    let signature;
     try {
-      const key = await crypto.subtle.importKey("raw", fromB64(operatorKey), { name: "Ed25519" },
+      signature = fromB64(head.signature);
+    } catch (malformed) {
+      return false;
+    }
+    let key;
+    try {
+      key = await crypto.subtle.importKey("raw", fromB64(operatorKey), { name: "Ed25519" },
         false, ["verify"]);
-      return await crypto.subtle.verify({ name: "Ed25519" }, key, fromB64(head.signature),
-        bytes(statement));
     } catch (unsupported) {
       return null; // this browser has no Ed25519: the signature is left to the command
     }
+    try {
+      return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, bytes(statement));
+    } catch (refused) {
+      return false;
+    }
+  }
+
+  // What `proofs.check` holds before the hashes: the proof is of this entry, against a
+  // signed head of the proof's own size.
+  function wellFormed(proof, expected) {
+    const index = proof.leaf_index, size = proof.tree_size, head = proof.head || {};
+    return Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0
+      && index < size && index + 1 === expected && head.format === "tree-head/1"
+      && head.seq === size && typeof proof.leaf_data === "string"
+      && Array.isArray(proof.path) && proof.path.every((p) => /^[0-9a-f]{64}$/.test(p))
+      && /^[0-9a-f]{64}$/.test(head.hash || "");
   }
 
   async function check(cell) {
@@ -64,7 +87,13 @@
       status.textContent = "awaiting the next signed head";
       return;
     }
-    const proof = await response.json();
+    const expected = Number(cell.dataset.auditProof.split("/").pop());
+    const proof = response.ok ? await response.json() : null;
+    if (!proof || !wellFormed(proof, expected)) {
+      status.textContent = "#" + expected + ": the log cannot prove it (damaged)";
+      cell.dataset.verdict = "tampered";
+      return;
+    }
     const leaf = await leafHash(bytes(proof.leaf_data));
     const path = proof.path.map(fromHex);
     const ok = await included(leaf, proof.leaf_index, proof.tree_size, path, fromHex(proof.head.hash));

@@ -227,10 +227,13 @@ def verify(*, roots_at: Iterable[int] = ()) -> Verdict:
 
 @contextmanager
 def _one_snapshot():
+    """One snapshot for the walk: on PostgreSQL a REPEATABLE READ transaction of its own
+    (inside a caller's transaction its level cannot change: the caller's stands)."""
     alias = AuditEntry.objects.db
     connection = connections[alias]
+    own = not connection.in_atomic_block
     with transaction.atomic(using=alias):
-        if connection.vendor == "postgresql":
+        if own and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield

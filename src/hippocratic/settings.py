@@ -126,6 +126,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The project's own static files (the stylesheet, the data page's proof checker)
+    # from STATIC_ROOT, by the web process itself: no proxy set-up, no third party.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "hippocratic.enforcement.middleware.DeclaredCookiesMiddleware",
     # Outermost after security: it sees the response the visitor gets.

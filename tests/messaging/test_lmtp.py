@@ -2,6 +2,8 @@
 asks the worker to act on it; it stores each message once, the pipe too; and it loses
 nothing while the database is locked or refuses connections."""
 
+import smtplib
+
 import pytest
 from factories import ADA, SYSTEM, eml, queued_mail
 from polling import wait_until
@@ -17,7 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.promise("MSG-3")
 @pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
 def test_the_lmtp_server_asks_the_worker_to_act_on_what_it_queued(signed_up, settings, lmtp_server):
-    import smtplib
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     with use_profile("ducallier"):
@@ -35,7 +36,6 @@ def test_the_lmtp_server_asks_the_worker_to_act_on_what_it_queued(signed_up, set
 @pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
 def test_the_pipe_and_the_lmtp_server_store_each_message_once(signed_up, capsys, lmtp_server):
     import io
-    import smtplib
     import sys
 
     from django.core.management import call_command
@@ -79,7 +79,6 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while(lmtp_server
     """1,000 messages over LMTP; for part of the run another process holds the SQLite
     database's write lock, so stores fail and the server answers 451. The "MTA" (this
     test) tries those again later, as Postfix does; every message is stored once."""
-    import smtplib
     import sqlite3
     import threading
 
@@ -112,14 +111,7 @@ def test_lmtp_loses_nothing_while_the_database_is_locked_for_a_while(lmtp_server
                         holder.start()
                         locked.wait(10)
                         threading.Timer(4, release.set).start()
-                    message = eml("remove from mailing list", f"p{n}@x.example",
-                                  message_id=f"<lmtp-{n}@x>")  # fmt: skip
-                    try:
-                        lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
-                        answers.append(250)
-                    except smtplib.SMTPDataError as error:
-                        answers.append(error.smtp_code)
-                        deferred.append((n, message))
+                    _unsubscribe_by_mail(lmtp, n, "lmtp", answers, deferred)
                 release.set()
                 wait_until(lambda: not holder.is_alive())  # the lock is given back
                 for n, message in deferred:  # the MTA's retry
@@ -143,7 +135,6 @@ def test_lmtp_loses_nothing_while_postgresql_refuses_every_connection(lmtp_serve
     connections and the server's own is cut (as when the database stops), so the server
     answers 451; the "MTA" tries those again once it is back; every message is stored
     once."""
-    import smtplib
 
     import psycopg
     from django.db import connection
@@ -184,14 +175,7 @@ def test_lmtp_loses_nothing_while_postgresql_refuses_every_connection(lmtp_serve
                         database(up=False)
                     if n == 600:
                         database(up=True)
-                    message = eml("remove from mailing list", f"p{n}@x.example",
-                                  message_id=f"<pg-{n}@x>")  # fmt: skip
-                    try:
-                        lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
-                        answers.append(250)
-                    except smtplib.SMTPDataError as error:
-                        answers.append(error.smtp_code)
-                        deferred.append((n, message))
+                    _unsubscribe_by_mail(lmtp, n, "pg", answers, deferred)
                 wait_until(answers_again)  # the database takes connections again
                 for n, message in deferred:  # the MTA's retry
                     lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
@@ -204,3 +188,15 @@ def test_lmtp_loses_nothing_while_postgresql_refuses_every_connection(lmtp_serve
         kept = Request.objects.for_purpose(SYSTEM, ledger.purpose())
         assert kept.count() == 1000
         assert len(set(kept.values_list("message_key", flat=True))) == 1000
+
+
+def _unsubscribe_by_mail(lmtp, n: int, tag: str, answers: list, deferred: list) -> None:
+    """Person n mails the unsubscribe address; the server's answer code is kept, and a
+    refused message is kept for the MTA's retry."""
+    message = eml("remove from mailing list", f"p{n}@x.example", message_id=f"<{tag}-{n}@x>")
+    try:
+        lmtp.sendmail(f"p{n}@x.example", ["unsubscribe@ducallier.com"], message)
+        answers.append(250)
+    except smtplib.SMTPDataError as error:
+        answers.append(error.smtp_code)
+        deferred.append((n, message))

@@ -12,6 +12,8 @@ Environment:
   SECRET_KEY           required in production
   ALLOWED_HOSTS        comma-separated, required in production
   DATABASE_URL         e.g. postgres://user@host:5432/name (default: SQLite)
+  EMAIL_URL            e.g. smtp://user:password@host:587?tls=1, or EMAIL_HOST, EMAIL_PORT,
+                       EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD
 """
 
 import datetime as dt
@@ -25,6 +27,7 @@ from django.utils.csp import CSP
 
 from hippocratic.capabilities import APPS as CAPABILITY_APPS
 from hippocratic.enforcement.backends import ENGINES as GATED_ENGINES
+from hippocratic.mailconfig import smtp_options
 
 HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
 VAR_DIR = HOME / "var"
@@ -289,7 +292,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = False
 
 # Outbound mail (Django 6.1's MAILERS). A local outbox in development; SMTP
-# (EMAIL_HOST and friends) in production unless MAIL_BACKEND names another.
+# (EMAIL_URL, or EMAIL_HOST and friends) in production unless MAIL_BACKEND names another.
 # In development the mail goes to files under var/outbox/, which staff read at
 # /mail/outbox/ (`make run` prints the address).
 OUTBOX_DIR = VAR_DIR / "outbox"
@@ -305,6 +308,11 @@ MAILERS = {
 }
 if MAILERS["default"]["BACKEND"].endswith("filebased.EmailBackend"):
     MAILERS["default"]["OPTIONS"] = {"file_path": str(OUTBOX_DIR)}
+elif MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
+    # EMAIL_URL, or EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS / EMAIL_USE_SSL, EMAIL_HOST_USER,
+    # EMAIL_HOST_PASSWORD, EMAIL_TIMEOUT (hippocratic.mailconfig); a bad value stops
+    # start-up with one line naming it.
+    MAILERS["default"]["OPTIONS"] = smtp_options(os.environ)
 
 # Django's cache: the process's memory by default, Redis (shared by every worker
 # process and machine) where REDIS_URL is set. It holds reverse-DNS answers.

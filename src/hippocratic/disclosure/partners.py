@@ -5,7 +5,6 @@ services.record and services.approve: a Disclosure, and a `disclose` entry per
 customer in the chain; a customer who opted out, or who is not the partner's, is not
 in it."""
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -21,6 +20,7 @@ from hippocratic.disclosure import services
 from hippocratic.disclosure.models import Disclosure, Partner
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
+from hippocratic.spreadsheet import dict_writer
 
 SHARER = Actor.system("disclosure.partners")
 
@@ -78,12 +78,13 @@ def share(partner: Partner) -> tuple[Disclosure, bytes]:
 
 def as_csv(package: bytes) -> str:
     """The package's customers as CSV, one row each (a list, such as hosted records, as
-    JSON in its cell): what partners' spreadsheets take."""
+    JSON in its cell): what partners' spreadsheets take, no cell a formula (a name
+    `=HYPERLINK(...)` arrives as text)."""
     rows = json.loads(package)["customers"]
     out = io.StringIO()
     if rows:
         fields = ["pk", *(k for k in rows[0] if k != "pk")]  # the customer number first
-        writer = csv.DictWriter(out, fieldnames=fields)
+        writer = dict_writer(out, fields)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v

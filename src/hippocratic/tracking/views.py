@@ -1,6 +1,5 @@
 """The staff traffic dashboard, its exports, and the disclosure of aggregates."""
 
-import csv
 import datetime as dt
 import json
 
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hippocratic import spreadsheet
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.provider import current_engine, current_policy
 from hippocratic.tracking import selectors, services
@@ -125,7 +125,7 @@ def _download(rows, fmt, stem):
         response = HttpResponse(json.dumps(body, indent=1), content_type="application/json")
     else:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.writer(response)
+        writer = spreadsheet.writer(response)
         writer.writerow(header)
         writer.writerows(rows)
     response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'

@@ -19,6 +19,10 @@ os.environ.pop("HIPPOCRATIC_DEBUG", None)
 from hippocratic.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
+# Static files by their plain names: the suite runs without `collectstatic` (tests/web/
+# test_static.py runs it, and checks the hashed names production serves).
+STORAGES = {**STORAGES, "staticfiles": {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # fmt: skip
 
 if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):  # noqa: F405
     # A file, as in production: WAL and IMMEDIATE transactions then behave as they

@@ -25,6 +25,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from hippocratic import keys as keyfiles
 from hippocratic.capabilities import APPS as CAPABILITY_APPS
 from hippocratic.enforcement.backends import ENGINES as GATED_ENGINES
 from hippocratic.mailconfig import smtp_options
@@ -49,8 +50,11 @@ HIPPOCRATIC_STRICT_PROMISES = os.environ.get(
 ).lower() in ("1", "true", "yes", "on")
 
 # The Ed25519 key that signs audit checkpoints; keep it outside the database
-# (development generates one under var/ on first use).
-HIPPOCRATIC_AUDIT_KEY = os.environ.get("HIPPOCRATIC_AUDIT_KEY", str(VAR_DIR / "audit-ed25519.pem"))
+# (`hippocratic keys init` makes it under var/keys/; development makes one on first use).
+# Its retired public keys are kept beside it (`keys rotate audit`), or listed in
+# HIPPOCRATIC_AUDIT_OLD_PUBLIC_KEYS (space-separated) on a machine that only verifies.
+HIPPOCRATIC_AUDIT_KEY = str(keyfiles.audit_key_path())
+HIPPOCRATIC_AUDIT_OLD_PUBLIC_KEYS = os.environ.get("HIPPOCRATIC_AUDIT_OLD_PUBLIC_KEYS", "").split()
 # The public half, for a machine that verifies but does not sign (base64 of the raw
 # 32 bytes; `hippocratic audit keygen` prints it). Checkpoints are checked against
 # this key, or the key file's, never against a key written inside a checkpoint.
@@ -89,7 +93,13 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 # The master key that wraps each customer's mailbox key (communications.crypto): 32
 # random bytes, URL-safe base64. Kept apart from SECRET_KEY, so rotating that one
 # leaves stored mail readable; development derives one from the secret key.
-HIPPOCRATIC_MAILBOX_KEY = os.environ.get("HIPPOCRATIC_MAILBOX_KEY", "")
+# It is a ring: several keys, comma-separated, the first sealing and every one opening;
+# unset, the ring in HIPPOCRATIC_MAILBOX_KEY_FILE (default var/keys/mailbox.key, one key
+# a line, as `hippocratic keys init` and `keys rotate mailbox` write it).
+HIPPOCRATIC_MAILBOX_KEY_FILE = str(keyfiles.mailbox_key_path())
+HIPPOCRATIC_MAILBOX_KEY = os.environ.get(
+    "HIPPOCRATIC_MAILBOX_KEY"
+) or keyfiles.mailbox_ring_from_file(Path(HIPPOCRATIC_MAILBOX_KEY_FILE))
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 
 if DEBUG:
@@ -111,7 +121,8 @@ else:
             "set in the environment when DEBUG is off. "
             "Set them (SECRET_KEY to a long random string, ALLOWED_HOSTS to the site's "
             "host names, comma-separated, HIPPOCRATIC_MAILBOX_KEY to 32 random bytes in "
-            "URL-safe base64), or set HIPPOCRATIC_DEBUG=1 for development."
+            "URL-safe base64, or run `hippocratic keys init`), or set HIPPOCRATIC_DEBUG=1 "
+            "for development."
         )
 
 INSTALLED_APPS = [
@@ -253,6 +264,13 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# collectstatic writes each file under a name holding its hash (site.3f2a….css) and a
+# compressed copy; WhiteNoise serves those names with a cache header of ten years
+# (`immutable`), so a browser asks once and a new release's files have new names.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # Outbound links tell the linked site only our origin (VIS-8).
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

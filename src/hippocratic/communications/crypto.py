@@ -27,27 +27,37 @@ class Unreadable(ValueError):
 
 
 def master_key() -> bytes:
-    """The master key: HIPPOCRATIC_MAILBOX_KEY (32 bytes, URL-safe base64). Without it
-    the key is derived from SECRET_KEY, which settings allow in development and tests
-    only (production refuses to start without it, see the settings)."""
+    """The master key that seals: the first of HIPPOCRATIC_MAILBOX_KEY's ring (32 bytes,
+    URL-safe base64). Without it the key is derived from SECRET_KEY, which settings
+    allow in development and tests only (production refuses to start without it)."""
+    return master_keys()[0]
+
+
+def master_keys() -> tuple[bytes, ...]:
+    """Every master key of the ring, the sealing one first: a key rotated out still
+    opens what it wrapped (`hippocratic keys rotate mailbox`)."""
     return _master(settings.HIPPOCRATIC_MAILBOX_KEY, settings.SECRET_KEY)
 
 
 @lru_cache(maxsize=2)
-def _master(configured: str, secret: str) -> bytes:
-    if configured:
+def _master(configured: str, secret: str) -> tuple[bytes, ...]:
+    if not configured:
+        return (hashlib.sha256(b"hippocratic.communications.master" + secret.encode()).digest(),)
+    ring = []
+    for one in configured.replace(",", " ").split():
         try:
-            key = base64.urlsafe_b64decode(configured.encode() + b"==")
+            key = base64.urlsafe_b64decode(one.encode() + b"==")
         except ValueError:
             key = b""
         if len(key) != 32:
             raise ImproperlyConfigured(
-                "HIPPOCRATIC_MAILBOX_KEY must be 32 bytes in URL-safe base64: make one with "
+                "HIPPOCRATIC_MAILBOX_KEY must be 32 bytes in URL-safe base64 (several: "
+                "comma-separated, the sealing key first): make one with "
                 "`python -c 'import base64, os; "
                 "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
             )
-        return key
-    return hashlib.sha256(b"hippocratic.communications.master" + secret.encode()).digest()
+        ring.append(key)
+    return tuple(ring)
 
 
 def new_wrapped_key(customer_id: int) -> bytes:
@@ -56,13 +66,19 @@ def new_wrapped_key(customer_id: int) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def _unwrapped(customer_id: int, wrapped: bytes, master: bytes) -> AESGCM:
-    return AESGCM(_open(AESGCM(master), wrapped, f"key:{customer_id}"))
+def _unwrapped(customer_id: int, wrapped: bytes, ring: tuple[bytes, ...]) -> AESGCM:
+    for master in ring[:-1]:
+        try:
+            return AESGCM(_open(AESGCM(master), wrapped, f"key:{customer_id}"))
+        except Unreadable:
+            continue  # wrapped under an older key of the ring
+    return AESGCM(_open(AESGCM(ring[-1]), wrapped, f"key:{customer_id}"))
 
 
 def cipher(customer_id: int, wrapped: bytes) -> AESGCM:
-    """The customer's cipher (cached: a page of 50 messages unwraps the key once)."""
-    return _unwrapped(customer_id, bytes(wrapped), master_key())
+    """The customer's cipher (cached: a page of 50 messages unwraps the key once), its
+    key unwrapped by whichever key of the ring wrapped it."""
+    return _unwrapped(customer_id, bytes(wrapped), master_keys())
 
 
 def forget_cached_keys() -> None:
@@ -93,5 +109,11 @@ def _open(aead: AESGCM, sealed: bytes, bound_to: str) -> bytes:
 def lookup_key(customer_id: int, message_id: str) -> str:
     """A message's Message-ID as stored: a keyed hash, so a retried delivery is stored
     once and a harm report can name a message, without the header in clear."""
-    mac = hmac.new(master_key(), f"{customer_id}\0{message_id}".encode(), hashlib.sha256)
-    return mac.hexdigest()
+    return lookup_keys(customer_id, message_id)[0]
+
+
+def lookup_keys(customer_id: int, message_id: str) -> list[str]:
+    """The Message-ID's keyed hash under each key of the ring, the sealing key's first:
+    a message stored before a rotation is still found by its Message-ID."""
+    data = f"{customer_id}\0{message_id}".encode()
+    return [hmac.new(key, data, hashlib.sha256).hexdigest() for key in master_keys()]

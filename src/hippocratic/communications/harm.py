@@ -53,9 +53,9 @@ def report_by_header(address: str, message_id_header: str, *, reason: str) -> Ha
         customer_id = mailbox.customer_of(address, by=FINDER)
     except mailbox.NoSuchMailbox:
         return None
-    lookup = crypto.lookup_key(customer_id, message_id_header.strip())
+    lookups = crypto.lookup_keys(customer_id, message_id_header.strip())
     found = StoredMessage.objects.for_purpose(FINDER, Purpose.SERVICE).filter(
-        customer_id=customer_id, lookup=lookup
+        customer_id=customer_id, lookup__in=lookups
     )
     pk = found.values_list("pk", flat=True).first()
     return report(customer_id, pk, reason=reason, by_owner=False) if pk else None

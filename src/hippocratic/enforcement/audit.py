@@ -399,6 +399,37 @@ def operator_key() -> tuple[Ed25519PublicKey, str]:
     )
 
 
+def retired_keys() -> list[tuple[Ed25519PublicKey, dt.datetime | None]]:
+    """The operator's retired public keys, each with when it was retired (None: not
+    known): `<key file>.retired`, as `hippocratic keys rotate audit` writes it, and
+    HIPPOCRATIC_AUDIT_OLD_PUBLIC_KEYS on a machine that only verifies."""
+    found = [(k, None) for k in settings.HIPPOCRATIC_AUDIT_OLD_PUBLIC_KEYS]
+    path = Path(settings.HIPPOCRATIC_AUDIT_KEY)
+    retired = path.with_name(path.name + ".retired")
+    if retired.exists():
+        for line in retired.read_text().splitlines():
+            public, _, when = line.partition(" ")
+            found.append((public, dt.datetime.fromisoformat(when) if when.strip() else None))
+    return [(Ed25519PublicKey.from_public_bytes(base64.b64decode(k)), w) for k, w in found]
+
+
+def _signed_by_operator(data: dict) -> bool:
+    """The checkpoint's signature holds under the operator's key, or under a retired
+    key for a head it signed before it was retired (a retired key signs nothing new)."""
+    public, _ = operator_key()
+    keys = [(public, None), *retired_keys()]
+    signature, signed = base64.b64decode(data["signature"]), statement(data)
+    for key, retired_at in keys:
+        if retired_at is not None and dt.datetime.fromisoformat(data["at"]) > retired_at:
+            continue
+        try:
+            key.verify(signature, signed)
+            return True
+        except InvalidSignature:
+            continue
+    raise InvalidSignature
+
+
 def key_id(public: Ed25519PublicKey) -> str:
     """A short name for a public key: the start of its SHA-256."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -412,7 +443,7 @@ def verify_checkpoint(data: dict) -> Verdict:
     LookupError where no key is configured."""
     public, source = operator_key()
     try:
-        public.verify(base64.b64decode(data["signature"]), statement(data))
+        _signed_by_operator(data)
         size = int(data["seq"])
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return Verdict(
@@ -432,7 +463,7 @@ def _holds_head(data: dict, verdict: Verdict) -> Verdict:
     the root at its size."""
     public, source = operator_key()
     try:
-        public.verify(base64.b64decode(data["signature"]), statement(data))
+        _signed_by_operator(data)
         size = int(data["seq"])
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return Verdict(False, verdict.entries, None,

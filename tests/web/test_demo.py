@@ -1,5 +1,6 @@
 """`hippocratic demo`: the staff login `make run` prints, on whichever database is configured."""
 
+import datetime as dt
 import re
 from io import StringIO
 
@@ -8,6 +9,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory, override_settings
+from django_tasks_db.models import DBTaskResult
+from factories import ADA
 
 
 @pytest.mark.django_db
@@ -50,3 +53,57 @@ def test_database_is_the_configured_one():
         "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else ("sqlite")
     )
     assert connection.vendor == expected
+
+
+@pytest.mark.promise("POL-3")
+@pytest.mark.django_db
+def test_demo_over_customers_schedules_a_material_change_with_notice(
+    settings, tmp_path, signed_up, django_capture_on_commit_callbacks
+):
+    """`make run` with a changed policy file over a database with customers: the change
+    waits the notice period the version in force promises, and customers are told; only
+    where no customer exists may the demo publish at once."""
+    from django.core import mail
+    from django.utils import timezone
+    from tests_paths import POLICIES
+
+    from hippocratic.site.tasks import send_policy_notices
+    from hippocratic.versions import publishing
+
+    settings.DEBUG = True
+    settings.HIPPOCRATIC_POLICY_VERSIONS = True
+    path = tmp_path / "policy.yaml"
+    original = (POLICIES / "ducallier.yaml").read_text()
+    path.write_text(original)
+    settings.HIPPOCRATIC_POLICY = str(path)
+    call_command("demo", stdout=StringIO())  # no customer yet: in force at once
+    assert publishing.in_force().number == 1
+    signed_up("ada")
+    # A material change: a new kind of recipient.
+    path.write_text(
+        original.replace(
+            "recipients:\n",
+            """recipients:
+  - key: metrics_partner
+    kind: marketing_partner
+    name: Metrics Partner Inc.
+    description: Measures how our newsletters are read.
+    categories: [user.contact.email]
+    grounds: [terms_of_service]
+    opt_out: true
+""",
+            1,
+        )
+    )
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", stdout=out)
+    second = publishing.newest()
+    assert second.number == 2 and second.material
+    assert second.effective_at > timezone.now() + dt.timedelta(days=30)
+    assert publishing.in_force().number == 1
+    assert "takes effect" in out.getvalue()
+    queued = DBTaskResult.objects.filter(task_path__endswith="send_policy_notices")
+    assert queued.count() == 1  # the worker mails it; here it is run by hand
+    assert send_policy_notices.call(second.pk) == 1
+    assert [m.to for m in mail.outbox if "privacy policy" in m.subject] == [[ADA["email"]]]

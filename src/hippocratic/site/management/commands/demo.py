@@ -6,12 +6,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from hippocratic.accounts.models import Service
+from hippocratic.accounts.models import Customer, Service
+from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 from hippocratic.versions import publishing
 
 DEMO_STAFF = "staff"
+DEMO = Actor.system("site.demo")
 DEMO_SERVICES = [
     ("hosting", "Web hosting", "A web site of your own, with e-mail.", 1500),
     ("domains", "Domain names", "Register and renew your domain names.", 200),
@@ -40,9 +44,12 @@ class Command(BaseCommand):
                     code=code, defaults={"name": name, "description": description,
                                          "monthly_price_cents": cents},
                 )  # fmt: skip
-        # The demo's policy file is published as it is (a new version if it changed), in
-        # force at once: a demo has no customers to give notice to.
-        version = publishing.publish(settings.HIPPOCRATIC_POLICY, by="demo", at_once=True)
+        # The demo's policy file is published as it is (a new version if it changed). In
+        # force at once only where no customer exists to be told (POL-3); over a database
+        # with customers a change waits as the version in force promises, with notice.
+        customers = Customer.objects.for_purpose(DEMO, Purpose.SERVICE).exists()
+        version = publishing.publish(settings.HIPPOCRATIC_POLICY, by="demo",
+                                     at_once=not customers)  # fmt: skip
         policy = current_policy()
         comms = policy.communications
         mailbox_domain = comms.mailbox_domain if comms else "(no mailboxes)"
@@ -50,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\n  {policy.provider.name} ({settings.HIPPOCRATIC_POLICY})\n"
             f"  Home page:       {base}/\n"
-            f"  Privacy policy:  {base}/privacy/ (version {version.number})\n"
+            f"  Privacy policy:  {base}/privacy/ ({_version_note(version)})\n"
             f"  Its versions:    {base}/privacy/versions/\n"
             f"  Staff admin:     {base}/admin/\n"
             f"  Traffic:         {base}/staff/traffic/\n"
@@ -67,3 +74,13 @@ class Command(BaseCommand):
             "  (a new password each time; set HIPPOCRATIC_POLICY=policies/dracon.yaml "
             "for another profile)\n"
         )
+
+
+def _version_note(version) -> str:
+    if version.effective_at <= timezone.now():
+        return f"version {version.number}"
+    when = timezone.localtime(version.effective_at)
+    return (
+        f"version {version.number} of the file takes effect {when:%d %B %Y}, after the "
+        "notice customers are sent; the version in force until then is shown"
+    )

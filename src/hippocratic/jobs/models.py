@@ -18,3 +18,15 @@ class ScheduledRun(models.Model):
 
     def __str__(self):
         return f"{self.job} for {self.slot:%Y-%m-%d %H:%M}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process's last sign of life (jobs.heartbeat): one row per worker, beaten
+    every few seconds while it runs; /healthz and `deploy check` read the newest."""
+
+    worker = models.CharField(max_length=200, unique=True, help_text="host:pid")
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.worker} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

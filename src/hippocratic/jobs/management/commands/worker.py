@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from hippocratic.enforcement import sequencer
-from hippocratic.jobs import scheduler
+from hippocratic.jobs import heartbeat, scheduler
 
 
 def _schedule_forever(interval: float) -> None:
@@ -37,7 +37,9 @@ class Command(BaseCommand):
         # the merge delay is this interval plus a pass.
         if batch:
             sequencer.sequence()
+            heartbeat.beat()
         else:
+            threading.Thread(target=heartbeat.beat_forever, daemon=True).start()
             interval = settings.HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS
             threading.Thread(target=sequencer.run_forever, args=(interval,), daemon=True).start()
         if not no_scheduler:

@@ -18,15 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# The demo on http://$(HOST):$(PORT)/ with its worker; its settings go to var/demo.env,
+# where the `hippocratic` commands run here find them. SIGTERM or Ctrl-C stops both.
 run: setup
-	@mkdir -p var
-	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic migrate --noinput
-	HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic demo --host $(HOST) --port $(PORT)
-	@# The site and its worker together; Ctrl-C stops both.
-	@trap 'kill 0' INT TERM; \
-	  HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic worker & \
-	  HIPPOCRATIC_DEBUG=1 $(BIN)/hippocratic runserver $(HOST):$(PORT); \
-	  kill 0
+	@HOST='$(HOST)' PORT='$(PORT)' exec scripts/run-demo
 
 test: setup lint check-policies conformance
 	$(BIN)/pytest

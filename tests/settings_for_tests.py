@@ -14,9 +14,17 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 # Tests only, never a deployed site's: 32 bytes of "k", URL-safe base64.
 os.environ.setdefault("HIPPOCRATIC_MAILBOX_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
+# A demo's var/demo.env (`make run`) in the checkout never leaks into the tests, nor into
+# the commands they start.
+os.environ["HIPPOCRATIC_ENV_FILE"] = ""
 os.environ.pop("HIPPOCRATIC_DEBUG", None)
 
 from hippocratic.settings import *  # noqa: E402, F403
+
+# WhiteNoise looks for collectstatic's folder when each test client starts; without it,
+# it warned once per test. The folder exists in production once collectstatic ran.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
 # Static files by their plain names: the suite runs without `collectstatic` (tests/web/

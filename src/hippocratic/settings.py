@@ -14,16 +14,21 @@ Environment:
   DATABASE_URL         e.g. postgres://user@host:5432/name (default: SQLite)
   EMAIL_URL            e.g. smtp://user:password@host:587?tls=1, or EMAIL_HOST, EMAIL_PORT,
                        EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD
+  SITE_URL             the site's address for links in mail, required in production
+  HIPPOCRATIC_ENV_FILE a file of NAME=value lines read first (default: var/demo.env,
+                       which `make run` writes; empty: none). The environment wins.
 """
 
 import datetime as dt
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from dotenv import load_dotenv
 
 from hippocratic import keys as keyfiles
 from hippocratic.capabilities import APPS as CAPABILITY_APPS
@@ -32,6 +37,12 @@ from hippocratic.mailconfig import smtp_options
 
 HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
 VAR_DIR = HOME / "var"
+# `make run` writes the demo's settings (debug, policy, database, SITE_URL, keys) to
+# var/demo.env, so every `hippocratic` command run in the same folder acts on the running
+# demo without repeating them. A variable set in the environment wins over the file's.
+ENV_FILE = os.environ.get("HIPPOCRATIC_ENV_FILE", str(VAR_DIR / "demo.env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 DEBUG = os.environ.get("HIPPOCRATIC_DEBUG", "").lower() in ("1", "true", "yes", "on")
 
 # A relative HIPPOCRATIC_POLICY is relative to the working directory, as a path
@@ -101,10 +112,15 @@ HIPPOCRATIC_MAILBOX_KEY = os.environ.get(
     "HIPPOCRATIC_MAILBOX_KEY"
 ) or keyfiles.mailbox_ring_from_file(Path(HIPPOCRATIC_MAILBOX_KEY_FILE))
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+# The site's own address (scheme, host, port), for every absolute link in mail: sign-up
+# confirmations, answers, unsubscribe links and List-Unsubscribe. `make run` sets it from
+# HOST and PORT; production must name it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 if DEBUG:
     SECRET_KEY = SECRET_KEY or _dev_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+    SITE_URL = SITE_URL or "http://127.0.0.1:8000"
 else:
     missing = [
         name
@@ -112,6 +128,7 @@ else:
             ("SECRET_KEY", SECRET_KEY),
             ("ALLOWED_HOSTS", ALLOWED_HOSTS),
             ("HIPPOCRATIC_MAILBOX_KEY", HIPPOCRATIC_MAILBOX_KEY),
+            ("SITE_URL", SITE_URL),
         )
         if not value
     ]
@@ -121,9 +138,16 @@ else:
             "set in the environment when DEBUG is off. "
             "Set them (SECRET_KEY to a long random string, ALLOWED_HOSTS to the site's "
             "host names, comma-separated, HIPPOCRATIC_MAILBOX_KEY to 32 random bytes in "
-            "URL-safe base64, or run `hippocratic keys init`), or set HIPPOCRATIC_DEBUG=1 "
+            "URL-safe base64, or run `hippocratic keys init`; SITE_URL to the address the "
+            "site is served at, such as https://www.example.com), or set HIPPOCRATIC_DEBUG=1 "
             "for development."
         )
+
+if SITE_URL and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", SITE_URL):
+    raise ImproperlyConfigured(
+        f"SITE_URL is {SITE_URL!r}: give the site's address with its scheme, such as "
+        "https://www.example.com or http://127.0.0.1:8000."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -376,8 +400,6 @@ if os.environ.get("HIPPOCRATIC_PAYMENTS") == "stripe":
         )
     HIPPOCRATIC_PAYMENTS = {"processor": "stripe", "api_key": os.environ["STRIPE_API_KEY"]}
 
-# The site's own address, for links in mail (the billing page in a dunning notice).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # Billing (PAY-1, PAY-2): the provider's currency and tax rate, and when a failed
@@ -399,5 +421,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # aiosmtpd logs every command of every session, senders' and recipients' addresses
     # with them: personal data a log must not keep, and most of the LMTP intake's time.
-    "loggers": {"mail.log": {"level": "WARNING"}},
+    "loggers": {
+        "mail.log": {"level": "WARNING"},
+        # Django's own loggers reach the console through the root's handler alone: its
+        # default "django" handler printed every worker and reloader line a second time.
+        "django": {"level": "INFO", "handlers": [], "propagate": True},
+    },
 }

@@ -143,3 +143,36 @@ def test_a_relative_policy_path_is_relative_to_the_working_directory(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(work / "p" / "mine.yaml")
+
+
+def test_production_needs_the_sites_address_for_its_mail(tmp_path):
+    keys = {"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "example.com"}
+    missing = run(tmp_path, SITE_URL="", **keys)
+    assert missing.returncode != 0 and "SITE_URL must be set" in missing.stderr
+    wrong = _cli(tmp_path, "check", SITE_URL="www.example.com", **keys)
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr
+    assert wrong.stderr.startswith("hippocratic: SITE_URL is 'www.example.com': give the")
+
+
+def test_the_demos_settings_file_is_read_and_the_environment_wins(tmp_path):
+    """`make run` writes var/demo.env; a command run in that folder reads it."""
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "demo.env").write_text(
+        'HIPPOCRATIC_DEBUG=1\nSITE_URL="http://127.0.0.1:8201"\n'
+        f'HIPPOCRATIC_POLICY="{POLICIES / "isp.yaml"}"\n'
+    )
+    probe = "from django.conf import settings; print(settings.DEBUG, settings.SITE_URL)"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "HIPPOCRATIC_DEBUG", "SITE_URL",
+                        "HIPPOCRATIC_ENV_FILE", "HIPPOCRATIC_POLICY")}  # fmt: skip
+    env.update(DJANGO_SETTINGS_MODULE="hippocratic.settings", HIPPOCRATIC_HOME=str(tmp_path))
+
+    def probed(**more):
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                env={**env, **more}, timeout=60)  # fmt: skip
+        return result.stdout.split() or [result.stderr]
+
+    assert probed() == ["True", "http://127.0.0.1:8201"]
+    assert probed(SITE_URL="http://localhost:9") == ["True", "http://localhost:9"]
+    # The tests (and anyone who asks) read no file at all.
+    assert "SECRET_KEY" in probed(HIPPOCRATIC_ENV_FILE="")[0]

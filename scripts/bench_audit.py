@@ -74,6 +74,7 @@ def _insert_plain(n: int, start, done) -> None:
 
 
 def _sequence_until(stop, delays) -> None:
+    """The worker's own sequencer loop (its interval, its quick passes and sweeps)."""
     from django.conf import settings
     from django.db import connections
 
@@ -81,9 +82,10 @@ def _sequence_until(stop, delays) -> None:
 
     connections.close_all()
     found = []
-    while not stop.is_set():
-        found += sequencer.sequence().delays
-        time.sleep(settings.HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS)  # as the worker waits
+    sequencer.run_forever(
+        settings.HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS, stop=stop,
+        report=lambda done: found.extend(done.delays),
+    )  # fmt: skip
     found += sequencer.sequence().delays
     delays.put(found)
     connections.close_all()

@@ -286,9 +286,19 @@ def test_a_cut_or_emptied_log_is_not_signed_again(kept, tamper):
         call_command("audit", "checkpoint")
 
 
-def test_a_log_the_sequencer_cannot_continue_is_reported_not_raised():
+def test_a_placed_entry_made_pending_again_is_named():
     _fill(3)
     _sql("UPDATE enforcement_auditentry SET hash = NULL WHERE seq = 2")
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.seq) == (False, 2)
+
+
+def test_a_log_the_sequencer_cannot_continue_is_reported_not_raised():
+    """An old-chain entry past a gap (its number two beyond the tree) stops the
+    sequencer; verify reports it instead of raising."""
+    _fill(3)
+    _sql("UPDATE enforcement_auditentry SET seq = 5, hash = NULL WHERE seq = 3")
+    _sql("UPDATE enforcement_audithead SET seq = 2")
     verdict = audit.verify()
     assert verdict.ok is False
     assert verdict.problem.startswith("the sequencer cannot place entries")

@@ -41,14 +41,14 @@ def inclusion(seq: int) -> dict:
     """The proof that entry `seq` is in the log, against the newest signed head.
     NotYet where the entry is not placed yet or no signed head covers it; Damaged
     where the stored tree cannot make the proof (it was tampered with)."""
-    entry = AuditEntry.objects.filter(seq=seq).values(*tree.HASHED_FIELDS).first()
+    entry = AuditEntry.objects.filter(seq=seq).values(*tree.HASHED_FIELDS, "hash").first()
     if entry is None:
         raise NotYet(f"entry #{seq} has no place in the log yet")
     head = newest_head()
     if head is None or head.seq < seq:
         raise NotYet(f"entry #{seq} is newer than the newest signed head; it is "
                           "covered by the next one")  # fmt: skip
-    proof = tree.inclusion(seq, head.seq)
+    proof = tree.inclusion(seq, head.seq, leaf=entry.pop("hash"))
     data = tree.canonical(entry).decode("ascii")
     return {
         "entry": json.loads(data),

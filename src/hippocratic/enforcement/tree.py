@@ -5,7 +5,7 @@ the hashing; the sequencer writes the tree)."""
 import json
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from hippocratic.enforcement import merkle
@@ -17,17 +17,20 @@ HASHED_FIELDS = (
 )  # fmt: skip
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+_UTC = timezone.UTC
+
+
 def canonical(values: dict) -> bytes:
     """A stable encoding of an entry: sorted keys, no spaces, UTC times to the microsecond."""
-    encoded = {}
-    for name in HASHED_FIELDS:
-        value = values.get(name, "")
-        if name == "policy_version" and not value:
-            continue  # entries written before the field existed hash without it
-        if name == "at":
-            value = value.astimezone(timezone.UTC).isoformat(timespec="microseconds")
-        encoded[name] = value
-    return json.dumps(encoded, sort_keys=True, separators=(",", ":")).encode()
+    encoded = {name: values.get(name, "") for name in HASHED_FIELDS}
+    if not encoded["policy_version"]:
+        del encoded["policy_version"]  # entries written before the field existed hash without it
+    at = encoded["at"]
+    if at.tzinfo is not _UTC:
+        at = at.astimezone(_UTC)
+    encoded["at"] = at.isoformat(timespec="microseconds")
+    return _ENCODE(encoded).encode()
 
 
 def leaf_of(values: dict) -> bytes:
@@ -51,20 +54,28 @@ class Damaged(LookupError):
 
 def read_perfect(keys) -> dict[tuple[int, int], bytes]:
     """The stored hashes of perfect subtrees (level, index): leaves from the entries,
-    higher levels from AuditNode. One query each, however many keys."""
+    higher levels from AuditNode. One query, however many keys (a proof's time is
+    mostly round trips)."""
     keys = set(keys)
-    found: dict[tuple[int, int], bytes] = {}
     leaves = [index + 1 for level, index in keys if level == 0]
-    if leaves:
-        rows = AuditEntry.objects.filter(seq__in=leaves).values_list("seq", "hash")
-        found.update({(0, seq - 1): bytes.fromhex(h) for seq, h in rows if h})
     higher = Q()
     for level, index in keys:
         if level:
             higher |= Q(level=level, index=index)
+    parts = []
+    if leaves:
+        parts.append(
+            AuditEntry.objects.filter(seq__in=leaves, hash__isnull=False)
+            .annotate(at_level=Value(0), at_index=F("seq") - 1)
+            .values_list("at_level", "at_index", "hash")
+            .order_by()
+        )
     if higher:
-        rows = AuditNode.objects.filter(higher).values_list("level", "index", "hash")
-        found.update({(lv, ix): bytes.fromhex(h) for lv, ix, h in rows})
+        parts.append(
+            AuditNode.objects.filter(higher).values_list("level", "index", "hash").order_by()
+        )
+    rows = parts[0].union(*parts[1:], all=True).order_by() if parts else []
+    found = {(level, index): bytes.fromhex(h) for level, index, h in rows}
     missing = keys - set(found)
     if missing:
         raise Damaged(f"the audit tree lacks {len(missing)} node(s), e.g. {min(missing)}")
@@ -92,8 +103,10 @@ class Inclusion:
     path: list[bytes]
 
 
-def inclusion(seq: int, size: int) -> Inclusion:
-    leaf = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+def inclusion(seq: int, size: int, leaf: str | None = None) -> Inclusion:
+    """`leaf`: the entry's stored leaf hash, where the caller has read it already."""
+    if leaf is None:
+        leaf = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
     if leaf is None or seq > size:
         raise LookupError(f"entry #{seq} is not in the tree of {size}")
     path = _stored(lambda perfect: merkle.inclusion_proof(seq - 1, size, perfect))

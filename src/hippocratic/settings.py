@@ -35,7 +35,26 @@ from hippocratic.capabilities import APPS as CAPABILITY_APPS
 from hippocratic.enforcement.backends import ENGINES as GATED_ENGINES
 from hippocratic.mailconfig import smtp_options
 
-HOME = Path(os.environ.get("HIPPOCRATIC_HOME", Path.cwd())).resolve()
+
+def _env_number(name: str, default: str, kind=float, *, at_least: float = 0):
+    """A number from the environment, or one clear line naming the variable (a settings
+    module that raised ValueError printed a traceback instead)."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        noun = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {noun}, not {raw[:40]!r}.")
+    if value < at_least:
+        raise ImproperlyConfigured(f"{name} must be at least {at_least}, not {raw[:40]!r}.")
+    return value
+
+
+HOME = Path(os.environ.get("HIPPOCRATIC_HOME", "").strip() or Path.cwd()).resolve()
+if HOME.exists() and not HOME.is_dir():
+    raise ImproperlyConfigured(f"HIPPOCRATIC_HOME names a file, not a folder: {HOME}.")
 VAR_DIR = HOME / "var"
 # `make run` writes the demo's settings (debug, policy, database, SITE_URL, keys) to
 # var/demo.env, so every `hippocratic` command run in the same folder acts on the running
@@ -80,14 +99,12 @@ HIPPOCRATIC_PARTNER_EXPORTS = os.environ.get(
 HIPPOCRATIC_AUDIT_CHECKPOINTS = os.environ.get(
     "HIPPOCRATIC_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit-checkpoints")
 )
-HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS = float(
-    os.environ.get("HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS", "25")
+HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS = _env_number(
+    "HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS", "25"
 )
 # How often each worker's sequencer places pending audit entries in the tree: the
 # merge delay (an entry's wait for its place) is this plus one pass.
-HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS = float(
-    os.environ.get("HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS", "0.25")
-)
+HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS = _env_number("HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS", "0.25")
 
 
 def _dev_secret_key() -> str:
@@ -211,18 +228,27 @@ TEMPLATES = [
 ]
 
 # DATABASE_URL unset or empty: SQLite under var/.
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hippocratic.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
-# Every statement passes the gate (enforcement.gate): Django's own backends, gated.
-if DATABASES["default"]["ENGINE"] not in GATED_ENGINES:
+_DATABASE_HELP = (
+    "Hippocratic runs on SQLite (sqlite:///path) or PostgreSQL (postgres://user@host:5432/name)."
+)
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL", "").strip()
+            or f"sqlite:///{VAR_DIR / 'hippocratic.sqlite3'}",
+            conn_max_age=_env_number("CONN_MAX_AGE", "60", int),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:  # dj_database_url.UnknownSchemeError among them
+    scheme = os.environ["DATABASE_URL"].strip().partition(":")[0][:20]
     raise ImproperlyConfigured(
-        f"DATABASE_URL names {DATABASES['default']['ENGINE']}: Hippocratic runs on SQLite "
-        "(sqlite:///path) or PostgreSQL (postgres://user@host:5432/name)."
+        f"DATABASE_URL has a scheme this site cannot use ({scheme!r}): {_DATABASE_HELP}"
+    ) from error
+# Every statement passes the gate (enforcement.gate): Django's own backends, gated.
+if DATABASES["default"].get("ENGINE") not in GATED_ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL names {DATABASES['default'].get('ENGINE')}: {_DATABASE_HELP}"
     )
 DATABASES["default"]["ENGINE"] = GATED_ENGINES[DATABASES["default"]["ENGINE"]]
 if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
@@ -329,7 +355,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = _env_number("SECURE_HSTS_SECONDS", "31536000", int)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
 
@@ -384,7 +410,7 @@ else:
 # (host or host:port; default: the system's), and the page-view write buffer.
 HIPPOCRATIC_TRACKING = {
     "dns_resolver": os.environ.get("HIPPOCRATIC_DNS_RESOLVER", ""),
-    "dns_timeout": float(os.environ.get("HIPPOCRATIC_DNS_TIMEOUT", "1.0")),
+    "dns_timeout": _env_number("HIPPOCRATIC_DNS_TIMEOUT", "1.0"),
     "buffer_size": 500,
     "flush_seconds": 2.0,
 }

@@ -1,6 +1,8 @@
 """Hostile policy files: each is refused with one located message, built from nothing
 that grows without bound (a test that hangs or runs out of memory is a failure)."""
 
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -65,9 +67,9 @@ HOSTILE = {
         "<policy>:10:21: (document): the file holds a control character (#x0007), expected "
         "printable text",
     ),
-    "a file over 1 MB": (
-        MINIMAL + "#" * 1_000_000 + "\n",
-        "<policy>:1:1: (document): the file is 1,001,",
+    "a file over 256 kB": (
+        MINIMAL + "#" * 256_000 + "\n",
+        "<policy>:1:1: (document): the file is 257,",
     ),
 }
 
@@ -97,3 +99,38 @@ def test_check_reports_a_hostile_file_and_goes_on(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "more than 100,000 values" in out and f"{good}: ok" in out
     assert "Traceback" not in out
+
+
+def test_a_period_longer_than_a_hundred_years_is_refused():
+    """Issue 30, item 13: 10**9 days passed `policy check` and `publish`; then the daily
+    retention job raised OverflowError (now minus 10**9 days is before year 1)."""
+    from hippocratic.policy.models import Retention
+
+    assert Retention(days=36_525).days == 36_525
+    with pytest.raises(ValueError, match="less than or equal to 36525"):
+        Retention(days=10**9)
+    text = (Path(__file__).parents[2] / "policies" / "japoon.yaml").read_text()
+    assert "retention: {days: 90}" in text
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text.replace("retention: {days: 90}", "retention: {days: 1000000000}", 1))
+    (issue,) = info.value.issues
+    assert issue.path.endswith("retention.days") and "at most a hundred years" in str(issue)
+
+
+def test_a_file_of_unknown_keys_is_checked_in_bounded_time_and_memory():
+    """Issue 30, item 13: 0.9 MB of 90,000 unknown keys took 38 s and 230 MB; now the
+    file is bounded (256 kB) and only the errors shown are put in words."""
+    keys = (256_000 - len(MINIMAL)) // 10 - 1
+    text = MINIMAL + "".join(f"k{n:05d}: 1\n" for n in range(keys))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(PolicyError) as info:
+            load_policy_text(text)
+        took = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    issues = [str(i) for i in info.value.issues]
+    assert len(issues) == 51 and issues[-1].endswith(f"… and {keys - 50:,} more")
+    assert took < 15 and peak < 150_000_000, (took, peak)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from tests_paths import POLICIES
 
 PROBE = (
@@ -176,3 +177,49 @@ def test_the_demos_settings_file_is_read_and_the_environment_wins(tmp_path):
     assert probed(SITE_URL="http://localhost:9") == ["True", "http://localhost:9"]
     # The tests (and anyone who asks) read no file at all.
     assert "SECRET_KEY" in probed(HIPPOCRATIC_ENV_FILE="")[0]
+
+
+PRODUCTION = {"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "example.com",
+              "HIPPOCRATIC_MAILBOX_KEY": "A" * 43 + "="}  # fmt: skip
+BAD_SETTINGS = {  # issue 30, item 13: each was a traceback
+    "an unknown database scheme": (
+        {"DATABASE_URL": "foo://x/y"}, "DATABASE_URL has a scheme this site cannot use ('foo')"),
+    "a DNS timeout that is not a number": (
+        {"HIPPOCRATIC_DNS_TIMEOUT": "abc"}, "HIPPOCRATIC_DNS_TIMEOUT must be a number, not 'abc'"),
+    "CONN_MAX_AGE not a number": (
+        {"CONN_MAX_AGE": "1.5"}, "CONN_MAX_AGE must be a whole number, not '1.5'"),
+    "SECURE_HSTS_SECONDS not a number": (
+        {**PRODUCTION, "HIPPOCRATIC_DEBUG": "0", "SECURE_HSTS_SECONDS": "a year"},
+        "SECURE_HSTS_SECONDS must be a whole number, not 'a year'"),
+    "a checkpoint age that is not a number": (
+        {"HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS": "nan"},
+        "HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS must be a number, not 'nan'"),
+    "a negative checkpoint age": (
+        {"HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS": "-1"},
+        "HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS must be at least 0, not '-1'"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SETTINGS))
+def test_a_bad_setting_is_one_line_naming_it(tmp_path, name):
+    env, message = BAD_SETTINGS[name]
+    result = _cli(tmp_path, "check", **{"HIPPOCRATIC_DEBUG": "1", **env})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"hippocratic: {message}")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_home_that_is_a_file_is_one_line(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    result = _cli(tmp_path, "check", HIPPOCRATIC_DEBUG="1", HIPPOCRATIC_HOME=str(home))
+    assert result.returncode == 2
+    assert result.stderr == f"hippocratic: HIPPOCRATIC_HOME names a file, not a folder: {home}.\n"
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_database_url_means_the_default(tmp_path, empty):
+    result = _cli(tmp_path, "check", HIPPOCRATIC_DEBUG="1", DATABASE_URL=empty,
+                  HIPPOCRATIC_POLICY=str(POLICIES / "ducallier.yaml"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr

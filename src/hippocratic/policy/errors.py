@@ -45,16 +45,18 @@ MAX_REPORTED = 50
 
 class PolicyError(Exception):
     """A policy file that cannot be used; `issues` holds the errors found, the first
-    MAX_REPORTED of them and then one saying how many more there are."""
+    MAX_REPORTED of them and then one saying how many more there are. `more` counts
+    errors found but not put in words (the caller stopped describing them)."""
 
-    def __init__(self, issues: list[PolicyIssue]):
+    def __init__(self, issues: list[PolicyIssue], *, more: int = 0):
         issues = sorted(issues)
-        if len(issues) > MAX_REPORTED:
-            last = issues[MAX_REPORTED - 1]
-            more = PolicyIssue(
-                last.file, last.line, last.column, "(document)",
-                f"… and {len(issues) - MAX_REPORTED:,} more",
+        hidden = max(len(issues) - MAX_REPORTED, 0) + more
+        if hidden:
+            issues = issues[:MAX_REPORTED]
+            last = issues[-1]
+            more_issue = PolicyIssue(
+                last.file, last.line, last.column, "(document)", f"… and {hidden:,} more",
             )  # fmt: skip
-            issues = [*issues[:MAX_REPORTED], more]
+            issues = [*issues, more_issue]
         self.issues = issues
         super().__init__("\n".join(str(issue) for issue in self.issues))

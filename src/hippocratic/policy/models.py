@@ -28,6 +28,13 @@ from hippocratic.policy.periods import BusinessDays, parse_business_days
 from hippocratic.policy.promises import CATALOGUE
 from hippocratic.policy.taxonomy import is_within
 
+# A period in the policy is at most a hundred years: longer is a typing slip, and a date
+# that far ahead is past what the site's clocks hold (10**9 days passed the check and
+# then stopped the daily retention job with an OverflowError).
+MAX_DAYS = 36_525
+Days = Annotated[int, Field(gt=0, le=MAX_DAYS)]
+Hours = Annotated[int, Field(gt=0, le=MAX_DAYS * 24)]
+
 # --- constrained strings -------------------------------------------------------------
 # Each pattern with the words the loader uses when a value does not match it.
 FIDES_KEY = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
@@ -245,14 +252,14 @@ class Purpose(Strict):
 
 
 class Retention(Strict):
-    days: PositiveInt = Field(description="How long the data is kept, in days")
+    days: Days = Field(description="How long the data is kept, in days")
     after: Literal["collection", "account_closure", "delivery"] = Field(
         "collection", description="When the period starts"
     )
     legally_required: bool = Field(
         False, description="Kept because the law requires it (survives erasure, ACC-8)"
     )
-    undelivered_days: PositiveInt | None = Field(
+    undelivered_days: Days | None = Field(
         None,
         description="With after: delivery, how long a message never delivered is kept (COM-1)",
     )
@@ -304,7 +311,7 @@ class Cookie(Strict):
     purpose: FidesKey = Field(description="The data use it serves")
     description: Text = Field(description="What it holds, in words")
     optional: bool = Field(description="Whether the visitor may refuse it")
-    max_age_days: PositiveInt | None = Field(
+    max_age_days: Days | None = Field(
         None, description="Lifetime in days; none means it ends with the browser session"
     )
     encrypted: bool = Field(False, description="Whether its value is encrypted")
@@ -376,9 +383,9 @@ class Choice(Strict):
     uses: tuple[FidesKey, ...] = Field((), description="Uses an opt-out stops")
     recipients: tuple[Identifier, ...] = Field((), description="Sharing an opt-out stops")
     channels: tuple[Channel, ...] = Field(min_length=1, description="The ways to make it")
-    usual_days: PositiveInt | None = Field(None, description="How long it usually takes")
-    deadline_days: PositiveInt | None = Field(None, description="The latest it is done")
-    deadline_business_days: PositiveInt | None = Field(
+    usual_days: Days | None = Field(None, description="How long it usually takes")
+    deadline_days: Days | None = Field(None, description="The latest it is done")
+    deadline_business_days: Days | None = Field(
         None, description="The latest it is done, in business days on the provider's calendar"
     )
 
@@ -424,7 +431,7 @@ class HostedData(Strict):
     staff_access: Literal["never", "customer_permission"] = Field(
         description="Whether staff may ever open it: never, or with the customer's permission"
     )
-    permission_hours: PositiveInt = Field(24, description="How long a permission lasts")
+    permission_hours: Hours = Field(24, description="How long a permission lasts")
 
 
 class Communications(Strict):
@@ -434,7 +441,7 @@ class Communications(Strict):
     mailbox_domain: Hostname | None = Field(
         None, description="Mail for <user name>@this domain is kept for the customer to collect"
     )
-    access_hours: PositiveInt = Field(
+    access_hours: Hours = Field(
         72, description="How long a staff access case to one customer's contents lasts"
     )
     disclosure_grounds: tuple[Ground, ...] = Field(
@@ -451,7 +458,13 @@ def _business_days(value: object) -> BusinessDays:
         return value
     if not isinstance(value, (int, str)):
         raise ValueError("a period is a number or a phrase such as '10 business days'")
-    return parse_business_days(value)
+    period = parse_business_days(value)
+    if period.days > MAX_DAYS:
+        raise ValueError(
+            f"{period.days:,} business days is more than a hundred years, "
+            f"expected at most {MAX_DAYS:,}"
+        )
+    return period
 
 
 NoticePeriod = Annotated[BusinessDays, BeforeValidator(_business_days)]

@@ -108,7 +108,7 @@ def _cli(tmp_path, *args, cwd=None, **env):
     base = {k: v for k, v in os.environ.items()
             if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "HIPPOCRATIC_DEBUG", "HIPPOCRATIC_POLICY",
                          "DJANGO_SETTINGS_MODULE")}  # fmt: skip
-    base.update(HIPPOCRATIC_HOME=str(tmp_path), **env)
+    base.update({"HIPPOCRATIC_HOME": str(tmp_path), **env})
     return subprocess.run(
         [sys.executable, "-m", "hippocratic", *args], capture_output=True, text=True,
         env=base, timeout=60, cwd=cwd or tmp_path,

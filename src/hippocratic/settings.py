@@ -184,6 +184,8 @@ MIDDLEWARE = [
     # The project's own static files (the stylesheet, the data page's proof checker)
     # from STATIC_ROOT, by the web process itself: no proxy set-up, no third party.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz and /metrics, before sessions and the visitor log; counts responses.
+    "hippocratic.site.operations.OperationsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "hippocratic.enforcement.middleware.DeclaredCookiesMiddleware",
     # Outermost after security: it sees the response the visitor gets.
@@ -352,6 +354,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") != "0"
+    # The load balancer and Prometheus may ask gunicorn itself, on loopback, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -443,7 +447,23 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Card numbers are masked in every line that reaches the console (PAY-1).
     "filters": {"cards": {"()": "hippocratic.billing.logs.MaskCardNumbers"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["cards"]}},
+    # HIPPOCRATIC_LOG_FORMAT=json: one JSON object a line (time, level, logger, message,
+    # and the exception's trace where there is one), for a log collector.
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["cards"],
+            "formatter": "json" if os.environ.get("HIPPOCRATIC_LOG_FORMAT") == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # aiosmtpd logs every command of every session, senders' and recipients' addresses
     # with them: personal data a log must not keep, and most of the LMTP intake's time.

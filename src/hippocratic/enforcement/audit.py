@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from hippocratic.enforcement import merkle, sequencer
+from hippocratic.enforcement import merkle, metrics, sequencer
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.models import (
     GENESIS,
@@ -156,6 +156,7 @@ def append(
             entry = Appended(getattr(cursor.cursor, "lastrowid", None))
     if collected is not None:
         collected.append(entry.id)
+    metrics.appended(allowed, reason.value)
     return entry
 
 

@@ -128,6 +128,14 @@ HIPPOCRATIC_MAILBOX_KEY_FILE = str(keyfiles.mailbox_key_path())
 HIPPOCRATIC_MAILBOX_KEY = os.environ.get(
     "HIPPOCRATIC_MAILBOX_KEY"
 ) or keyfiles.mailbox_ring_from_file(Path(HIPPOCRATIC_MAILBOX_KEY_FILE))
+# The most mail one customer's mailbox holds, in MiB; more waits at the MTA (452 4.2.2).
+HIPPOCRATIC_MAILBOX_QUOTA = (
+    min(_env_number("HIPPOCRATIC_MAILBOX_QUOTA_MB", "200", int, at_least=1), 10**6) * 2**20
+)
+# The authserv-id of the receiving MTA's Authentication-Results headers (RFC 8601) that
+# unsubscribe by mail trusts (messaging.inbound); empty: the policy's mailbox domain,
+# else the domain of its unsubscribe address.
+HIPPOCRATIC_AUTHSERV_ID = os.environ.get("HIPPOCRATIC_AUTHSERV_ID", "").strip().lower()
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 # The site's own address (scheme, host, port), for every absolute link in mail: sign-up
 # confirmations, answers, unsubscribe links and List-Unsubscribe. `make run` sets it from

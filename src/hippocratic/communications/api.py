@@ -3,7 +3,7 @@
 from typing import get_type_hints
 
 from django.http import HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import create_model
 
@@ -24,6 +24,10 @@ MessageOut = create_model(
 class OpenedOut(MessageOut):
     text: str
     blocked: bool
+    too_complex: str = Field(
+        description="Why the message is offered only as a download (too many parts, too "
+        "deep, too many parameters); empty where `text` shows it"
+    )
 
 
 class PageQuery(Schema):
@@ -57,7 +61,8 @@ def my_mail(request, page: Query[PageQuery]):
             summary="One message, read (it counts as delivered)")  # fmt: skip
 def read_message(request, message_id: int):
     opened = _collected(request.auth, message_id)
-    return {**vars(opened.summary), "text": opened.text, "blocked": opened.raw is None}
+    return {**vars(opened.summary), "text": opened.text, "blocked": opened.raw is None,
+            "too_complex": opened.too_complex}  # fmt: skip
 
 
 @router.get("/mailbox/{message_id}/eml", response={200: None, **ERRORS},

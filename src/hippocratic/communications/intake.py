@@ -13,17 +13,20 @@ def deliver(raw: bytes, recipients: list[str], message_key: str) -> int | None:
     addresses = [a for a in recipients if mailbox.is_mailbox_address(a)]
     if not addresses:
         return None
-    stored = 0
+    stored, full = 0, None
     for address in dict.fromkeys(addresses):
         try:
             customer_id = mailbox.customer_of(address)
+            stored_id = mailbox.store(customer_id, raw, message_id=message_key)
         except mailbox.NoSuchMailbox:
             continue
-        stored_id = mailbox.store(customer_id, raw, message_id=message_key)
+        except mailbox.MailboxFull as over:  # 452/552 for this recipient (LMTP)
+            full = over
+            continue
         _forward_if_asked(customer_id, stored_id)
         stored += 1
     if not stored:
-        raise LookupError(f"no such mailbox: {addresses[0]}")
+        raise full or LookupError(f"no such mailbox: {addresses[0]}")
     return stored
 
 

@@ -16,12 +16,15 @@ import json
 from dataclasses import dataclass, replace
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
+from functools import cached_property
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from hippocratic.accounts.models import Customer
-from hippocratic.communications import crypto
+from hippocratic.communications import crypto, readable
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
@@ -39,6 +42,19 @@ _KEY_SQL = "SELECT wrapped FROM communications_mailboxkey WHERE customer_id = %s
 
 class NoSuchMailbox(LookupError):
     """No customer's mailbox has this address."""
+
+
+class MailboxFull(LookupError):
+    """The mailbox holds its quota (HIPPOCRATIC_MAILBOX_QUOTA): the MTA keeps the
+    message and tries again, as mail is deleted after delivery (452 4.2.2)."""
+
+    smtp_code = "452 4.2.2"
+
+
+class OverQuota(MailboxFull):
+    """The message alone is larger than a whole mailbox's quota: it never fits."""
+
+    smtp_code = "552 5.2.2"
 
 
 @dataclass(frozen=True)
@@ -121,10 +137,11 @@ def store(customer_id: int, raw: bytes, *, message_id: str = "", encrypt: bool =
         raw_sealed = raw
     lookup, *before_rotation = crypto.lookup_keys(customer_id, message_id)
     rows = StoredMessage.objects.for_purpose(INTAKE, Purpose.SERVICE)
-    if before_rotation:  # a retry of mail stored under an older key of the ring
-        kept = rows.filter(customer_id=customer_id, lookup__in=before_rotation)
-        if (pk := kept.values_list("pk", flat=True).first()) is not None:
-            return pk
+    earlier = rows.filter(customer_id=customer_id, lookup__in=[lookup, *before_rotation])
+    if (pk := earlier.values_list("pk", flat=True).first()) is not None:
+        return pk  # an MTA's retry (under this key or an older one of the ring): stored
+        # once, however full the mailbox is now
+    _make_room(rows.filter(customer_id=customer_id), len(raw))
     try:
         with transaction.atomic():
             return rows.create(
@@ -135,6 +152,16 @@ def store(customer_id: int, raw: bytes, *, message_id: str = "", encrypt: bool =
         return (
             rows.filter(customer_id=customer_id, lookup=lookup).values_list("pk", flat=True).get()
         )
+
+
+def _make_room(mine, size: int) -> None:
+    """MailboxFull where `size` more bytes would take the mailbox over its quota."""
+    quota = settings.HIPPOCRATIC_MAILBOX_QUOTA
+    if size > quota:
+        raise OverQuota(f"the message is larger than a mailbox's quota ({quota // 2**20} MiB)")
+    held = mine.aggregate(held=Sum("size"))["held"] or 0
+    if held + size > quota:
+        raise MailboxFull(f"the mailbox is full ({quota // 2**20} MiB); try again later")
 
 
 def summaries(rows, customer_id: int, aead=None) -> list[Summary]:
@@ -172,18 +199,26 @@ class Opened:
     summary: Summary
     raw: bytes | None  # None when blocked (COM-4)
 
+    @cached_property
+    def _shown(self) -> tuple[str, str]:
+        if self.raw is None:
+            return "", ""
+        try:
+            return readable.plain_text(self.raw), ""
+        except readable.TooComplex as reason:
+            note = f"This message is too complex to show here ({reason}); download it to read it"
+            return "", note + " in your mail program."
+
     @property
     def text(self) -> str:
         """The message's text part, for reading on the page (HTML is never rendered:
-        it could load from elsewhere)."""
-        if self.raw is None:
-            return ""
-        message = email.message_from_bytes(self.raw, policy=email.policy.default)
-        try:
-            body = message.get_body(preferencelist=("plain",))
-            return body.get_content() if body is not None else ""
-        except (LookupError, KeyError, ValueError):
-            return ""
+        it could load from elsewhere); "" where it is too complex to show."""
+        return self._shown[0]
+
+    @property
+    def too_complex(self) -> str:
+        """Why the message is shown only as a download ("" where it is shown)."""
+        return self._shown[1]
 
 
 def open_message(rows, message_id: int, customer_id: int) -> Opened:

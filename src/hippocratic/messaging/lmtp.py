@@ -1,10 +1,14 @@
 """The LMTP server the MTA delivers to (Postfix: `mailbox_transport = lmtp:inet:…`).
 
-A message is answered 250 only once it is stored (queued for the worker, or sealed in
-a mailbox); 550 when it cannot be read; 451 when the database does not answer, so the
-MTA keeps it and tries again. While mail is queued, the server asks the worker to act
-on it within half a second (one task for any number of messages); the scheduler's
-minutely job takes whatever is left (a server stopped before it asked)."""
+LMTP answers each recipient (RFC 2033): 250 for a recipient only once the message is
+stored for them (queued for the worker, or sealed in a mailbox); 550 when it cannot be
+read or names no mailbox of ours; 554 when it holds what the database cannot keep (a
+NUL byte in PostgreSQL's text); 452/552 when the mailbox is over its quota (for now /
+for good); 451 when the database does not answer, so the MTA keeps it and tries again.
+A transaction takes MAX_RECIPIENTS recipients; past them, 452 4.5.3 and the MTA sends
+the rest again. While mail is queued, the server asks the worker to act on it within
+half a second (one task for any number of messages); the scheduler's minutely job
+takes whatever is left (a server stopped before it asked)."""
 
 import asyncio
 import logging
@@ -12,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, DataError, connections
 
 from hippocratic.messaging import inbound
 from hippocratic.messaging.tasks import act_on_inbound_mail
@@ -28,10 +32,17 @@ def _receive(content: bytes, recipients: list[str]):
     more than the store); after a database error it is closed, and the next message
     connects afresh."""
     try:
-        return inbound.accept(content, recipients)
+        return inbound.accept_each(content, recipients)
     except DatabaseError:
         connections.close_all()
         raise
+
+
+def _answer(got) -> str:
+    """One recipient's LMTP answer."""
+    if isinstance(got, inbound.MailRejected):
+        return f"{got.code} {got}"
+    return f"250 2.0.0 {'Queued' if got.queued else 'Stored'} ({got.kind})"
 
 
 def _announce() -> None:
@@ -70,22 +81,37 @@ class Intake:
         self.announcing = None
         loop.run_in_executor(self.executor, _announce)
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= inbound.MAX_RECIPIENTS:
+            return f"452 4.5.3 Too many recipients (at most {inbound.MAX_RECIPIENTS} at once)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         content = envelope.original_content or envelope.content or b""
+        recipients = list(envelope.rcpt_tos)
         loop = asyncio.get_running_loop()
+
+        def each(line: str) -> str:  # LMTP: one answer per recipient, in their order
+            return "\r\n".join([line] * len(recipients))
+
         try:
-            got = await loop.run_in_executor(
-                self.executor, _receive, content, list(envelope.rcpt_tos)
-            )
+            outcomes = await loop.run_in_executor(self.executor, _receive, content, recipients)
         except inbound.MailRejected as reason:
             logger.warning("inbound mail refused: %s", reason)
-            return f"550 5.6.0 {reason}"
+            return each(f"{reason.code} {reason}")
+        except DataError as error:  # what no retry changes (PostgreSQL: a NUL in text)
+            logger.warning("inbound mail refused: the database cannot keep it: %s", error)
+            return each("554 5.6.0 The message holds data that cannot be stored")
         except DatabaseError:
             logger.exception("inbound mail deferred: the database did not answer")
-            return "451 4.3.0 Try again later"
-        if got.queued:
+            return each("451 4.3.0 Try again later")
+        for got in outcomes:
+            if isinstance(got, inbound.MailRejected):
+                logger.warning("inbound mail refused for a recipient: %s", got)
+        if any(isinstance(got, inbound.Received) and got.queued for got in outcomes):
             self._announce_soon()
-        return f"250 2.0.0 {'Queued' if got.queued else 'Stored'} ({got.kind})"
+        return "\r\n".join(_answer(got) for got in outcomes)
 
 
 class LMTPController(Controller):

@@ -52,7 +52,11 @@ from hippocratic.messaging.inbound.outcomes import (
     Received,
 )
 from hippocratic.messaging.inbound.reading import MAX_BYTES
-from hippocratic.messaging.inbound.sorting import MAILBOXES, SORTING, sort
+from hippocratic.messaging.inbound.sorting import MAILBOXES, SORTING, sort, sort_each
+
+# Recipients one LMTP transaction may name (RFC 5321 4.5.3.1.8's minimum); the MTA
+# sends the rest in another (452 4.5.3), so one message is not stored 300 times at once.
+MAX_RECIPIENTS = 100
 
 __all__ = [
     "ACTING",
@@ -60,6 +64,7 @@ __all__ = [
     "INTAKE",
     "MAILBOXES",
     "MAX_BYTES",
+    "MAX_RECIPIENTS",
     "REMOVE",
     "SOFT_BOUNCE_LIMIT",
     "SORTING",
@@ -69,27 +74,53 @@ __all__ = [
     "MailRejected",
     "Received",
     "accept",
+    "accept_each",
     "act",
     "act_on_queued",
     "asks_removal",
     "decoded_header",
     "receive",
+    "receive_each",
     "reply_address",
     "sort",
+    "sort_each",
 ]
 
 
+Outcome = Received | MailRejected
+
+
+def receive_each(raw: bytes, recipients: list[str] | tuple = ()) -> list[Outcome]:
+    """Read a message and act on it for each recipient before answering (the pipe)."""
+    return [got if isinstance(got, Outcome) else act(got) for got in sort_each(raw, recipients)]
+
+
+def accept_each(raw: bytes, recipients: list[str] | tuple = ()) -> list[Outcome]:
+    """Read a message and, for each recipient, queue it for the worker (the LMTP
+    server): a mailbox's mail is sealed and stored at once, mail for no one is
+    ignored, the rest is one row per request it makes."""
+    return [
+        got if isinstance(got, Outcome) else queue.put(got) for got in sort_each(raw, recipients)
+    ]
+
+
+def _outcome(outcomes: list[Outcome]) -> Received:
+    """One answer for all the recipients: the first that did something, else the first
+    that was taken; MailRejected where every recipient was refused."""
+    taken = [got for got in outcomes if isinstance(got, Received)]
+    if not taken:
+        raise outcomes[0]
+    return next((got for got in taken if got.kind != Kind.IGNORED), taken[0])
+
+
 def receive(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
-    """Read a message and act on it before answering (the pipe)."""
-    got = sort(raw, recipients)
-    return got if isinstance(got, Received) else act(got)
+    """receive_each, answered once (the pipe's command prints one line)."""
+    return _outcome(receive_each(raw, recipients))
 
 
 def accept(raw: bytes, recipients: list[str] | tuple = ()) -> Received:
-    """Read a message and queue it for the worker (the LMTP server): a mailbox's mail
-    is sealed and stored at once, mail for no one is ignored, the rest is one row."""
-    got = sort(raw, recipients)
-    return got if isinstance(got, Received) else queue.put(got)
+    """accept_each, answered once."""
+    return _outcome(accept_each(raw, recipients))
 
 
 def act_on_queued(limit: int = 10_000) -> dict:

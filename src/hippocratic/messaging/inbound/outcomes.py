@@ -34,7 +34,13 @@ class Ignored(StrEnum):
 
 
 class MailRejected(ValueError):
-    """The message cannot be taken; the reason fits on one line."""
+    """The message cannot be taken; the reason fits on one line. `code` is the LMTP
+    answer's code and enhanced status: a permanent refusal unless it says otherwise
+    (a mailbox over its quota: 452 4.2.2 for now, 552 5.2.2 for good)."""
+
+    def __init__(self, reason: str, code: str = "550 5.6.0"):
+        super().__init__(reason)
+        self.code = code
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ prospect's reply+ address over the unsubscribe address, which wins over a custom
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from hippocratic.messaging.inbound.addresses import asks_removal, signed_recipient
 from hippocratic.messaging.inbound.outcomes import (
@@ -33,7 +34,8 @@ MAILBOXES: Registry[Callable[[bytes, list[str], str], int | None]] = Registry(
     "messaging.mailboxes",
     "Mail for customers' own mailboxes: deliver(raw, recipients, message_key) -> how many "
     "mailboxes stored it, None where no recipient is a mailbox address; LookupError where "
-    "the addresses name no open mailbox.",
+    "the addresses name no open mailbox (its `smtp_code`, if any, is the answer: a full "
+    "mailbox's 452 4.2.2).",
 )
 
 
@@ -45,12 +47,12 @@ def _to(mail: Message, contact) -> bool:
 def for_a_mailbox(mail: Message, contacts) -> Received | None:
     """To a customer's mailbox (<user name>@ the policy's mailbox_domain): stored there
     at once, sealed (communications.mailbox, COM-1); rejected where it names no open
-    mailbox."""
+    mailbox (or over its quota: the error's `smtp_code` says 452 or 552)."""
     for deliver in MAILBOXES:
         try:
             stored = deliver(mail.raw, list(mail.to), mail.message_id)
         except LookupError as unknown:
-            raise MailRejected(str(unknown)) from None
+            raise MailRejected(str(unknown), getattr(unknown, "smtp_code", "550 5.1.1")) from None
         if stored is not None:
             return Received(Kind.MAILBOX, True)
     return None
@@ -97,14 +99,16 @@ def made_a_choice(mail: Message, contacts) -> Incoming | None:
     if not _to(mail, contacts.security):
         return None
     choice = _choice_by_mail("security")
-    return Incoming(Kind.CHOICE, mail.sender, mail.key, choice=choice) if choice else None
+    key = f"{mail.key}/choice"  # as support's: one delivery may name several of ours
+    return Incoming(Kind.CHOICE, mail.sender, key, choice=choice) if choice else None
 
 
 def wrote_to_support(mail: Message, contacts) -> Incoming | None:
-    """To the support address: a request in the staff queue."""
+    """To the support address: a request in the staff queue. Its key names the kind, so
+    one delivery to support@ and to the unsubscribe address makes both requests."""
     if not _to(mail, contacts.support):
         return None
-    return Incoming(Kind.SUPPORT, mail.sender, mail.key)
+    return Incoming(Kind.SUPPORT, mail.sender, f"{mail.key}/support")
 
 
 def _choice_by_mail(contact: str) -> str:
@@ -127,13 +131,38 @@ SORTING = (
 )
 
 
-def sort(raw: bytes, recipients) -> Incoming | Received:
-    """What a message is (mail for a mailbox is handed to it here); MailRejected where
-    it cannot be read."""
-    mail = read(raw, recipients)
-    contacts = current_policy().provider.contacts
+def _sort(mail: Message, contacts) -> Incoming | Received:
     for step in SORTING:
         found = step(mail, contacts)
         if found is not None:
             return found
     return Received.ignored(Ignored.NO_RECIPIENT_OF_OURS)
+
+
+def sort(raw: bytes, recipients) -> Incoming | Received:
+    """What a message is, for all its recipients at once (mail for a mailbox is handed
+    to it here); MailRejected where it cannot be read."""
+    mail = read(raw, recipients)
+    return _sort(mail, current_policy().provider.contacts)
+
+
+Sorted = Incoming | Received | MailRejected
+
+
+def sort_each(raw: bytes, recipients) -> list[Sorted]:
+    """What a message is for each of its envelope recipients, in their order (LMTP
+    answers each recipient: one delivery to a mailbox and to support@ is stored in the
+    one and a request for the other). MailRejected for the whole message where it
+    cannot be read; a recipient's own refusal (an unknown mailbox) is its entry. With
+    no envelope recipients (a pipe), the To: header's addresses are one recipient."""
+    mail = read(raw, recipients)
+    contacts = current_policy().provider.contacts
+    if not recipients:
+        return [_sort(mail, contacts)]
+    found: list[Sorted] = []
+    for address in mail.to:
+        try:
+            found.append(_sort(replace(mail, to=(address,)), contacts))
+        except MailRejected as refused:
+            found.append(refused)
+    return found

@@ -5,6 +5,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DataError
 
 from hippocratic.messaging import inbound
 from hippocratic.messaging.lmtp import serve
@@ -27,6 +28,8 @@ class Command(BaseCommand):
                 got = inbound.receive(raw, options["to"])
             except inbound.MailRejected as reason:
                 raise CommandError(f"refused: {reason}") from None
+            except DataError:  # what no retry changes (PostgreSQL: a NUL in text)
+                raise CommandError("refused: it holds data that cannot be stored") from None
             self.stdout.write(f"stored: {got.kind}" + (" (done)" if got.done else ""))
             return
 

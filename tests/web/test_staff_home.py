@@ -11,6 +11,8 @@ from tests_paths import use_profile
 
 from hippocratic.communications.models import HarmReport
 from hippocratic.enforcement.actors import Actor
+from hippocratic.jobs import heartbeat
+from hippocratic.jobs.models import WorkerHeartbeat
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -47,3 +49,18 @@ def test_each_role_sees_its_areas_with_counts(signed_up, staff_client):
         }
         assert len(titles(staff_client("staff.admin").get("/staff/").content.decode())) == 7
         assert Client().get("/staff/").status_code == 302  # to the staff login
+
+
+def test_the_admin_sees_the_workers_and_the_jobs_state(staff_client):
+    admin = staff_client("staff.admin")
+    page = admin.get("/staff/").content.decode()
+    assert ">Background work</a>" in page and "no worker has run" in page
+    assert "worker: none has ever run" in page  # the problem /healthz would answer 503 for
+    heartbeat.beat()
+    page = admin.get("/staff/").content.decode()
+    assert "worker seen 0 s ago" in page and "task(s) waiting" in page
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=10))
+    assert "worker: last seen 600 s ago" in admin.get("/staff/").content.decode()
+    assert (
+        ">Background work</a>" not in staff_client("staff.support").get("/staff/").content.decode()
+    )

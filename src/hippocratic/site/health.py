@@ -47,6 +47,13 @@ def queue_ready() -> int | None:
     return DBTaskResult.objects.ready().count()
 
 
+def failed_tasks() -> int:
+    """Tasks that failed (the database queue's; 0 for RQ, whose failures RQ keeps)."""
+    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
+        return 0
+    return DBTaskResult.objects.failed().count()
+
+
 def check() -> Health:
     """Each fact, and the problems a load balancer should take the site out for."""
     now = timezone.now()

@@ -18,7 +18,6 @@ import time
 
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
-from django_tasks_db.models import DBTaskResult
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -69,7 +68,7 @@ class FromTheDatabase:
             if value is not None:
                 yield GaugeMetricFamily(name, text, value)
         try:
-            failed = DBTaskResult.objects.failed().count()
+            failed = health.failed_tasks()
         except DatabaseError:
             return
         yield CounterMetricFamily(

@@ -21,6 +21,7 @@ from hippocratic.enforcement.models import AccessCase
 from hippocratic.messaging.models import Campaign
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
+from hippocratic.site import health
 
 
 @dataclass
@@ -95,6 +96,22 @@ def _audit(actor) -> Tile:
     )
 
 
+def _background(actor) -> Tile:
+    """The worker's and the jobs' state, as /healthz sees it: counts and ages only."""
+    now = health.check()
+    seen = now.worker_seen_seconds
+    worker = "no worker has run" if seen is None else f"worker seen {seen:.0f} s ago"
+    head = now.last_checkpoint_seconds
+    text = (f"The queue and the scheduled jobs: {now.queue_ready or 0} task(s) waiting; "
+            f"{worker}; audit log signed "
+            + ("never" if head is None else f"{head / 60:.0f} min ago") + ".")  # fmt: skip
+    failed = health.failed_tasks()
+    problems = "; ".join(now.problems)
+    return Tile("Background work", reverse("admin:jobs_scheduledrun_changelist"), text, failed,
+                f"failed task(s){' · ' + problems if problems else ''}" if failed or problems
+                else "")  # fmt: skip
+
+
 # (what, the roles that see it); staff.admin sees every tile.
 TILES = (
     (_requests, {"staff.support"}),
@@ -104,6 +121,7 @@ TILES = (
     (_campaigns, {"staff.support", "staff.marketing"}),
     (_traffic, {"staff.analytics", "staff.marketing"}),
     (_audit, set()),
+    (_background, set()),
 )
 
 

@@ -293,6 +293,7 @@ LANGUAGE_CODE = "en"
 # The site's words are English; a visitor's browser picks which English writes dates.
 LANGUAGES = [("en", "English (US)"), ("en-gb", "English (UK)"), ("en-au", "English (Australia)"),
              ("en-ca", "English (Canada)"), ("en-ie", "English (Ireland)")]  # fmt: skip
+FORMAT_MODULE_PATH = ["hippocratic.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -42,7 +42,7 @@ def test_every_collected_item_and_every_cookie_the_site_sets_is_on_the_page(load
     for _, item in policy.data_items():
         assert item.label in page or item.label[:1].lower() + item.label[1:] in page
     for cookie in policy.cookies:
-        row = f"<td>{cookie.name}</td>" in to_html(policy, enforced=BUILD)
+        row = f'<td data-label="Cookie">{cookie.name}</td>' in to_html(policy, enforced=BUILD)
         assert row is BUILD.sets(cookie.name), cookie.name
     for recipient in policy.recipients:
         promise = RECIPIENT_PROMISES.get(recipient.kind)
@@ -81,7 +81,8 @@ def test_cookie_lifetimes_are_in_the_table(loaded_profile):
         if BUILD.sets(cookie.name):
             lifetime = html.escape(cookie_lifetime(cookie.max_age_days))
             assert re.search(
-                rf"<td>{cookie.name}</td>(<td>[^<]*</td>){{2}}<td>{lifetime}</td>", page
+                rf"<td[^>]*>{cookie.name}</td>(<td[^>]*>[^<]*</td>){{2}}<td[^>]*>{lifetime}</td>",
+                page,
             )
 
 

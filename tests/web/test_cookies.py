@@ -18,7 +18,9 @@ from hippocratic.policy.render import cookie_lifetime
 pytestmark = pytest.mark.django_db
 
 PROFILES = ("dracon", "isp", "japoon", "quality", "ducallier")
-ROW = re.compile(r"<tr><td>([^<]+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td>")
+ROW = re.compile(
+    r"<tr><td[^>]*>([^<]+)</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]+)</td>"
+)
 
 
 def page_cookie_table() -> dict[str, str]:

@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
+from django.utils.formats import date_format
 from factories import ADA, GRACE
 from freezegun import freeze_time
 from tests_paths import POLICIES
@@ -97,7 +99,7 @@ def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(publ
     body = mail.outbox[0].body
     assert "We may now share data with Metrics Partner Inc." in body
     assert current_policy().changes.how_to_respond.strip()[:40] in body
-    assert f"{second.effective_at:%d %B %Y}" in mail.outbox[0].subject
+    assert date_format(timezone.localtime(second.effective_at)) in mail.outbox[0].subject
 
 
 @pytest.mark.promise("POL-3")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,6 +28,7 @@ from hippocratic.enforcement.gateway import decided_elsewhere, purpose_for
 from hippocratic.enforcement.models import AuditEntry, OptOut
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.enforcement.retention import blankable
+from hippocratic.policy import words
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 from hippocratic.registry import Registry
@@ -68,7 +70,8 @@ def rows(customer_id: int, model) -> list[dict]:
 
 # How the page names what the JSON export keeps under its field names.
 _COMMON = {"id": "Number", "created_at": "When", "closed_at": "Closed",
-           "organisation_id": "Organisation number", "username": "User name"}  # fmt: skip
+           "organisation_id": "Organisation number", "username": "User name",
+           "last4": "Card ending in", "card_last4": "Card ending in"}  # fmt: skip
 
 
 def _label(model, name: str) -> str:
@@ -86,6 +89,38 @@ def _label(model, name: str) -> str:
     return str(field.verbose_name).capitalize()
 
 
+def _named(model, found: list[dict]) -> dict:
+    """column -> {id: name} for each column of `found` that points to a catalogue row (a
+    service, not anyone's data): the page shows "Web hosting", not "Service 1"."""
+    names = {}
+    for column in found[0] if found else {}:
+        if not column.endswith("_id"):
+            continue
+        try:
+            field = model._meta.get_field(column.removesuffix("_id"))
+        except FieldDoesNotExist:
+            field = None
+        target = getattr(field, "related_model", None)
+        if target is None or hasattr(target, "personal_fields"):
+            continue  # someone's data: read only through the gateway, left as a number
+        ids = {row[column] for row in found if row[column] is not None}
+        names[column] = {pk: str(obj) for pk, obj in target._default_manager.in_bulk(ids).items()}
+    return names
+
+
+def _shown(model, column: str, value, names: dict):
+    """One value as the page shows it: a catalogue row by its name, a choice by its label."""
+    if column in names and value in names[column]:
+        return names[column][value]
+    try:
+        field = model._meta.get_field(column)
+    except (FieldDoesNotExist, AttributeError):
+        return value
+    if field.choices and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
 def for_the_page(held: dict) -> dict:
     """`everything`'s data with people's words for its names: the profile as (label,
     value) pairs, each section with a title, column labels and rows of values."""
@@ -96,16 +131,19 @@ def for_the_page(held: dict) -> dict:
     for key, found in held["sections"].items():
         model = by_section.get(key)
         title = str(model._meta.verbose_name_plural).capitalize() if model else key
+        names = _named(model, found) if model else {}
         if model is AccountEvent:
             title = "Customer log"
         columns = list(found[0].keys()) if found else []
         labels = [_label(model, c) if model else c for c in columns]
-        rows = [list(row.values()) for row in found[:200]]
+        rows = [[_shown(model, c, v, names) for c, v in row.items()] for row in found[:200]]
         if model is AccountEvent:  # the log reads as sentences
             labels = ["When", "What happened"]
             rows = [[row["created_at"], customer_log.in_words(row["kind"], row["detail"])]
                     for row in found[:200]]  # fmt: skip
-        sections.append({"title": title, "columns": labels, "rows": rows, "count": len(found)})
+        cells = [list(zip(labels, row, strict=False)) for row in rows]  # each value, named
+        sections.append({"title": title, "columns": labels, "rows": rows, "cells": cells,
+                         "count": len(found)})  # fmt: skip
     return {"profile": profile, "sections": sections}
 
 
@@ -193,8 +231,7 @@ def _consents(customer_id: int) -> list[dict]:
     names = {r.key: r.name for r in policy.recipients}
     rows = OptOut.objects.filter(subject="customer", subject_id=customer_id).order_by("at")
     return [
-        {**r, "what": (policy.purposes[r["use"]].name if r["use"] in policy.purposes
-                       else r["use"]) if r["use"]
+        {**r, "what": words.use(policy, r["use"]) if r["use"]
          else f"sharing with {names.get(r['recipient'], r['recipient'])}"}
         for r in rows.values("use", "recipient", "at", "policy_version")
     ]  # fmt: skip

@@ -15,7 +15,7 @@ import email.policy
 import json
 from dataclasses import dataclass, replace
 from email.parser import BytesParser
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from functools import cached_property
 
 from django.conf import settings
@@ -66,7 +66,17 @@ class Summary:
     delivered_at: dt.datetime | None
     sender: str
     subject: str
-    date: str
+    date: str  # the Date header as the sender wrote it
+
+    @property
+    def sent_at(self) -> dt.datetime | None:
+        """When the sender says they sent it (the Date header), None if unreadable: for
+        the page to write in the reader's style, not RFC 2822's."""
+        try:
+            sent = parsedate_to_datetime(self.date)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC)
 
 
 def domain() -> str | None:

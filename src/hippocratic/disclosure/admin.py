@@ -10,6 +10,7 @@ from django.utils import timezone
 from hippocratic.disclosure import partners, services
 from hippocratic.disclosure.models import Disclosure, Partner, PreservationHold
 from hippocratic.enforcement.actors import staff_role
+from hippocratic.policy import words
 from hippocratic.provider import current_policy
 
 ROLES = {"staff.legal", "staff.admin"}
@@ -35,6 +36,11 @@ class LegalTeamAdmin(admin.ModelAdmin):
         return False
 
 
+# The policy's grounds are clauses of its sentences ("… when you are a customer of both of
+# us"): the form offers them as the policy words them.
+GROUND_HELP = "Why it may be given, as our privacy policy says it."
+
+
 class RequestForm(forms.ModelForm):
     customers = forms.CharField(help_text="Customer numbers, separated by commas", max_length=2000)
 
@@ -49,10 +55,13 @@ class RequestForm(forms.ModelForm):
             choices=[(r.key, r.name) for r in policy.recipients if not r.aggregates_only]
         )
         grounds = sorted({g.value for r in policy.recipients for g in r.grounds})
-        self.fields["ground"] = forms.ChoiceField(choices=[(g, g) for g in grounds])
+        self.fields["ground"] = forms.ChoiceField(
+            choices=[(g, words.ground(g)) for g in grounds], help_text=GROUND_HELP
+        )
         categories = sorted({c for r in policy.recipients for c in r.categories})
         self.fields["categories"] = forms.MultipleChoiceField(
-            choices=[(c, c) for c in categories], widget=forms.CheckboxSelectMultiple
+            choices=[(c, words.category(policy, c)) for c in categories],
+            widget=forms.CheckboxSelectMultiple,
         )
 
     def clean_customers(self):
@@ -68,10 +77,14 @@ class RequestForm(forms.ModelForm):
 
 @admin.register(Disclosure)
 class DisclosureAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "ground", "status", "decision", "received_at", "due_at",
-                    "disclosed_at", "gag_until")  # fmt: skip
+    list_display = ("__str__", "ground_in_words", "status", "decision", "received_at",
+                    "due_at", "disclosed_at", "gag_until")  # fmt: skip
     list_filter = ("status", "kind", "recipient")
     actions = ["approve", "reject", "contest"]
+
+    @admin.display(description="Ground", ordering="ground")
+    def ground_in_words(self, obj):
+        return words.ground(obj.ground)
 
     def _allowed(self, request) -> bool:
         return request.user.is_active and staff_role(request.user) in ROLES
@@ -179,10 +192,13 @@ class PartnerForm(forms.ModelForm):
         partners_ = [r for r in policy.recipients if r.kind.value.endswith("_partner")]
         self.fields["recipient"] = forms.ChoiceField(choices=[(r.key, r.name) for r in partners_])
         self.fields["ground"] = forms.ChoiceField(
-            choices=sorted({(g.value, g.value) for r in partners_ for g in r.grounds})
+            choices=sorted({(g.value, words.ground(g)) for r in partners_ for g in r.grounds}),
+            help_text=GROUND_HELP,
         )
         self.fields["categories"] = forms.MultipleChoiceField(
-            choices=sorted({(c, c) for r in partners_ for c in r.categories}),
+            choices=sorted(
+                {(c, words.category(policy, c)) for r in partners_ for c in r.categories}
+            ),
             widget=forms.CheckboxSelectMultiple,
         )
 
@@ -193,8 +209,13 @@ class PartnerAdmin(LegalTeamAdmin):
     (shown once), end it. Every share it receives is a disclosure."""
 
     form = PartnerForm
-    list_display = ("name", "recipient", "ground", "schedule", "last_shared_at", "ended_at")
+    list_display = ("name", "recipient", "ground_in_words", "schedule", "last_shared_at",
+                    "ended_at")  # fmt: skip
     actions = ["issue_token", "end"]
+
+    @admin.display(description="Ground", ordering="ground")
+    def ground_in_words(self, obj):
+        return words.ground(obj.ground)
 
     def save_model(self, request, obj, form, change):
         try:

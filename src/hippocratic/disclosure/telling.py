@@ -4,11 +4,15 @@ emergency disclosure, at once (the worker calls `tell`, on disclosure.signals)."
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from hippocratic.accounts import notices
 from hippocratic.disclosure.models import Disclosure
 from hippocratic.disclosure.signals import RECEIVED
 from hippocratic.enforcement.actors import Actor
+from hippocratic.policy import words
+from hippocratic.policy.prose import lower
 from hippocratic.provider import current_policy
 
 NOTICE = Actor.system("disclosure.notice")
@@ -21,7 +25,7 @@ def tell(disclosure_id: int, customer_id: int, what: str) -> bool:
         return False
     policy = current_policy()
     to = next((r.name for r in policy.recipients if r.key == disclosure.recipient), "")
-    what_of = ", ".join(disclosure.categories)
+    what_of = words.categories(policy, disclosure.categories)
     if what == RECEIVED:
         subject = f"{policy.provider.name} received a request for information about you"
         text = (f"We received a {disclosure.get_kind_display().lower()} asking us to give "
@@ -30,8 +34,10 @@ def tell(disclosure_id: int, customer_id: int, what: str) -> bool:
                 "to seek legal advice.")  # fmt: skip
     else:
         subject = f"{policy.provider.name} disclosed information about you"
-        text = (f"On {disclosure.disclosed_at:%d %B %Y} we gave {to} information about "
-                f"your account ({what_of}), on the ground: {disclosure.ground}.")  # fmt: skip
+        on = date_format(timezone.localtime(disclosure.disclosed_at))
+        ground = words.ground(disclosure.ground)
+        text = (f"On {on} we gave {to} information about your account ({what_of}), on the "
+                f"ground that {lower(ground)}.")  # fmt: skip
     link = settings.SITE_URL + reverse("accounts:my_data")
     body = f"{text}\n\nEvery disclosure of your data: {link}\n\n{policy.provider.name}"
     return notices.mail_customer(customer_id, subject, body, by=NOTICE)

@@ -2,6 +2,7 @@
 no personal data; its recipients are chosen by the worker through the gateway."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from hippocratic.enforcement.actors import staff_role
 from hippocratic.messaging import campaigns
@@ -22,6 +23,22 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status")
     readonly_fields = ("status", "created_by", "created_at", "sent_at")
     actions = ["send"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Only the kinds this policy lets the site send are offered (a kind the policy
+        makes no promise for would be refused when sent); the body's help is text, not
+        markup (the admin shows help text as HTML, which ate `<field>`)."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "kind" and field is not None:
+            available = set(campaigns.kinds_available())
+            field.choices = [(k, v) for k, v in field.choices if not k or k in available]
+        if db_field.name == "body" and field is not None:
+            field.help_text = format_html(
+                "A template: it may name {} only where the policy lets the campaign's "
+                "purpose use that field; never billing data.",
+                "{{ customer.name }}",
+            )
+        return field
 
     def save_model(self, request, obj, form, change):
         obj.created_by = obj.created_by or request.user.get_username()

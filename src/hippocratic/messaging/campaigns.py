@@ -22,6 +22,8 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.fields import category_of
 from hippocratic.messaging import suppression
 from hippocratic.messaging.models import BounceScore, Campaign, ProspectMembership
+from hippocratic.policy import words
+from hippocratic.policy.prose import lower
 from hippocratic.provider import current_engine, current_policy
 from hippocratic.purposes import Purpose
 
@@ -71,7 +73,7 @@ def template_fields(campaign: Campaign) -> list[str]:
     anything the campaign's purpose may not use (billing data never: MSG-6, PAY-2)."""
     if campaign.kind not in kinds_available():
         raise CampaignRefused(f"this provider's policy makes no {campaign.kind} campaigns")
-    rule = KINDS[campaign.kind]
+    rule, policy = KINDS[campaign.kind], current_policy()
     try:
         nodes = Template(campaign.subject + "\n" + campaign.body).nodelist.get_nodes_by_type(
             VariableNode
@@ -93,10 +95,13 @@ def template_fields(campaign: Campaign) -> list[str]:
         category = category_of(field)
         decision = current_engine().decide("system", rule.purpose, {category}, "customer")
         if category is None or not decision.allowed:
-            why = decision.rule if category else "not personal data a campaign can use"
+            # In the policy's words for staff; the rule's path is in the audit log.
+            what = words.category(policy, category) if category else path[1]
+            why = ("our privacy policy does not allow it" if category
+                   else "it is not personal data a campaign can use")  # fmt: skip
             raise CampaignRefused(
-                f"{{{{ {path[0]}.{path[1]} }}}} ({category}) may not be used for "
-                f"{rule.purpose}: {why}"
+                f"{{{{ {path[0]}.{path[1]} }}}} ({lower(what)}) may not be used to "
+                f"{lower(words.use(policy, rule.purpose))}: {why}"
             )
         if model is not Customer or (rule.fields is not None and path[1] not in rule.fields):
             raise CampaignRefused(

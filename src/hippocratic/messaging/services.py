@@ -20,14 +20,13 @@ from hippocratic.messaging.models import (
     ProspectMembership,
     Suppression,
 )
+from hippocratic.policy.prose import possessive
 from hippocratic.provider import current_policy, loaded_policy
 from hippocratic.purposes import Purpose
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
-CONSENT = (
-    "Send me {provider}'s promotions, offers and newsletter by e-mail. I can leave at any time."
-)
+CONSENT = "Send me {provider} promotions, offers and newsletter by e-mail. I can leave at any time."
 
 
 class ListEvent(models.TextChoices):
@@ -42,7 +41,7 @@ class ListEvent(models.TextChoices):
 
 
 def consent_text() -> str:
-    return CONSENT.format(provider=current_policy().provider.name)
+    return CONSENT.format(provider=possessive(current_policy().provider.name))
 
 
 def is_member(customer_id: int) -> bool:

@@ -9,6 +9,7 @@ from hippocratic.accounts import notices
 from hippocratic.accounts.models import Prospect
 from hippocratic.messaging import inbound, sending, services
 from hippocratic.messaging.models import Campaign, ProspectMembership
+from hippocratic.policy.prose import possessive
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 
@@ -51,7 +52,7 @@ def send_join_confirmation(membership_id: int) -> bool:
                                        args=[services.join_token(membership_id)])  # fmt: skip
     notices.mail_address(
         address,
-        f"Please confirm: join {name}'s mailing list",
+        f"Please confirm: join {possessive(name)} mailing list",
         f"Someone, we hope you, asked to join our mailing list with this address. You "
         f"would be agreeing to: \"{membership['consent_text']}\"\n\nTo confirm, open this "
         f"link within {services.JOIN_DAYS} days:\n\n{link}\n\nIf it was not you, ignore "

@@ -144,11 +144,16 @@ def as_html(document: Document, *, standalone: bool = False) -> str:
                 out.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
             else:
                 head = "".join(f'<th scope="col">{esc(h)}</th>' for h in block.headers)
+                # Each cell names its column (data-label): on a phone the rows stack as
+                # cards, each value under its heading (the site's stylesheet, table.cards).
                 body = "".join(
-                    "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                    "<tr>" + "".join(f'<td data-label="{esc(h)}">{esc(c)}</td>'
+                                     for h, c in zip(block.headers, row, strict=False))
+                    + "</tr>"
                     for row in block.rows
-                )
-                out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                )  # fmt: skip
+                out.append(f'<table class="cards"><thead><tr>{head}</tr></thead>'
+                           f"<tbody>{body}</tbody></table>")  # fmt: skip
         out.append("</section>")
     out.append("</article>")
     fragment = "\n".join(out)

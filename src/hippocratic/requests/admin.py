@@ -10,6 +10,7 @@ from django.urls import path
 
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.personal_admin import PersonalDataAdmin
+from hippocratic.provider import current_policy
 from hippocratic.requests import ledger, report, services
 from hippocratic.requests.models import Request
 
@@ -33,9 +34,9 @@ class RequestAdmin(PersonalDataAdmin):
     list_display = ("__str__", "requester", "channel", "created_at", "due_at", "status",
                     "is_overdue", "assigned_to")  # fmt: skip
     list_filter = ("status", "kind", "channel", "requester")
-    readonly_fields = ("kind", "channel", "requester", "choice", "customer_id", "sender",
-                       "text", "created_at", "due_at", "status", "done_at", "done_by",
-                       "outcome", "assigned_to", "audit_entries")  # fmt: skip
+    readonly_fields = ("kind", "channel", "requester", "choice_in_words", "customer_number",
+                       "sender", "text", "created_at", "due_at", "status", "done_at",
+                       "done_by", "outcome", "assigned_to", "audit_log_entries")  # fmt: skip
     actions = ["assign_to_me", "mark_done", "remove_from_list"]
 
     def has_add_permission(self, request):
@@ -64,6 +65,20 @@ class RequestAdmin(PersonalDataAdmin):
             and bool(obj.sender)
         )  # fmt: skip
         return (*self.readonly_fields, "answer") if editable else self.readonly_fields
+
+    # The policy's words and people's labels, not the model's attribute names.
+    @admin.display(description="Under the policy's choice")
+    def choice_in_words(self, obj):
+        named = {c.key: c.name for c in current_policy().choices}
+        return named.get(obj.choice, obj.choice) or "—"
+
+    @admin.display(description="Customer number")
+    def customer_number(self, obj):
+        return obj.customer_id or "—"
+
+    @admin.display(description="Its entries in the audit log")
+    def audit_log_entries(self, obj):
+        return ", ".join(f"#{seq}" for seq in obj.audit_entries or ()) or "—"
 
     @admin.display(boolean=True, description="Overdue")
     def is_overdue(self, obj):

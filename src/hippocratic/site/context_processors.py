@@ -1,5 +1,24 @@
+from django.urls import reverse
+
 from hippocratic.provider import current_policy
 from hippocratic.site import preferences
+
+
+def navigation(request) -> list[dict]:
+    """The main navigation's links, the one leading to this page's part of the site marked
+    current: the link whose address is the longest start of the page's path (Home only on
+    the home page), so /account/billing/ marks "Your account", not "Home"."""
+    user = getattr(request, "user", None)
+    links = [("Home", reverse("site:home")), ("Privacy policy", reverse("site:privacy"))]
+    if user is not None and user.is_authenticated:
+        links.append(("Your account", reverse("accounts:home")))
+    else:
+        links += [("Log in", reverse("accounts:login")), ("Sign up", reverse("accounts:sign_up"))]
+    links.append(("Display", reverse("site:preferences")))
+    path = request.path
+    fits = [url for _, url in links if path == url or (url != "/" and path.startswith(url))]
+    current = max(fits, key=len) if fits else None
+    return [{"label": label, "url": url, "current": url == current} for label, url in links]
 
 
 def provider(request):
@@ -8,6 +27,7 @@ def provider(request):
     chosen = preferences.parse(request.COOKIES.get(preferences.COOKIE, ""))
     return {
         "provider": policy.provider,
+        "navigation": navigation(request),
         "policy_revised": policy.revision.date,
         "display": " ".join(f"{name}-{value}" for name, value in chosen.items()),
     }

@@ -5,6 +5,7 @@ a notice row is made before its mail goes, and a retry sends only what did not g
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from hippocratic.accounts import notices
 from hippocratic.accounts.models import Customer
@@ -22,14 +23,14 @@ def notice_text(version: PolicyVersion) -> tuple[str, str]:
     policy = current_policy()  # the version in force: its provider, its directions
     when = timezone.localtime(version.effective_at)
     lines = [f"We have published version {version.number} of our privacy policy. It takes "
-             f"effect on {when:%d %B %Y}; until then the current version applies.", "",
+             f"effect on {date_format(when)}; until then the current version applies.", "",
              "What changes:"]  # fmt: skip
     lines += [f"- {c['words']}" for c in version.changes]
     respond = policy.changes.how_to_respond if policy.changes else ""
     if respond:
         lines += ["", respond.strip()]
     lines += ["", f"Read it in full: /privacy/versions/{version.number}/", "", policy.provider.name]
-    return f"Changes to our privacy policy, in effect {when:%d %B %Y}", "\n".join(lines)
+    return f"Changes to our privacy policy, in effect {date_format(when)}", "\n".join(lines)
 
 
 @task

@@ -18,6 +18,7 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import services, suppression
 from hippocratic.messaging.inbound.outcomes import Ignored, Incoming, Kind, Received
 from hippocratic.messaging.models import BounceScore, Suppression
+from hippocratic.policy.prose import possessive
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.requests import ledger
@@ -181,7 +182,7 @@ def _confirm(sender: str) -> None:
     name = current_policy().provider.name
     notices.mail_address(
         sender,
-        f"You are off {name}'s mailing list",
+        f"You are off {possessive(name)} mailing list",
         f"We received your request and removed {sender} from our mailing list. "
         "Service bulletins about your account still reach you.\n\n" + name,
     )

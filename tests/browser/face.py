@@ -1,0 +1,139 @@
+"""What a person sees on a page, checked the same way on every page (issue 32): the page
+fits a phone's width, no visible text is a taxonomy key or a model's attribute name,
+every date is written the one way of the visitor's locale, and the navigation marks
+the page it is on. Each check takes a Playwright page (or its text) and returns what
+it found wrong, so a test can plant a fault and show the check catches it."""
+
+import re
+
+from django.apps import apps
+
+TAXONOMY_ROOTS = ("user", "marketing", "essential", "functional", "analytics", "system")
+# A key where a person reads: `user.contact.email`, `marketing.communications.email`: a
+# root, then at least one dotted lower-case part, not part of a host name or an address.
+KEY = re.compile(r"(?<![\w.@/-])(?:" + "|".join(TAXONOMY_ROOTS) + r")(?:\.[a-z_]+)+(?![\w@-]|\.\w)")
+# A model attribute: snake_case (`customer_id`, `audit_seqs`, `last4`'s kind) as written
+# in the code, not an English word.
+SNAKE = re.compile(r"(?<![\w./@:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-]|\.\w)")
+
+
+def attribute_names() -> set[str]:
+    """Every concrete field's name that is not an English word (it has an underscore or a
+    digit): what a page must not show as a label."""
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            name = getattr(field, "attname", None) or field.name
+            if "_" in name or any(c.isdigit() for c in name):
+                names.add(name)
+    return names
+
+
+def visible_text(page) -> str:
+    """The text a person reads: the body's innerText (hidden elements, inputs' values and
+    scripts are not in it)."""
+    return page.evaluate("() => document.body.innerText")
+
+
+def raw_names(text: str, attributes: set[str]) -> list[str]:
+    """Taxonomy keys and attribute names in `text`."""
+    found = [m.group(0) for m in KEY.finditer(text)]
+    found += [m.group(0) for m in SNAKE.finditer(text)]
+    words = set(re.findall(r"[A-Za-z0-9_]+", text))
+    found += sorted(n for n in attributes & words if "_" not in n)  # `last4`
+    return sorted(set(found))
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than the viewport (0 when it fits)."""
+    return page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - window.innerWidth"
+    )
+
+
+def clipped(page) -> list[str]:
+    """Links and buttons that lie (partly) outside the viewport or outside a box that
+    scrolls: a column a person cannot see without scrolling a table sideways."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('main a, main button')]
+            .filter(e => e.offsetParent !== null)
+            .filter(e => { const r = e.getBoundingClientRect();
+                           let p = e.parentElement, box = null;
+                           while (p) { const s = getComputedStyle(p);
+                             if (['auto', 'scroll'].includes(s.overflowX)) { box = p; break; }
+                             p = p.parentElement; }
+                           const edge = box ? box.getBoundingClientRect().right
+                                            : window.innerWidth;
+                           return r.width > 0 && r.right > edge + 1; })
+            .map(e => e.innerText.trim().slice(0, 40))"""
+    )
+
+
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+ABBREVIATED = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+# Anything that looks like a date or a time, however written.
+MONTH = rf"(?:{MONTHS}|{ABBREVIATED})\.?"
+CLOCK = r"\d{1,2}:\d{2}\s?(?:[ap]\.m\.|[AP]M)?"
+DATE_LIKE = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?"
+    rf"|\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{{1,2}} (?:{ABBREVIATED}|May) \d{{4}}[^\n]*"
+    rf"|\b{MONTH} \d{{1,2}}\b(?:, \d{{4}})?(?:, {CLOCK})?"
+    rf"|\b\d{{1,2}} {MONTH}(?: \d{{4}})?(?:,? (?:at )?{CLOCK})?"
+    r"|\b\d{1,2}/\d{1,2}/\d{2,4}"
+)
+# The one way each locale writes a date, and a date with its time (hippocratic.formats).
+LOCALE_DATE = {
+    "en-US": re.compile(
+        rf"(?:{MONTHS}) \d{{1,2}}, \d{{4}}(?:, \d{{1,2}}:\d{{2}}\s(?:AM|PM))?|(?:{MONTHS}) \d{{4}}"
+    ),
+    "en-GB": re.compile(
+        rf"\d{{1,2}} (?:{MONTHS}) \d{{4}}(?:, \d{{2}}:\d{{2}})?|(?:{MONTHS}) \d{{4}}"
+    ),
+}
+
+
+def wrong_dates(text: str, locale: str) -> list[str]:
+    """Dates in `text` not written the locale's one way."""
+    right = LOCALE_DATE[locale]
+    wrong = []
+    for match in DATE_LIKE.finditer(text):
+        shown = match.group(0).strip()
+        # Allow the date to be the start of a longer match of the right style.
+        found = right.match(text, match.start())
+        if found and found.end() >= match.end():
+            continue
+        wrong.append(shown)
+    # A month and year alone ("December 2026") is the locale's way for a month.
+    return wrong
+
+
+def marked(page) -> list[str]:
+    """The hrefs of the navigation's links marked as the current page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('header nav a[aria-current="page"]')]
+            .map(a => a.getAttribute('href'))"""
+    )
+
+
+def nav_links(page) -> list[str]:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('header nav a')].map(a => a.getAttribute('href'))"
+    )
+
+
+def wrongly_marked(page, path: str) -> str:
+    """'' where the navigation marks the right link: the one whose address is the longest
+    start of this page's path ('/' only on the home page), or none where no link leads
+    here. Otherwise what is wrong."""
+    links = [h for h in nav_links(page) if h and h.startswith("/")]
+    if not links:
+        return ""
+    fits = [h for h in links if path == h or (h != "/" and path.startswith(h))]
+    expected = max(fits, key=len) if fits else None
+    shown = marked(page)
+    if expected is None:
+        return f"marks {shown} on {path}" if shown else ""
+    if shown != [expected]:
+        return f"marks {shown or 'nothing'} on {path}, not {expected}"
+    return ""

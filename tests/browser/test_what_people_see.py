@@ -1,0 +1,167 @@
+"""What people see (issue 32), on every page a visitor, a customer and a staff member
+reach: at a phone's width (390 px) no page is wider than the screen and no link is out
+of sight; no visible text is a taxonomy key or a model's attribute name; every date is
+written the visitor's locale's one way; the navigation marks the page it is on. The
+first test plants each fault in a page and shows its check catches it.
+
+Run time: Ducallier (the default profile, with every app on) is crawled whole, the
+admin's list and add pages included; the other four profiles on their visitor and
+customer pages and the staff home (the admin is the same code under every profile)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from factories import PASSWORD, customer_id
+
+from hippocratic.accounts.models import Service
+from hippocratic.enforcement.actors import Actor
+from hippocratic.messaging import inbound
+from hippocratic.provider import current_policy
+from hippocratic.requests import choices, services
+
+from . import face
+from .pages import PHONE, SHOTS, sign_up
+
+VISITOR = ["/", "/privacy/", "/privacy/versions/", "/account/login/", "/account/sign-up/",
+           "/account/inquiry/", "/transparency/", "/transparency/log/", "/privacy/questions/",
+           "/report-harm/", "/mail/join/", "/preferences/", "/no-such-page/"]  # fmt: skip
+CUSTOMER = ["/account/", "/account/data/", "/account/profile/", "/account/requests/",
+            "/account/choices/", "/account/billing/", "/account/billing/card/",
+            "/account/services/", "/account/mail/", "/account/mail/1/", "/apps/records/",
+            "/account/access/", "/account/erase/", "/account/organisation/"]  # fmt: skip
+STAFF = ["/staff/", "/staff/traffic/", "/staff/access/", "/mail/outbox/", "/admin/",
+         "/admin/requests/request/report/", "/admin/billing/invoice/revenue/"]  # fmt: skip
+
+
+class Findings:
+    """What each page got wrong, gathered over the crawl and reported at once."""
+
+    def __init__(self, profile: str, locale: str):
+        self.profile, self.locale, self.found = profile, locale, []
+        # A cookie's name is what a person looks for in their browser: shown as it is.
+        self.attributes = face.attribute_names()
+        self.cookies = {c.name for c in current_policy().cookies}
+
+    def check(self, page, path: str, who: str) -> None:
+        where = f"{self.profile} {who} {path}"
+        page.set_viewport_size(PHONE)
+        if (extra := face.overflow(page)) > 0:
+            self.found.append(f"{where}: {extra} px wider than a 390 px phone")
+        if out := face.clipped(page):
+            self.found.append(f"{where}: out of sight at 390 px: {out[:3]}")
+        text = face.visible_text(page)
+        if raw := [n for n in face.raw_names(text, self.attributes) if n not in self.cookies]:
+            self.found.append(f"{where}: raw names {raw[:6]}")
+        if dates := face.wrong_dates(text, self.locale):
+            self.found.append(f"{where}: dates not in {self.locale}'s style {dates[:4]}")
+        if (wrong := face.wrongly_marked(page, path)) and not path.startswith("/admin/"):
+            self.found.append(f"{where}: navigation {wrong}")
+        slug = re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"face-{slug}.png"), full_page=True)
+
+    def visit(self, page, site, path: str, who: str) -> bool:
+        response = page.goto(site + path)
+        if response.status == 404 and path != "/no-such-page/":
+            return False
+        self.check(page, path, who)
+        return True
+
+
+def test_each_check_catches_a_planted_fault(page):
+    """A page with each fault planted: each check reports it; a clean page passes."""
+    page.set_viewport_size(PHONE)
+    page.set_content(
+        "<header><nav><a href='/'>Home</a><a href='/account/' aria-current='page'>Account"
+        "</a></nav></header><main><p>x</p></main>"
+    )
+    assert face.overflow(page) == 0
+    assert face.wrongly_marked(page, "/account/billing/") == ""
+    assert face.wrongly_marked(page, "/") != ""
+    page.set_content(
+        "<header><nav><a href='/' aria-current='page'>Home</a><a href='/account/'>Account"
+        "</a></nav></header><main><table><tr><td style='white-space:nowrap'>"
+        + "wide " * 40
+        + "</td><td><a href='/x'>Subject</a></td></tr></table></main>"
+    )
+    assert face.overflow(page) > 0
+    assert face.wrongly_marked(page, "/account/") != ""
+    page.set_content(
+        "<main><div style='overflow-x:auto'><table style='width:900px'><tr><td>a</td>"
+        "<td style='padding-left:600px'><a href='/m/1/'>Subject</a></td></tr></table></div></main>"
+    )
+    assert face.overflow(page) == 0 and face.clipped(page) == ["Subject"]
+    attributes = {"customer_id", "last4", "audit_seqs"}
+    assert face.raw_names("You said no to: marketing.communications.email", attributes)
+    assert face.raw_names("Erased except (user.financial.credit_card)", attributes)
+    assert face.raw_names("Payment method: last4", attributes) == ["last4"]
+    assert face.raw_names("Customer id: customer_id", attributes) == ["customer_id"]
+    assert face.raw_names("Write to user.name@example.com at marketing.example.com", set()) == []
+    assert face.raw_names("You said no to: marketing by e-mail.", attributes) == []
+    for wrong in ("Dec. 3, 2026, 6:43 a.m.", "3 December 2026", "2026-12-03",
+                  "Thu, 03 Dec 2026 06:50:00 +0000", "Dec 3, 2026"):  # fmt: skip
+        assert face.wrong_dates(f"Sent {wrong}.", "en-US"), wrong
+    assert face.wrong_dates("Sent December 3, 2026, 6:43\u202fAM and May 4, 2001.", "en-US") == []
+    assert face.wrong_dates("Sent 3 December 2026, 06:43.", "en-GB") == []
+    assert face.wrong_dates("Sent December 3, 2026.", "en-GB")
+
+
+def _customer_side(cid: int) -> None:
+    """A customer's refusals and a question: what /account/data/ and /account/requests/
+    show in words."""
+    me = Actor.for_customer(cid)
+    wanted = {o.key: False for o in choices.options()}
+    if wanted:
+        choices.change(cid, wanted, by=me, channel="portal")
+    services.ask("What do you keep about me?", sender="ada@lovelace.example", customer_id=cid)
+
+
+def crawl(site, page, browser, profile: str, *, whole: bool, locale: str = "en-US"):
+    findings = Findings(profile, locale)
+    Service.objects.get_or_create(code="hosting", defaults={
+        "name": "Web hosting", "description": "A site.", "monthly_price_cents": 1500})  # fmt: skip
+    for path in VISITOR:
+        findings.visit(page, site, path, "visitor")
+    sign_up(page, site)
+    cid = customer_id("ada")
+    _customer_side(cid)
+    comms = current_policy().communications
+    if comms and comms.mailbox_domain:
+        inbound.receive(b"From: Friend <f@friend.example>\r\nSubject: Hello\r\n"
+                        b"Date: Thu, 03 Dec 2026 06:50:00 +0000\r\n"
+                        b"Message-ID: <a@b>\r\n\r\nHi Ada.\r\n",
+                        [f"ada@{comms.mailbox_domain}"])  # fmt: skip
+    for path in CUSTOMER:
+        findings.visit(page, site, path, "customer")
+    User.objects.create_superuser("root", password=PASSWORD)
+    staff = browser.new_context(locale=locale).new_page()
+    staff.goto(site + "/admin/login/")
+    staff.fill("[name=username]", "root")
+    staff.fill("[name=password]", PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.wait_for_load_state()
+    for path in STAFF if whole else STAFF[:1]:
+        findings.visit(staff, site, path, "staff")
+    if whole:  # every list and add page the admin index links
+        staff.goto(site + "/admin/")
+        links = staff.evaluate(
+            "() => [...document.querySelectorAll('#content-main a')]"
+            ".map(a => a.getAttribute('href'))"
+        )
+        for path in sorted(set(links)):
+            if path.startswith("/admin/") and path not in STAFF:
+                findings.visit(staff, site, path, "staff")
+    return findings.found
+
+
+@pytest.mark.parametrize("profile", ["ducallier"], indirect=True)
+def test_every_page_fits_a_phone_in_words_and_dates_people_read(site, page, browser, profile):
+    found = crawl(site, page, browser, profile, whole=True)
+    assert found == [], "\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("profile", ["dracon", "isp", "japoon", "quality"], indirect=True)
+def test_the_other_profiles_customer_pages_too(site, page, browser, profile):
+    found = crawl(site, page, browser, profile, whole=False)
+    assert found == [], "\n" + "\n".join(found)

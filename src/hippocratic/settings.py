@@ -220,7 +220,9 @@ ASGI_APPLICATION = "hippocratic.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's base_site.html, overridden in the site's design (before the
+        # admin's own, which app directories would find first).
+        "DIRS": [Path(__file__).resolve().parent / "site" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -17,3 +17,10 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("hippocratic.site.urls")),
 ]
+
+handler403 = "hippocratic.site.views.forbidden"
+
+# The admin's index names the staff pages; the provider's name is in its header
+# (site/admin_templates/admin/base_site.html).
+admin.site.site_header = admin.site.site_title = "Staff pages"
+admin.site.index_title = "Staff pages"

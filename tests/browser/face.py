@@ -8,6 +8,8 @@ import re
 
 from django.apps import apps
 
+from hippocratic.policy import taxonomy
+
 TAXONOMY_ROOTS = ("user", "marketing", "essential", "functional", "analytics", "system")
 # A key where a person reads: `user.contact.email`, `marketing.communications.email`: a
 # root, then at least one dotted lower-case part, not part of a host name or an address.
@@ -37,7 +39,10 @@ def visible_text(page) -> str:
 
 def raw_names(text: str, attributes: set[str]) -> list[str]:
     """Taxonomy keys and attribute names in `text`."""
-    found = [m.group(0) for m in KEY.finditer(text)]
+    known = taxonomy.default_categories() | taxonomy.default_uses()
+    # A taxonomy key, or a policy's own below one; not a host (marketing.example.com).
+    found = [k for k in (m.group(0) for m in KEY.finditer(text))
+             if k in known or k.rsplit(".", 1)[0] in known]  # fmt: skip
     found += [m.group(0) for m in SNAKE.finditer(text)]
     words = set(re.findall(r"[A-Za-z0-9_]+", text))
     found += sorted(n for n in attributes & words if "_" not in n)  # `last4`

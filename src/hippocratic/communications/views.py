@@ -137,8 +137,9 @@ class PublicReportForm(ReportForm):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def report_harm(request):
-    if not harm.offered():
-        raise Http404("This provider does not review messages.")
+    if not harm.offered():  # the site's own 404 page, even with DEBUG on
+        return render(request, "404.html", {"exception": "This provider does not review "
+                      "messages."}, status=404)  # fmt: skip
     form = PublicReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -5,6 +5,7 @@ count of what needs attention. A count is asked of the gateway as that staff mem
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.urls import reverse
@@ -143,5 +144,8 @@ def tiles_for(user) -> list[Tile]:
 @never_cache
 @require_safe
 def staff_home(request):
-    return render(request, "site/staff_home.html",
-                  {"tiles": tiles_for(request.user), "role": staff_role(request.user)})  # fmt: skip
+    # The admin's own context: its header's user links (log out) show here too.
+    return render(request, "site/staff_home.html", {
+        **admin.site.each_context(request), "title": "Staff home",
+        "tiles": tiles_for(request.user), "role": staff_role(request.user),
+    })  # fmt: skip

@@ -13,4 +13,5 @@ urlpatterns = [
     ),
     path("preferences/", views.preferences_page, name="preferences"),
     path("staff/", staff.staff_home, name="staff_home"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -5,12 +5,14 @@ from django import forms
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from hippocratic.capabilities import enforced
 from hippocratic.policy.loader import load_policy_text
+from hippocratic.policy.reasons import explain
 from hippocratic.policy.render import to_html
 from hippocratic.provider import current_policy, loaded_policy, policy_html
 from hippocratic.site import preferences
@@ -93,3 +95,21 @@ def preferences_page(request):
             response.delete_cookie("preferences", samesite="Lax")
         return response
     return render(request, "site/preferences.html", {"form": form})
+
+
+def forbidden(request, exception=None):
+    """The 403 page: a refusal by the policy (the gate's AccessDenied) in the policy's
+    words, never its rule's keys; any other refusal's own sentence as it is."""
+    decision = getattr(exception, "decision", None)
+    if decision is not None:
+        message = f"Our privacy policy does not allow this. {explain(decision.reason)}"
+    else:
+        message = str(exception or "")
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers and crawlers ask for whatever the page links: the
+    site's own icon (a static file), not a 404."""
+    return redirect(static("site/favicon.svg"), permanent=True)

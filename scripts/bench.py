@@ -147,6 +147,10 @@ def _measure(vendor: str) -> list[dict]:
             import bench_audit
 
             return bench_audit.measure(vendor)
+        if os.environ.get("HIPPOCRATIC_BENCH_ONLY") == "mailbox":
+            import bench_mailbox
+
+            return bench_mailbox.measure(vendor)
 
         def check(rows):
             if len(rows) != 10_000:
@@ -275,13 +279,17 @@ def main() -> int:
         return 0
     import bench_tracking
 
-    only_gateway = os.environ.get("HIPPOCRATIC_BENCH_ONLY") == "gateway"
-    results = [*engine_against_casbin(), *child(None)]
-    if postgres_answers():
-        results += child(f"postgres://postgres@127.0.0.1:5432/hippocratic_bench_{os.getpid()}")
-    else:
-        print("PostgreSQL does not answer on 127.0.0.1:5432: SQLite only\n")
-    if not only_gateway and os.environ.get("HIPPOCRATIC_BENCH_ONLY") != "audit":
+    # HIPPOCRATIC_BENCH_ONLY: gateway, audit, mailbox (database rows only) or tracking.
+    only = os.environ.get("HIPPOCRATIC_BENCH_ONLY", "")
+    results = []
+    if only != "tracking":
+        results += [*engine_against_casbin(), *child(None)]
+        if postgres_answers():
+            url = f"postgres://postgres@127.0.0.1:5432/hippocratic_bench_{os.getpid()}"
+            results += child(url)
+        else:
+            print("PostgreSQL does not answer on 127.0.0.1:5432: SQLite only\n")
+    if only in ("", "tracking"):
         results += bench_tracking.all_benchmarks()
     header = ("benchmark", "ours", "baseline", "ratio", "target", "met")
     rows = [

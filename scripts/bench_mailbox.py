@@ -1,9 +1,10 @@
 """`make bench`, mailboxes (COM-1): a mailbox of 100,000 messages, listing a page of 50
 and opening one through the gateway with decryption (and its two audit entries),
-against the plain ORM reading the same rows unencrypted from a plain table (target: at
-most 1.5x the time); and intake of 10,000 messages (inbound.receive, the LMTP server's
-own path) sealing each with the customer's key, against the same intake storing them
-in clear (target: at most 1.3x).
+against the plain ORM reading the same rows unencrypted from a plain table, with no audit
+(target: at most 2.0x the time, issue 28: every read audited, the audit next to free);
+and intake of 10,000 messages (inbound.receive, the LMTP server's own path) sealing
+each with the customer's key, against the same intake storing them in clear (target:
+at most 1.3x).
 
 BENCH_MAILBOX_MESSAGES and BENCH_MAILBOX_INTAKE make a quicker run."""
 
@@ -112,7 +113,7 @@ def mailbox_page_against_plain_orm(vendor: str) -> dict:
                 "per opening)",
         "ours": t_ours / OPENINGS * 1000, "baseline": t_plain / OPENINGS * 1000, "unit": "ms",
         "baseline_name": "plain ORM, unencrypted rows, no audit", "ratio": ratio,
-        "target": "<= 1.5x", "met": ratio <= 1.5,
+        "target": "<= 2.0x", "met": ratio <= 2.0,
     }  # fmt: skip
 
 

@@ -195,7 +195,7 @@ def revoke(request, me: int, case_id: int):
 
 
 class CaseForm(forms.Form):
-    customer = forms.IntegerField(min_value=1, label="Customer number")
+    customer = forms.IntegerField(min_value=1, max_value=2**63 - 1, label="Customer number")
     ground = forms.ChoiceField()
     reason = forms.CharField(max_length=300, help_text="A ticket, a warrant's number")
     scope = forms.CharField(

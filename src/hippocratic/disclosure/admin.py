@@ -72,6 +72,10 @@ class RequestForm(forms.ModelForm):
             raise forms.ValidationError("Customer numbers only, separated by commas.") from None
         if not ids:
             raise forms.ValidationError("Name at least one customer.")
+        if unknown := services.unknown_customers(ids[: services.MAX_SUBJECTS + 1]):
+            raise forms.ValidationError(
+                "No customer has the number " + ", ".join(str(c) for c in unknown[:10]) + "."
+            )
         return ids
 
 

@@ -114,6 +114,11 @@ def record(
     ids = sorted(set(customer_ids))
     if not ids or len(ids) > MAX_SUBJECTS:
         raise DisclosureRefused(f"a disclosure names 1 to {MAX_SUBJECTS} customers")
+    if unknown := unknown_customers(ids):
+        raise DisclosureRefused(
+            f"there is no customer number {unknown[0]}"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+        )
     categories = sorted(set(categories))
     if not categories:
         raise DisclosureRefused("a disclosure names the categories it would send")
@@ -129,6 +134,19 @@ def record(
         for customer_id in ids:
             _tell(disclosure.pk, customer_id, RECEIVED)
     return disclosure
+
+
+MAX_ID = 2**63 - 1  # the largest key a database row holds
+
+
+def unknown_customers(customer_ids: list[int]) -> list[int]:
+    """The numbers that name no customer: a disclosure of customer 0 went out empty, and
+    one past 64 bits was recorded, then its approval an OverflowError."""
+    ids = {int(c) for c in customer_ids}
+    bad = {c for c in ids if not 0 < c <= MAX_ID}
+    with decided_elsewhere():  # whether a number is a customer's: no data of theirs read
+        found = set(Customer.internal.filter(pk__in=ids - bad).values_list("pk", flat=True))
+    return sorted(ids - found)
 
 
 def _tells_first(disclosure: Disclosure) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import model_validator
 
 from hippocratic.accounts.api import ERRORS, CustomerAuth
 from hippocratic.hosted import records
@@ -18,6 +19,15 @@ class RecordIn(Schema):
     kind: str = Field("note", max_length=10)
     title: str = Field(max_length=200)
     body: str = Field("", max_length=10_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data):
+        """A JSON object, nothing else: ninja's Schema reads attributes, so the bare
+        string "x" was a record titled "X" (str.title)."""
+        if isinstance(getattr(data, "_obj", data), (str, bytes, int, float, list)):
+            raise ValueError("a record is a JSON object with a title")
+        return data
 
 
 class RecordOut(Schema):

@@ -96,6 +96,36 @@ def leave_recorded(
     return left
 
 
+def leave_by_link(customer_id: int) -> bool:
+    """The one-click link (RFC 8058), which mail providers POST by themselves and anyone
+    holding a message may replay: a request in the ledger only when it changes
+    something. A customer already off the list, or erased since the mail went (the
+    token outlives the account), records nothing; each replay was a request and four
+    audit entries, and an erased customer's was an IntegrityError."""
+    me = Actor.for_customer(customer_id)
+    out = OptOut.objects.filter(subject="customer", subject_id=customer_id,
+                                use=Purpose.MARKETING_EMAIL).exists()  # fmt: skip
+    if out or not Customer.objects.for_purpose(me, Purpose.SERVICE).filter(pk=customer_id).exists():
+        return False
+    return leave_recorded(customer_id, Request.Channel.UNSUBSCRIBE_LINK, "one-click link", by=me)
+
+
+def prospect_leave_by_link(prospect_id: int) -> bool:
+    """The one-click link of someone on the list who is not a customer: as above."""
+    out = OptOut.objects.filter(subject="prospect", subject_id=prospect_id,
+                                use=Purpose.MARKETING_EMAIL).exists()  # fmt: skip
+    if (
+        out
+        or not Prospect.objects.for_purpose(JOINING, Purpose.MARKETING_EMAIL)
+        .filter(pk=prospect_id)
+        .exists()
+    ):
+        return False
+    prospect_leave_recorded(prospect_id, Request.Channel.UNSUBSCRIBE_LINK, "one-click link",
+                            by=Actor.system("messaging.unsubscribe"))  # fmt: skip
+    return True
+
+
 def leave_for_staff(customer_id: int, by: Actor, how: str) -> str:
     """The ledger's handler of an unsubscribe staff act on (ledger.HANDLERS)."""
     return LEFT if leave(customer_id, how, by=by) else ALREADY_OFF

@@ -36,13 +36,10 @@ def unsubscribe(request, token: str):
         raise Http404("This unsubscribe link is not valid.")
     kind, customer_id = recipient
     if request.method == "POST" and kind == "prospect":  # someone on the list, not a customer
-        services.prospect_leave_recorded(customer_id, Request.Channel.UNSUBSCRIBE_LINK,
-                                         "one-click link",
-                                         by=Actor.system("messaging.unsubscribe"))  # fmt: skip
+        services.prospect_leave_by_link(customer_id)
         return render(request, "messaging/unsubscribed.html")
-    if request.method == "POST":
-        services.leave_recorded(customer_id, Request.Channel.UNSUBSCRIBE_LINK, "one-click link",
-                                by=Actor.for_customer(customer_id))  # fmt: skip
+    if request.method == "POST":  # a replay, or an erased customer's: done, nothing new
+        services.leave_by_link(customer_id)
         return render(request, "messaging/unsubscribed.html")
     return render(request, "messaging/unsubscribe.html", {"token": token})
 

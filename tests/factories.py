@@ -19,7 +19,7 @@ from hippocratic.billing.models import Invoice
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.messaging.lmtp import Intake, LMTPController
-from hippocratic.messaging.models import Campaign, InboundMail
+from hippocratic.messaging.models import Campaign, InboundMail, ListMembership
 from hippocratic.messaging.tasks import send_campaign
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
@@ -130,6 +130,25 @@ def billed(customer_id: int, now=NEXT_RUN) -> Invoice:
 
 
 # --- mail to customers, and mail as it arrives --------------------------------------------
+
+
+def list_members(count: int) -> list[int]:
+    """`count` customers on the mailing list (member0@example.com …), written as rows."""
+    now = dt.datetime.now(dt.UTC)
+    blank = ["phone", "address", "company", "domain_name", "title", "department", "fax"]
+    Customer.objects.for_purpose(SYSTEM, "essential.service").insert_rows(
+        ["name", "email", "status", "membership", "created_at", *blank],
+        [(f"Member {i}", f"member{i}@example.com", "active", "individual", now,
+          *[""] * len(blank)) for i in range(count)],
+    )  # fmt: skip
+    with decided_elsewhere():
+        members = Customer.internal.filter(email__startswith="member")
+        ids = list(members.values_list("pk", flat=True))
+    ListMembership.objects.for_purpose(SYSTEM, "essential.service").insert_rows(
+        ["customer_id", "source", "consent_text", "policy_version", "created_at"],
+        [(pk, "test", "yes", "0" * 64, now) for pk in ids],
+    )
+    return ids
 
 
 def send(kind, body="Hello from {{ provider }}", subject="News from {{ provider }}"):

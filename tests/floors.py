@@ -259,6 +259,8 @@ DYNAMIC_IMPORTS = {
     "enforcement/backends/gated.py": "the gate's guard, late: the backend is loaded before "
                                      "the models the gate reads",
     "jobs/tasks.py": "a scheduled job's task, by the dotted path jobs/schedule.py names",
+    "jobs/workers.py": "a dead worker's resumable task, queued again by the dotted path the "
+                       "task queue stored (RESUMABLE names which)",
     "billing/processors/__init__.py": "the payment processor a setting names",
     "accounts/sessions.py": "the session engine a setting names",
     "accounts/own_data.py": "django-axes' tables and the app's own sessions, at erasure",

@@ -421,6 +421,19 @@ if os.environ.get("HIPPOCRATIC_TASKS") == "rq":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+
+# Each worker's heartbeat, and how long one may miss it before its running task is
+# reclaimed and its half-sent campaign chunk settled (jobs.workers).
+HIPPOCRATIC_WORKER_BEAT_SECONDS = _env_number("HIPPOCRATIC_WORKER_BEAT_SECONDS", "5", at_least=0.1)
+HIPPOCRATIC_WORKER_TIMEOUT_SECONDS = _env_number(
+    "HIPPOCRATIC_WORKER_TIMEOUT_SECONDS", "60", at_least=0.2
+)
+if HIPPOCRATIC_WORKER_TIMEOUT_SECONDS < 2 * HIPPOCRATIC_WORKER_BEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "HIPPOCRATIC_WORKER_TIMEOUT_SECONDS must be at least twice "
+        "HIPPOCRATIC_WORKER_BEAT_SECONDS (a worker is taken for dead after it)."
+    )
+
 # Visitor logging (tracking app). The DNS resolver that answers reverse lookups
 # (host or host:port; default: the system's), and the page-view write buffer.
 HIPPOCRATIC_TRACKING = {

@@ -5,9 +5,9 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from hippocratic.enforcement.actors import staff_role
-from hippocratic.messaging import campaigns
+from hippocratic.messaging import campaigns, sending
 from hippocratic.messaging.models import Campaign
-from hippocratic.messaging.tasks import send_campaign
+from hippocratic.messaging.tasks import send_campaign, waiting_or_running
 
 # Who may send which kind: marketing mail is marketing's; bulletins serve the service.
 SENDERS = {
@@ -19,10 +19,34 @@ SENDERS = {
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("subject", "kind", "status", "created_at", "sent_at")
+    list_display = ("subject", "kind", "status", "progress", "created_at", "sent_at")
     list_filter = ("kind", "status")
-    readonly_fields = ("status", "created_by", "created_at", "sent_at")
-    actions = ["send"]
+    readonly_fields = ("status", "progress", "created_by", "created_at", "sent_at")
+    actions = ["send", "resume"]
+
+    def get_queryset(self, request):
+        self._busy = None  # which campaigns the queue is working on: asked once a page
+        return super().get_queryset(request)
+
+    def _stalled(self, campaign) -> bool:
+        """Sending, and no task queued or running for it: a worker died and nothing
+        took it up again (or the queue is RQ's, which this cannot see into)."""
+        if campaign.status != Campaign.Status.SENDING:
+            return False
+        if getattr(self, "_busy", None) is None:
+            sending_ids = Campaign.objects.filter(status=Campaign.Status.SENDING)
+            self._busy = waiting_or_running(sending_ids.values_list("pk", flat=True))
+        return self._busy is not None and campaign.pk not in self._busy
+
+    @admin.display(description="Deliveries")
+    def progress(self, campaign):
+        """The campaign's report: how many went, wait, failed or are unknown (handed to
+        the mail server as a worker died: never sent again)."""
+        if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
+            return "—"
+        counts = sending.report(campaign)
+        words = [f"{n:,} {status}" for status, n in counts.items() if n]
+        return ("STALLED: " if self._stalled(campaign) else "") + (", ".join(words) or "none")
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Only the kinds this policy lets the site send are offered (a kind the policy
@@ -59,3 +83,23 @@ class CampaignAdmin(admin.ModelAdmin):
                 continue
             send_campaign.enqueue(campaign.pk)
             self.message_user(request, f"{campaign}: queued for the worker.")
+
+    @admin.action(description="Resume (a stalled campaign: settle what a dead worker left, "
+                  "send the rest)")  # fmt: skip
+    def resume(self, request, queryset):
+        role = staff_role(request.user)
+        for campaign in queryset:
+            if campaign.status != Campaign.Status.SENDING:
+                self.message_user(request, f"{campaign}: not being sent; nothing to resume.",
+                                  messages.WARNING)  # fmt: skip
+                continue
+            if role not in SENDERS[campaign.kind]:
+                self.message_user(request, f"{campaign}: your role may not send it.",
+                                  messages.ERROR)  # fmt: skip
+                continue
+            send_campaign.enqueue(campaign.pk)
+            self.message_user(
+                request,
+                f"{campaign}: queued for the worker, which sends what is left; "
+                "what a dead worker had in hand is settled first.",
+            )

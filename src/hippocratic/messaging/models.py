@@ -49,9 +49,11 @@ class Delivery(CustomerOwnedModel):
         SENDING = "sending", "Handed to the mail server, no answer recorded"
         SENT = "sent", "Sent"
         FAILED = "failed", "Refused by the mail server"
+        # Its worker died while the mail server had it: never sent again (at most once).
+        UNKNOWN = "unknown", "Handed over when its worker died; whether it went is not known"
 
     technical_fields = ("id", "customer", "created_at", "campaign", "status", "message_id",
-                        "sent_at", "attempts")  # fmt: skip
+                        "sent_at", "attempts", "worker")  # fmt: skip
 
     # No index of its own: the two below start with it, and each index is written again
     # at every change of status (twice a message).
@@ -59,9 +61,13 @@ class Delivery(CustomerOwnedModel):
         Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Written with "sending", before the message goes: the Message-ID it carries and the
+    # worker sending it, so a dead worker's deliveries are found and reconciled by its
+    # journal (messaging.sending.reconcile).
     message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=64, blank=True)
 
     class Meta(CustomerOwnedModel.Meta):
         verbose_name_plural = "deliveries"
@@ -120,7 +126,7 @@ class ProspectDelivery(PersonalDataModel):
     data_subject = "prospect"
     subject_field = "prospect_id"
     technical_fields = ("id", "prospect", "created_at", "campaign", "status", "message_id",
-                        "sent_at", "attempts")  # fmt: skip
+                        "sent_at", "attempts", "worker")  # fmt: skip
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, db_index=False,
                                  related_name="prospect_deliveries")  # fmt: skip
@@ -130,6 +136,7 @@ class ProspectDelivery(PersonalDataModel):
     message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(PersonalDataModel.Meta):

@@ -1,13 +1,17 @@
 """Sending a campaign: deliveries written first, one per recipient, then each message
 rendered, handed to the mail server and marked. A delivery is marked "sending" before
-it goes, so a worker killed mid-send never sends it twice (at most once, and the
-uncertain ones stay visible to staff).
+it goes, with the Message-ID it will carry and the worker sending it, so a worker
+killed mid-send never sends it twice. What a dead worker left "sending" is reconciled
+from its journal (messaging.journal): accepted by the server, sent; never handed over,
+queued again; handed over with no answer, "unknown" (at most once), counted in the
+campaign's report.
 
 Marketing messages carry RFC 8058's one-click unsubscribe: a List-Unsubscribe header
 with an https link holding a signed per-recipient token and a mailto, and
 List-Unsubscribe-Post. Only a POST to that link unsubscribes (MSG-5).
 """
 
+import os
 import smtplib
 import time
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hippocratic.enforcement import tokens
-from hippocratic.messaging import campaigns
+from hippocratic.messaging import campaigns, journal
 from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery, ProspectDelivery
 from hippocratic.messaging.wire import hand_over, wire_bytes
@@ -33,6 +37,16 @@ from hippocratic.purposes import Purpose
 
 UNSUBSCRIBE_SUBJECT = "Remove From Mailing List"
 CHUNK = 1000
+
+
+@dataclass
+class LocalSender:
+    """Who sends, where no worker says (a test, a shell): this process, no lease."""
+
+    worker_id: str = f"local-{journal.HOST[:40]}-{os.getpid()}"
+
+    def lease_held(self) -> bool:
+        return True
 
 
 def unsubscribe_token(recipient: int | str, campaign_id: int) -> str:
@@ -145,8 +159,8 @@ def start(campaign: Campaign) -> int:
             # start) is kept as it is: one per campaign and recipient.
             audience.model.objects.for_purpose(campaigns.SENDER, purpose).insert_rows(
                 ["campaign_id", audience.subject_field, "status", "message_id", "attempts",
-                 "created_at"],
-                [(campaign.pk, pk, Delivery.Status.QUEUED, "", 0, now) for pk in chosen],
+                 "created_at", "worker"],
+                [(campaign.pk, pk, Delivery.Status.QUEUED, "", 0, now, "") for pk in chosen],
                 ignore_conflicts=True,
             )  # fmt: skip
             total += len(chosen)
@@ -154,16 +168,20 @@ def start(campaign: Campaign) -> int:
     return total
 
 
-def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> dict:
+def send_queued(campaign: Campaign, *, rate_per_second: float | None = None,
+                worker=None) -> dict:  # fmt: skip
     """Send the campaign's queued deliveries over one connection to the mail server.
     Each chunk is marked "sending" in one write before any of it goes, and its answers
     are written in one more: a killed worker leaves at most a chunk "sending", never
-    sent twice. Temporary SMTP errors leave a delivery queued for the next try;
-    permanent ones mark it failed. Returns counts."""
+    sent twice, and its journal tells what of it went (reconcile). Temporary SMTP
+    errors leave a delivery queued for the next try; permanent ones mark it failed.
+    `worker` (jobs.workers' identity) names the sender; when its lease runs out it
+    stops handing messages over. Returns counts."""
     rate = getattr(settings, "HIPPOCRATIC_MAIL_RATE", 50) if rate_per_second is None else (
         rate_per_second)  # fmt: skip
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     rendering = _Rendering(campaign)
+    rendering.worker = worker or LocalSender()
     mailer = mailers.default
     started = time.monotonic()
     with mailer:
@@ -184,23 +202,86 @@ def send_queued(campaign: Campaign, *, rate_per_second: float | None = None) -> 
     return counts
 
 
+def reconcile(campaign: Campaign, alive: set[str]) -> dict:
+    """The deliveries of `campaign` left "sending" by a worker not in `alive`, settled
+    from that worker's journal: accepted by the server, sent; refused, queued or failed
+    as the server said; never handed over (the journal lists every start: same host,
+    same boot), queued again; otherwise "unknown", never sent again. Returns counts."""
+    purpose = campaigns.KINDS[campaign.kind].purpose
+    counts = {"sent": 0, "queued": 0, "failed": 0, "unknown": 0}
+    done = []
+    for audience in (a for a in AUDIENCES if a.reaches(campaign)):
+        deliveries = audience.model.objects.for_purpose(campaigns.SENDER, purpose)
+        with transaction.atomic():
+            # Locked, and read again under the lock: two workers settling the same dead
+            # worker's rows settle them once.
+            left = list(
+                deliveries.filter(campaign=campaign, status=Delivery.Status.SENDING)
+                .select_for_update().values_list("pk", "worker", "message_id")
+            )  # fmt: skip
+            answers = []
+            for worker_id in {w for _, w, _ in left if w not in alive}:
+                record = journal.read(worker_id, campaign.pk)
+                done.append(record)
+                for pk, _, message_id in (row for row in left if row[1] == worker_id):
+                    status, sent_at = _settled(record, message_id)
+                    counts[status] += 1
+                    answers.append((pk, status, sent_at))
+            deliveries.update_rows(["status", "sent_at"], answers)
+    for record in done:
+        journal.forget(record)
+    return counts
+
+
+def _settled(record, message_id: str) -> tuple[str, object]:
+    if message_id and message_id in record.accepted:
+        return Delivery.Status.SENT, timezone.now()
+    if message_id and message_id in record.refused:
+        return Delivery.Status.FAILED, None
+    if message_id and (
+        message_id in record.deferred or (record.complete and message_id not in record.started)
+    ):
+        return Delivery.Status.QUEUED, None
+    return Delivery.Status.UNKNOWN, None
+
+
+def report(campaign: Campaign) -> dict:
+    """How many of the campaign's deliveries are in each state, customers and prospects
+    together: queued, sending, sent, failed, unknown (handed over as a worker died)."""
+    purpose = campaigns.KINDS[campaign.kind].purpose
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    for audience in (a for a in AUDIENCES if a.reaches(campaign)):
+        rows = audience.model.objects.for_purpose(campaigns.SENDER, purpose).filter(
+            campaign=campaign
+        )
+        for status in counts:
+            counts[status] += rows.filter(status=status).count()
+    return counts
+
+
 def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bool:
     """One audience's queued deliveries, chunk by chunk; False if the server went away."""
     fields = campaigns.template_fields(campaign)
     deliveries = audience.model.objects.for_purpose(
         campaigns.SENDER, campaigns.KINDS[campaign.kind].purpose
     )
+    worker = rendering.worker
     last = 0
     while True:
         queued = deliveries.filter(campaign=campaign, status=Delivery.Status.QUEUED)
+        chunk = None
         with transaction.atomic():
-            # The next chunk, locked (another worker skips it) and marked "sending"
-            # before any of it goes.
+            # The next chunk, locked (another worker skips it) and marked "sending",
+            # with each message's Message-ID and this worker, before any of it goes;
+            # its journal file is there before the mark.
             batch = list(queued.filter(pk__gt=last).order_by("pk").select_for_update(
                 skip_locked=True).values_list("pk", audience.subject_field)[:CHUNK])  # fmt: skip
             if batch:
-                deliveries.filter(pk__any=[d for d, _ in batch]).update(
-                    status=Delivery.Status.SENDING, attempts=1
+                chunk = journal.Chunk(worker.worker_id, campaign.pk, audience.prefix, batch[0][0])
+                ids = {d: make_msgid(domain=rendering.domain) for d, _ in batch}
+                deliveries.update_rows(
+                    ["status", "attempts", "message_id", "worker"],
+                    [(d, Delivery.Status.SENDING, 1, ids[d], worker.worker_id) for d, _ in batch],
                 )
         if not batch:
             return True
@@ -212,16 +293,20 @@ def _send_to(audience, campaign, rendering, mailer, counts, rate, started) -> bo
             if person_id not in people:  # opted out or left meanwhile
                 answers.append((delivery_id, Delivery.Status.FAILED, "", None))
             else:
-                going.append((delivery_id, people[person_id]))
+                going.append((delivery_id, people[person_id], ids[delivery_id]))
         ahead = _Ahead(rendering, audience.prefix, going)
         for delivery_id, message, data in ahead:
+            if not counts.get("server_gone") and not worker.lease_held():
+                counts["server_gone"] = True  # this worker may be taken for dead: stop
+                counts["deferred"] += 1
             if counts.get("server_gone"):  # back in the queue for the next try
                 answers.append((delivery_id, Delivery.Status.QUEUED, "", None))
                 continue
-            answers.append((delivery_id, *_send(mailer, message, data, counts, ahead.steps)))
+            answers.append((delivery_id, *_send(mailer, message, data, counts, ahead.steps, chunk)))
             if rate:
                 _pace(started, counts["sent"], rate)
         deliveries.update_rows(["status", "message_id", "sent_at"], answers)
+        chunk.done()
         if counts.pop("server_gone", False):
             return False
 
@@ -240,8 +325,9 @@ class _Ahead:
     def _render(self) -> None:
         if self.next < len(self.going) and self.next not in self.prepared:
             try:
-                person = self.going[self.next][1]
-                self.prepared[self.next] = _message(self.rendering, person, self.prefix)
+                _, person, message_id = self.going[self.next]
+                self.prepared[self.next] = _message(self.rendering, person, self.prefix,
+                                                    message_id)  # fmt: skip
             except Exception as error:  # raised at its own turn, not mid-way through another
                 self.prepared[self.next] = error
 
@@ -276,8 +362,12 @@ def _hand_over(mailer, message: EmailMessage, data: bytes | None, meanwhile) -> 
         hand_over(mailer.connection, message.from_email, message.to[0], data, meanwhile)
 
 
-def _send(mailer, message: EmailMessage, data, counts: dict, meanwhile=()) -> tuple:
-    """(status, Message-ID, sent at) of one message handed to the mail server."""
+def _send(mailer, message: EmailMessage, data, counts: dict, meanwhile=(), chunk=None) -> tuple:
+    """(status, Message-ID, sent at) of one message handed to the mail server, noted in
+    the chunk's journal before it goes and when the server answers."""
+    message_id = message.extra_headers["Message-ID"]
+    if chunk:
+        chunk.note("S", message_id)
     try:
         _hand_over(mailer, message, data, meanwhile)
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
@@ -285,13 +375,17 @@ def _send(mailer, message: EmailMessage, data, counts: dict, meanwhile=()) -> tu
         code = getattr(error, "smtp_code", None) or next(iter(error.recipients.values()))[0]
         temporary = 400 <= code < 500
         counts["deferred" if temporary else "failed"] += 1
+        if chunk:
+            chunk.note("T" if temporary else "P", message_id)
         return (Delivery.Status.QUEUED if temporary else Delivery.Status.FAILED), "", None
     except (smtplib.SMTPException, OSError):  # the server went away: try again later
         counts["deferred"] += 1
         counts["server_gone"] = True
-        return Delivery.Status.QUEUED, "", None
+        return Delivery.Status.QUEUED, "", None  # no answer: unknown if killed before this
+    if chunk:
+        chunk.note("A", message_id)
     counts["sent"] += 1
-    return Delivery.Status.SENT, message.extra_headers["Message-ID"], timezone.now()
+    return Delivery.Status.SENT, message_id, timezone.now()
 
 
 def _pace(started: float, sent: int, rate: float) -> None:
@@ -301,11 +395,13 @@ def _pace(started: float, sent: int, rate: float) -> None:
         time.sleep(ahead)
 
 
-def _message(rendering: _Rendering, person: dict, prefix: str = "") -> EmailMessage:
-    """One recipient's message; `prefix` "p" marks a prospect's tokens and addresses."""
+def _message(rendering: _Rendering, person: dict, prefix: str = "",
+             message_id: str | None = None) -> EmailMessage:  # fmt: skip
+    """One recipient's message; `prefix` "p" marks a prospect's tokens and addresses;
+    `message_id` the one its delivery recorded before it goes."""
     campaign = rendering.campaign
     context = {"customer": person, "provider": rendering.provider}
-    headers = {"Message-ID": make_msgid(domain=rendering.domain)}
+    headers = {"Message-ID": message_id or make_msgid(domain=rendering.domain)}
     who = f"{prefix}{person['pk']}"
     if rendering.marketing:
         token = unsubscribe_token(who, campaign.pk)

@@ -1,12 +1,14 @@
 """Background work of the messaging app."""
 
 from django.conf import settings
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from hippocratic.accounts import notices
 from hippocratic.accounts.models import Prospect
+from hippocratic.jobs import workers
 from hippocratic.messaging import inbound, sending, services
 from hippocratic.messaging.models import Campaign, ProspectMembership
 from hippocratic.policy.prose import possessive
@@ -18,16 +20,35 @@ RETRY_SECONDS = 300
 
 @task()
 def send_campaign(campaign_id: int) -> dict:
-    """Write the deliveries (once), send what is queued; what a mail server deferred
-    is tried again in five minutes."""
+    """Write the deliveries (once), settle what a dead worker left "sending" (this
+    process runs one task at a time, so its own leftovers count as dead too), send what
+    is queued; what a mail server deferred is tried again in five minutes. A worker
+    that dies running this is reclaimed and the task queued again (jobs.workers)."""
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status == Campaign.Status.DRAFT:
         sending.start(campaign)
-    counts = sending.send_queued(campaign)
+    me = workers.me()
+    sending.reconcile(campaign, alive=workers.alive() - {me.worker_id})
+    counts = sending.send_queued(campaign, worker=me)
     if counts["deferred"]:
         later = timezone.now() + timezone.timedelta(seconds=RETRY_SECONDS)
         send_campaign.using(run_after=later).enqueue(campaign_id)
     return counts
+
+
+def waiting_or_running(campaign_ids) -> set[int] | None:
+    """Which of these campaigns have a sending task queued or running; None where the
+    queue is not the database's (RQ keeps its own)."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return None
+    path = send_campaign.module_path
+    wanted = set(campaign_ids)
+    found = set()
+    for args in DBTaskResult.objects.filter(
+        task_path=path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("args_kwargs", flat=True):
+        found.update(a for a in args.get("args", [])[:1] if a in wanted)
+    return found
 
 
 @task()

@@ -108,6 +108,30 @@ def sender_address() -> str:
     return current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL
 
 
+def own_domains() -> frozenset[str]:
+    """The provider's own mail domains: its contacts' (support@, unsubscribe@, …, where
+    the reply+ and bounce+ addresses live too), its sender's, its web site's (less
+    "www.") and the customers' mailbox domain."""
+    policy = current_policy()
+    contacts = policy.provider.contacts
+    addresses = [getattr(contacts, name) for name in type(contacts).model_fields]
+    found = {c.email for c in addresses if c is not None and c.email} | {sender_address()}
+    domains = {a.rsplit("@", 1)[-1] for a in found}
+    host = policy.provider.website.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    domains.add(host.removeprefix("www."))
+    if policy.communications is not None and policy.communications.mailbox_domain:
+        domains.add(policy.communications.mailbox_domain)
+    return frozenset(d.strip().lower().rstrip(".") for d in domains if d.strip())
+
+
+def is_own_address(address: str) -> bool:
+    """Whether mail to `address` comes back to the provider (at one of its domains or
+    below one): never a customer's address, nor one to forward to (issue 30: each
+    automatic mail to it made another request, and another mail)."""
+    domain = address.strip().lower().rsplit("@", 1)[-1].rstrip(".")
+    return any(domain == own or domain.endswith("." + own) for own in own_domains())
+
+
 def policy_html() -> str:
     """The published page: the promises this build enforces, and no others."""
     _switch_when_due()

@@ -26,7 +26,7 @@ AUDIT_LOG = {m._meta.db_table for m in (AuditEntry, AuditHead, AuditCheckpoint)}
 def test_the_list_of_reasons_is_the_one_these_tests_cover():
     assert {r.name for r in inbound.Ignored} == {
         "NOT_A_REMOVAL_SUBJECT", "NO_RECIPIENT_OF_OURS", "UNKNOWN_CUSTOMER_BOUNCE",
-        "PROSPECT_SOFT_BOUNCE",
+        "PROSPECT_SOFT_BOUNCE", "AUTOMATIC",
     }  # fmt: skip
 
 
@@ -120,3 +120,42 @@ def test_a_prospects_soft_bounce(django_capture_on_commit_callbacks):
                       django_capture_on_commit_callbacks)  # fmt: skip
         assert got.kind == inbound.Kind.BOUNCE  # a bounce, as before, not counted
         assert rows.filter(pk=membership, confirmed_at__isnull=False).exists()  # still on it
+
+
+AUTOMATIC = {
+    "auto-replied": b"Auto-Submitted: auto-replied\r\n",
+    "auto-generated": b"Auto-Submitted: Auto-Generated (vacation)\r\n",
+    "precedence-bulk": b"Precedence: bulk\r\n",
+    "precedence-list": b"Precedence: list\r\n",
+    "null-return-path": b"Return-Path: <>\r\n",
+}
+
+
+@pytest.mark.parametrize("header", AUTOMATIC, ids=list(AUTOMATIC))
+def test_mail_a_program_sent_is_never_answered(django_capture_on_commit_callbacks, header):
+    """Issue 30, item 3: before, an autoresponder's answer to our confirmation was a new
+    request, answered by another confirmation, for ever."""
+    with use_profile("ducallier"):
+        signed = inbound.reply_address(12, 3)
+        for n, (to, subject) in enumerate([
+            ("unsubscribe@ducallier.com", "Remove from mailing list"),
+            ("support@ducallier.com", "Out of office"), ("security@ducallier.com", "Auto"),
+            (signed, "Re: News"),
+        ]):  # fmt: skip
+            raw = AUTOMATIC[header] + letter(to, subject, message_id=f"<a{n}@x.example>")
+            got = ignored(raw, [to], inbound.Ignored.AUTOMATIC,
+                          django_capture_on_commit_callbacks, queued_too=True)  # fmt: skip
+            assert got.kind == inbound.Kind.IGNORED
+        for raw in [
+            bounce("support@ducallier.com", "5.1.1"),  # a report, from a daemon
+            letter("support@ducallier.com", "Hi", sender="mailer-daemon@mx.example"),
+        ]:
+            ignored(raw, ["support@ducallier.com"], inbound.Ignored.AUTOMATIC,
+                    django_capture_on_commit_callbacks)  # fmt: skip
+
+
+def test_auto_submitted_no_is_a_person_writing():
+    """Issue 30, item 3: `Auto-Submitted: no` is what a person's mail may say."""
+    with use_profile("ducallier"):
+        raw = b"Auto-Submitted: no\r\n" + letter("support@ducallier.com", "Help")
+        assert inbound.receive(raw, ["support@ducallier.com"]).kind == inbound.Kind.SUPPORT

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
 
+from hippocratic import provider
 from hippocratic.accounts.contact import SIGN_UP, asked_at
 from hippocratic.accounts.models import Customer
 
@@ -28,6 +30,19 @@ class LoginForm(AuthenticationForm):
 # --- Forms built from the policy (ACC-1, ACC-2) ------------------------------------------
 
 
+EMAIL_CATEGORY = "user.contact.email"
+
+
+def not_our_address(value: str) -> None:
+    """A customer's (or prospect's) address is never one of the provider's own: mail to
+    it would come back as a request, and be answered, for ever (issue 30)."""
+    if value and provider.is_own_address(value):
+        raise ValidationError(
+            "That address is one of ours (%(domain)s); give an address of your own.",
+            code="own_address", params={"domain": value.rsplit("@", 1)[-1]},
+        )  # fmt: skip
+
+
 def contact_fields(model, points: set[str], only=None) -> dict[str, forms.Field]:
     """Form fields for what the policy asks at `points`, required as it says."""
     fields = {}
@@ -37,6 +52,8 @@ def contact_fields(model, points: set[str], only=None) -> dict[str, forms.Field]
             raise TypeError(f"{model.__name__}.{name} needs a max_length: every input is bounded")
         if not item.required:
             field.help_text = "Optional: you may leave it empty."
+        if item.category == EMAIL_CATEGORY:
+            field.validators.append(not_our_address)
         fields[name] = field
     return fields
 

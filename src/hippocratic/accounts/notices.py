@@ -8,7 +8,7 @@ address (Dracon's) sends nothing: the pages say what a mail would have said.
                                                                   # customer row (a request)
 """
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
@@ -16,6 +16,8 @@ from hippocratic.provider import current_engine, sender_address
 from hippocratic.purposes import Purpose
 
 EMAIL = frozenset({"user.contact.email"})
+AUTO_GENERATED = "auto-generated"  # RFC 3834: made by the site on its own
+AUTO_REPLIED = "auto-replied"  # RFC 3834: in answer to a message that came in
 
 
 def address_purpose() -> str | None:
@@ -46,6 +48,10 @@ def mail_customer(customer_id: int, subject: str, body: str, *, by: Actor) -> bo
     return True
 
 
-def mail_address(address: str, subject: str, body: str) -> None:
-    """Mail someone at an address they wrote from, from the provider's address."""
-    send_mail(subject, body, sender_address(), [address])
+def mail_address(address: str, subject: str, body: str, *, auto: str = AUTO_GENERATED) -> None:
+    """Mail someone at an address they wrote from, from the provider's address. Every
+    such mail is automatic, and says so (RFC 3834 `Auto-Submitted`): `auto-replied`
+    where it answers a message, so no responder answers it, and our intake never does."""
+    EmailMessage(
+        subject, body, sender_address(), [address], headers={"Auto-Submitted": auto}
+    ).send()

@@ -3,7 +3,9 @@ by the worker as it came, with Resent- headers, and counts as delivered."""
 
 import email
 import email.policy
-from email.utils import format_datetime
+import logging
+from email.parser import BytesParser
+from email.utils import format_datetime, getaddresses
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, mailers
@@ -15,10 +17,11 @@ from hippocratic.communications import mailbox
 from hippocratic.communications.models import Forwarding, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy, is_own_address, sender_address
 from hippocratic.purposes import Purpose
 
 FORWARDER = Actor.system("communications.forward")
+logger = logging.getLogger(__name__)
 
 
 def offered() -> bool:
@@ -39,8 +42,11 @@ def address_of(customer_id: int, *, by: Actor | None = None) -> str:
 def set_address(customer_id: int, address: str) -> None:
     address = address.strip().lower()
     validate_email(address)
-    if mailbox.is_mailbox_address(address):
-        raise ValidationError("forward to an address elsewhere, not to a mailbox of ours")
+    if mailbox.is_mailbox_address(address) or is_own_address(address):
+        raise ValidationError(
+            "forward to an address elsewhere, not to one of ours (a mailbox, support@, "
+            "a reply address): the mail would come back and be forwarded again"
+        )
     mine = _rows(Actor.for_customer(customer_id)).filter(customer_id=customer_id)
     with transaction.atomic():
         if not mine.update(address=address):
@@ -51,8 +57,33 @@ def stop(customer_id: int) -> None:
     _rows(Actor.for_customer(customer_id)).filter(customer_id=customer_id).delete()
 
 
+MAX_HOPS = 30  # Received: headers a message may carry and still be sent on (Postfix: 50)
+_HEADERS = BytesParser(policy=email.policy.compat32)
+
+
+def loop_marker() -> str:
+    """What each forwarded message carries in X-Loop, and no other mail does."""
+    return f"forwarded-by@{mailbox.domain() or 'mailbox.invalid'}"
+
+
+def looped(raw: bytes) -> str:
+    """Why sending `raw` on would be a loop, or "": it carries our own X-Loop or
+    Resent-From (it went out from here before, and came back: with or without a
+    Message-ID), or more Received: hops than MAX_HOPS."""
+    headers = _HEADERS.parsebytes(raw, headersonly=True)
+    ours = {loop_marker(), sender_address().lower()}
+    for name in ("X-Loop", "Resent-From"):
+        for value in headers.get_all(name, []):
+            if {a.lower() for _, a in getaddresses([str(value)])} & ours:
+                return f"it was forwarded from here before ({name})"
+    if len(headers.get_all("Received", [])) > MAX_HOPS:
+        return f"it has passed more than {MAX_HOPS} mail servers"
+    return ""
+
+
 class Forwarded(EmailMessage):
-    """A stored message sent on as it came, with Resent- headers (RFC 5322 3.6.6)."""
+    """A stored message sent on as it came, with Resent- headers (RFC 5322 3.6.6) and
+    our X-Loop, by which it is known if it comes back."""
 
     def __init__(self, raw: bytes, to: str):
         super().__init__(from_email=sender_address(), to=[to])
@@ -63,6 +94,7 @@ class Forwarded(EmailMessage):
         message["Resent-From"] = self.from_email
         message["Resent-To"] = self.to[0]
         message["Resent-Date"] = format_datetime(timezone.now())
+        message["X-Loop"] = loop_marker()
         return message
 
 
@@ -80,6 +112,9 @@ def forward(customer_id: int, message_id: int) -> bool:
         return False  # deleted or erased meanwhile
     if opened.raw is None or opened.summary.delivered_at is not None:
         return False  # blocked, or delivered already (a retried task)
+    if why := looped(opened.raw):
+        logger.warning("message %s of customer %s not forwarded: %s", message_id, customer_id, why)
+        return False  # kept in the mailbox, to be read there
     mailers.default.send_messages([Forwarded(opened.raw, to)])
     rows.filter(pk=message_id, delivered_at__isnull=True).update(
         status=StoredMessage.Status.DELIVERED, delivered_at=timezone.now()

@@ -264,6 +264,7 @@ def notify(customer_id: int, subject: str, text: str) -> int:
     message["Subject"] = subject
     message["Date"] = format_datetime(timezone.now())
     message["Message-ID"] = make_msgid(domain=domain() or None)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no responder answers it
     message.set_content(text)
     return store(customer_id, message.as_bytes())
 

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hippocratic.accounts.decorators import customer_required
+from hippocratic.accounts.forms import not_our_address
 from hippocratic.enforcement.actors import Actor
 from hippocratic.messaging import campaigns, services
 from hippocratic.messaging.models import Campaign
@@ -88,7 +89,9 @@ def outbox(request):
 
 class JoinForm(forms.Form):
     name = forms.CharField(max_length=200, label="Your name")
-    email = forms.EmailField(max_length=254, label="Your e-mail address")
+    email = forms.EmailField(
+        max_length=254, label="Your e-mail address", validators=[not_our_address]
+    )
 
 
 @never_cache

@@ -44,5 +44,7 @@ def send_request_mail(request_id: int, kind: str) -> bool:
         row["sender"],
         SUBJECTS[kind].format(provider=context["provider"]),
         render_to_string(f"requests/mail/{kind}.txt", context),
+        # A confirmation answers a mailed request; the rest are the site's own doing.
+        auto=notices.AUTO_REPLIED if kind == RequestMail.CONFIRM else notices.AUTO_GENERATED,
     )
     return True

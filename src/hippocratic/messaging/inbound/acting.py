@@ -185,4 +185,5 @@ def _confirm(sender: str) -> None:
         f"You are off {possessive(name)} mailing list",
         f"We received your request and removed {sender} from our mailing list. "
         "Service bulletins about your account still reach you.\n\n" + name,
+        auto=notices.AUTO_REPLIED,
     )

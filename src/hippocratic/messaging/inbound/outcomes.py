@@ -31,6 +31,9 @@ class Ignored(StrEnum):
     UNKNOWN_CUSTOMER_BOUNCE = "unknown_customer_bounce"
     # A prospect's temporary (4.x.x) or unreadable bounce: only a permanent one counts.
     PROSPECT_SOFT_BOUNCE = "prospect_soft_bounce"
+    # Sent by a program (Auto-Submitted other than "no", Precedence: bulk or list, a
+    # delivery report, a mailer daemon): never answered, so two programs cannot loop.
+    AUTOMATIC = "automatic"
 
 
 class MailRejected(ValueError):

@@ -24,6 +24,30 @@ class Message:
     key: str  # a hash of its sender and Message-ID, or of its bytes where it has none
     message_id: str  # its Message-ID header as it came (a mailbox finds it by this)
     to: tuple[str, ...]  # lower-cased: the envelope's recipients, else the To: header's
+    automatic: str = ""  # why it was sent by a program (RFC 3834), never to be answered
+
+
+_BULK = {"bulk", "list", "junk"}
+_DAEMONS = {"mailer-daemon", "postmaster-daemon"}
+
+
+def automatic(headers, sender: str) -> str:
+    """Why a message was sent by a program and must not be answered, or "": any
+    `Auto-Submitted` but "no" (RFC 3834), `Precedence: bulk/list/junk`, a delivery
+    report (multipart/report) or one from a mailer daemon, a null Return-Path."""
+    auto = str(headers.get("Auto-Submitted", "") or "").split(";")[0].split("(")[0]
+    if auto.strip().lower() not in ("", "no"):
+        return f"Auto-Submitted: {auto.strip().lower()[:40]}"
+    precedence = str(headers.get("Precedence", "") or "").strip().lower()
+    if precedence in _BULK:
+        return f"Precedence: {precedence}"
+    if str(headers.get("Content-Type", "") or "").strip().lower().startswith("multipart/report"):
+        return "a delivery report"
+    if sender.split("@", 1)[0] in _DAEMONS:
+        return "from a mailer daemon"
+    if str(headers.get("Return-Path", "x") or "x").strip() == "<>":
+        return "a null Return-Path (a bounce)"
+    return ""
 
 
 def read(raw: bytes, recipients) -> Message:
@@ -39,6 +63,7 @@ def read(raw: bytes, recipients) -> Message:
         sender = parseaddr(str(headers.get("From", "") or "")[:998])[1].strip().lower()
         message_id = str(headers.get("Message-ID", "") or "").strip()[:998]
         header_to = [a.lower() for _, a in getaddresses([str(headers.get("To", "") or "")])]
+        why_automatic = automatic(headers, sender)
     except Exception as error:  # the email package's many header errors
         raise MailRejected(f"unreadable headers: {type(error).__name__}") from None
     if not sender or "@" not in sender or len(sender) > 254 or "\x00" in sender:
@@ -52,4 +77,4 @@ def read(raw: bytes, recipients) -> Message:
     else:
         key = "sha256:" + hashlib.sha256(raw).hexdigest()
     to = tuple(a.lower() for a in recipients) or tuple(header_to)
-    return Message(raw, subject[:998], sender, key, message_id or key, to)
+    return Message(raw, subject[:998], sender, key, message_id or key, to, why_automatic)

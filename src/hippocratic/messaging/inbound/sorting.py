@@ -69,6 +69,14 @@ def bounced(mail: Message, contacts) -> Incoming | None:
     return Incoming(Kind.BOUNCE, mail.sender, mail.key, who=who, status=status)
 
 
+def sent_by_a_program(mail: Message, contacts) -> Received | None:
+    """Past the mailboxes and the bounces, anything a program sent (RFC 3834
+    Auto-Submitted, Precedence: bulk/list, a delivery report) is ignored: every step
+    below may answer its sender, and an answer to an autoresponder is a loop (a vacation
+    reply to a reply+ address is not its recipient leaving the list, either)."""
+    return Received.ignored(Ignored.AUTOMATIC) if mail.automatic else None
+
+
 def prospect_replied(mail: Message, contacts) -> Incoming | None:
     """To a prospect's reply+ address: they leave the list (MSG-4)."""
     who = signed_recipient(mail.to, "reply")
@@ -123,6 +131,7 @@ def _choice_by_mail(contact: str) -> str:
 SORTING = (
     for_a_mailbox,
     bounced,
+    sent_by_a_program,
     prospect_replied,
     asked_to_unsubscribe,
     customer_replied,

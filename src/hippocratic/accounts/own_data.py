@@ -20,7 +20,7 @@ from hippocratic.accounts import customer_log, throttling
 from hippocratic.accounts.models import AccountEvent, Customer, CustomerOwnedModel, Organisation
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasing
-from hippocratic.enforcement import audit, proofs
+from hippocratic.enforcement import audit, proofs, retention
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
@@ -277,12 +277,19 @@ def legally_retained() -> set[str]:
     }  # fmt: skip
 
 
+class ErasureHeld(Exception):
+    """A preservation hold (a legal request to keep the data) names the customer: nothing
+    is erased while it is in force; the request waits and is done when it ends."""
+
+
 @transaction.atomic
 def erase(customer_id: int, *, by: Actor) -> dict[str, int]:
     """Erase a customer: every row about them goes, except rows whose personal data is
     all legally retained, which stay marked `retained_since`. The customer row stays
     (blank, status "erased") only while such records name it. The login, sessions,
     remember-me tokens, throttling records and opt-outs go too. Returns counts."""
+    if retention.held(customer_id):  # before anything goes: data, mailbox key, messages
+        raise ErasureHeld(f"customer {customer_id} is under a preservation hold")
     now, kept = timezone.now(), legally_retained()
     counts: dict[str, int] = {}
     # Other apps settle first what must not outlive the erasure elsewhere (billing

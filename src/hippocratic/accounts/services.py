@@ -19,6 +19,7 @@ from hippocratic.accounts.models import (
     Subscription,
 )
 from hippocratic.accounts.sessions import session_store
+from hippocratic.accounts.signals import erasure_waits
 from hippocratic.accounts.signals import request_done as done
 from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
@@ -85,6 +86,11 @@ def request_done(customer_id: int | None, kind: str, channel: str, outcome: str,
 
     done.send(sender=Customer, customer_id=customer_id, kind=kind, channel=channel,
               outcome=outcome, by=by)  # fmt: skip
+
+
+def erasure_waiting(customer_id: int, channel: str, *, by: Actor) -> None:
+    """Tell the ledger that the customer's erasure waits on a preservation hold."""
+    erasure_waits.send(sender=Customer, customer_id=customer_id, channel=channel, by=by)
 
 
 def log_event(customer_id: int, kind, detail: str = "") -> None:

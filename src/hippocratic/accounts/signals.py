@@ -15,3 +15,8 @@ request_done = Signal()
 # Sent after a sign-up, with customer_id and request: an app that credits whoever sent
 # the new customer (an affiliate's link, CK-5) reads its own cookie from the request.
 signed_up = Signal()
+
+# Sent when a customer asks to be erased while a preservation hold names them, with
+# customer_id, channel and by: the ledger keeps the request open (it is done when the
+# hold ends: disclosure.services.release).
+erasure_waits = Signal()

@@ -285,7 +285,11 @@ def erase(request, me: int):
         if request.POST.get("confirm", "").strip() != ERASE_WORD:
             error = f"Type {ERASE_WORD} to confirm."
         else:
-            own_data.erase(me, by=Actor.for_customer(me))  # its login and sessions too
+            try:
+                own_data.erase(me, by=Actor.for_customer(me))  # its login and sessions too
+            except own_data.ErasureHeld:  # a legal hold: the request waits for its end
+                services.erasure_waiting(me, "portal", by=Actor.for_customer(me))
+                return render(request, "accounts/erase_waits.html")
             services.request_done(None, "deletion", "portal", "erased; records the law "
                                   "requires are kept", by=Actor.for_customer(me))  # fmt: skip
             services.session_end(request)

@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from hippocratic.accounts import own_data
 from hippocratic.accounts.models import Customer
 from hippocratic.disclosure.models import DisclosedSubject, Disclosure, PreservationHold
 from hippocratic.disclosure.signals import DISCLOSED, RECEIVED, customer_to_tell
@@ -37,6 +38,8 @@ from hippocratic.policy.taxonomy import is_within
 from hippocratic.provider import current_engine, current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
+from hippocratic.requests import ledger
+from hippocratic.requests.models import Request
 
 MAX_SUBJECTS = 10_000
 PURPOSE = "disclosure.{kind}"  # how the audit log names a disclosure's kind
@@ -340,6 +343,8 @@ def hold(*, customer_ids: list[int], reference: str, by) -> PreservationHold:
 
 
 def release(hold_id: int, *, by) -> None:
+    """End a hold; the erasures its customers asked for meanwhile are done now (unless
+    another hold still names them)."""
     if PreservationHold.objects.filter(pk=hold_id, released_at__isnull=True).update(
         released_at=timezone.now()
     ):
@@ -349,6 +354,26 @@ def release(hold_id: int, *, by) -> None:
             subject="customer", subject_ref="*", allowed=True,
             rule=f"preservation:{hold_id} released",
         )  # fmt: skip
+        released = PreservationHold.objects.values_list("customers", flat=True).get(pk=hold_id)
+        erase_waiting({int(c) for c in released} - held_customers())
+
+
+HOLD_ENDED = Actor.system("disclosure.preservation")
+
+
+def erase_waiting(customer_ids: set[int]) -> int:
+    """Each erasure that waited on a hold, done now; returns how many."""
+    done = 0
+    for request_id, customer_id in ledger.erasures_waiting(customer_ids, by=HOLD_ENDED):
+        with transaction.atomic():
+            own_data.erase(customer_id, by=Actor.for_customer(customer_id))
+            ledger.finish(request_id, by=HOLD_ENDED, outcome="erased when the legal hold ended")
+            ledger.record_done(None, customer_id=None, kind=Request.Kind.DELETION,
+                               channel=Request.Channel.PORTAL, by=HOLD_ENDED,
+                               outcome="erased when the legal hold ended; records the law "
+                               "requires are kept")  # fmt: skip
+        done += 1
+    return done
 
 
 def held_customers() -> set[int]:

@@ -43,6 +43,12 @@ HOLDS: Registry[Callable[[], set[int]]] = Registry(
 )
 
 
+def held(customer_id: int) -> bool:
+    """Whether a hold in force names the customer: then nothing of theirs is deleted,
+    by retention or by their own erasure (accounts.own_data waits for its end)."""
+    return any(customer_id in hold() for hold in HOLDS)
+
+
 def _held(model) -> models.Q | None:
     """The rows of `model` that a hold keeps, or None where none does."""
     if model.data_subject != "customer" or not HOLDS:

@@ -15,10 +15,11 @@ class RequestsConfig(AppConfig):
 
     def ready(self):
         from hippocratic.accounts import customer_log
-        from hippocratic.accounts.signals import request_done
+        from hippocratic.accounts.signals import erasure_waits, request_done
         from hippocratic.requests import choices, ledger, tasks
         from hippocratic.requests.signals import mail_wanted
 
         customer_log.EVENT_KINDS.register("requests", choices.ChoiceEvent)
         request_done.connect(ledger.record_done, dispatch_uid="requests.record_done")
+        erasure_waits.connect(ledger.record_erasure_waiting, dispatch_uid="requests.erasure_waits")
         mail_wanted.connect(tasks.on_mail_wanted, dispatch_uid="requests.mail")

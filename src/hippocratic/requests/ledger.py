@@ -138,3 +138,29 @@ def record_done(sender, *, customer_id, kind, channel, outcome, by, **kwargs):
         by = Actor.system("requests.ledger")
     with done_at_once(kind, channel, by=by, customer_id=customer_id) as work:
         work.outcome = outcome
+
+
+# --- an erasure a preservation hold keeps waiting ---------------------------------------
+
+WAITS_ON_HOLD = "waits on a legal hold: done when the hold ends"
+
+
+def record_erasure_waiting(sender, *, customer_id, channel, by, **kwargs):
+    """The receiver of accounts' `erasure_waits`: the customer's erasure, open until the
+    hold that names them ends (one such request, however often they ask)."""
+    rows = requests_for(by).filter(customer_id=customer_id, kind=Request.Kind.DELETION,
+                                   status=Request.Status.OPEN, outcome=WAITS_ON_HOLD)  # fmt: skip
+    if rows.exists():
+        return
+    request = open_request(kind=Request.Kind.DELETION, channel=channel, by=by,
+                           customer_id=customer_id)  # fmt: skip
+    requests_for(by).filter(pk=request.pk).update(outcome=WAITS_ON_HOLD)
+
+
+def erasures_waiting(customer_ids: set[int], *, by: Actor) -> list[tuple[int, int]]:
+    """(request id, customer id) of the erasures waiting on a hold, for these customers."""
+    rows = requests_for(by).filter(
+        customer_id__in=sorted(customer_ids), kind=Request.Kind.DELETION,
+        status=Request.Status.OPEN, outcome=WAITS_ON_HOLD,
+    )  # fmt: skip
+    return list(rows.values_list("pk", "customer_id"))

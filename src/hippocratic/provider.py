@@ -21,7 +21,7 @@ from django.utils import timezone
 from hippocratic.capabilities import enforced
 from hippocratic.policy import LoadedPolicy, Policy, load_policy, load_policy_text
 from hippocratic.policy.decision import Engine
-from hippocratic.policy.render import to_html
+from hippocratic.policy.render import revised_on, to_html
 from hippocratic.versions import publishing
 from hippocratic.versions.signals import version_published
 
@@ -138,13 +138,28 @@ def policy_html() -> str:
     return _page()
 
 
+def policy_revised():
+    """The date the page gives for the policy's last revision (POL-2): the provider's
+    own where its file gives one, else the day the version in force was published;
+    None for a file never published (never an invented date)."""
+    _switch_when_due()
+    return _revised()
+
+
+@cache
+def _revised():
+    version = _in_force()
+    published = version.revision_date if version is not None else None
+    return revised_on(loaded_policy().policy, published)
+
+
 @cache
 def _page() -> str:
-    return to_html(loaded_policy().policy, enforced=enforced())
+    return to_html(loaded_policy().policy, enforced=enforced(), published=_revised())
 
 
 def _clear() -> None:
-    for cached in (loaded_policy, _engine, _page):
+    for cached in (loaded_policy, _engine, _page, _revised):
         cached.cache_clear()
 
 

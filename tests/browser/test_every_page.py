@@ -36,9 +36,10 @@ def test_every_page_passes_axe(site, page, browser, profile):
                            monthly_price_cents=1500, currency="USD")  # fmt: skip
     seen = [p for p in VISITOR if visit(page, site, p, "visitor", profile)]
     sign_up(page, site)
-    mailbox = f"ada@{current_policy().communications.mailbox_domain}"
-    inbound.receive(b"From: Friend <f@friend.example>\r\nSubject: Hello\r\n"
-                    b"Message-ID: <a@b>\r\n\r\nHi Ada.\r\n", [mailbox])  # fmt: skip
+    domain = current_policy().communications.mailbox_domain  # Ducallier keeps no mailboxes
+    if domain:
+        inbound.receive(b"From: Friend <f@friend.example>\r\nSubject: Hello\r\n"
+                        b"Message-ID: <a@b>\r\n\r\nHi Ada.\r\n", [f"ada@{domain}"])  # fmt: skip
     seen += [p for p in CUSTOMER if visit(page, site, p, "customer", profile)]
     User.objects.create_superuser("root", password=PASSWORD)
     staff = browser.new_context().new_page()

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from factories import ADA, GRACE, SECRET, address, letter
 from freezegun import freeze_time
-from tests_paths import use_profile
+from tests_paths import making, use_profile
 
 from hippocratic.accounts import own_data
 from hippocratic.communications import crypto, forwarding, mailbox
@@ -25,7 +25,7 @@ from hippocratic.enforcement.tasks import purge_expired_personal_data
 from hippocratic.messaging import inbound
 from hippocratic.provider import current_policy
 
-PROFILES = ["dracon", "isp", "japoon", "quality", "ducallier"]
+PROFILES = making("COM-1")  # Ducallier keeps no mailboxes: its seed has no mail service
 
 
 def everything_stored() -> bytes:
@@ -228,3 +228,20 @@ def test_mail_forwarded_to_the_customers_address_is_delivered(
     with use_profile("isp"):  # no e-mail addresses collected: no forwarding offered
         _, _ = signed_up("grace", GRACE)
         assert "forwarded to" not in Client().get("/privacy/").content.decode()
+
+
+@pytest.mark.promise("COM-5")
+@pytest.mark.django_db
+def test_ducallier_keeps_no_mailboxes_its_seed_describes_no_mail_service(signed_up):
+    """Issue 31: Ducallier had gained mailboxes at mail.ducallier.com; its seed hosts
+    data in online applications and carries no customer's mail. Mail to a customer's
+    user name there is none of ours, and no page offers a mailbox."""
+    with use_profile("ducallier"):
+        client, _ = signed_up("ada", ADA)
+        assert current_policy().communications.mailbox_domain is None
+        got = inbound.receive(letter("ada@mail.ducallier.com"), ["ada@mail.ducallier.com"])
+        assert (got.kind, got.done) == ("ignored", False)
+        with decided_elsewhere():
+            assert not StoredMessage.internal.exists()
+        assert client.get("/account/mail/").status_code == 404
+        assert "mail.ducallier.com" not in client.get("/privacy/").content.decode()

@@ -102,8 +102,13 @@ def test_the_customer_sees_a_gagged_disclosure_only_once_the_gag_ends(signed_up,
 @pytest.mark.promise("DIS-2")
 def test_ducallier_sends_e_mail_addresses_only_under_the_terms_or_the_law(signed_up):
     with use_profile("ducallier"):
-        _, me = signed_up()
+        client, me = signed_up()
         asker = legal("lex")
+        from factories import billed, card_form, running_since
+
+        client.post("/account/billing/card/", card_form())
+        running_since(me)
+        assert billed(me).paid_at is not None  # a paying user: a joint customer (DIS-4)
         with pytest.raises(services.DisclosureRefused, match="DIS-2"):
             services.record(
                 kind="partner", recipient="referral_partners", ground="joint_customer",
@@ -330,3 +335,33 @@ def test_a_registered_partner_fetches_its_share_by_token_less_those_who_opted_ou
         partners.issue_token(partner)  # a new token: the old one stops
         assert api.get("/api/partner/share",
                        HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401  # fmt: skip
+
+
+@pytest.mark.promise("COM-5")
+def test_ducallier_hosted_data_leaves_on_every_ground_its_page_names_and_no_other(signed_up):
+    """Issue 31: the seed keeps hosted data in "except as provided in our Terms of
+    Service, or as may be required by law"; the page named only the integration. The
+    law is a ground the software keeps (a recorded disclosure with a second approver);
+    the Terms part is left out while no terms exist."""
+    from hippocratic.capabilities import enforced
+    from hippocratic.policy.render import to_html
+
+    with use_profile("ducallier"):
+        page = to_html(current_policy(), enforced=enforced())
+        sentence = page[page.index('id="COM-5"') :][:700]
+        assert "integrated service you turn on" in sentence
+        assert "as the law may require" in sentence
+        assert "Terms of Service" not in sentence
+        client, me = signed_up()
+        client.post("/apps/records/", {"kind": "note", "title": "Q3 plan", "body": "Expand"})
+        hosted = "user.content.private.business_data"
+        disclosure = services.record(
+            kind="court_order", recipient=authorities().key, ground="legal_requirement",
+            reference="Case 2026-18", customer_ids=[me], categories=["user.name", hosted],
+            by=legal("lex"),
+        )  # fmt: skip
+        sent = json.loads(services.approve(disclosure.pk, by=legal("ida")))
+        (row,) = sent["customers"]
+        assert [r["title"] for r in row[hosted]] == ["Q3 plan"]
+        entry = AuditEntry.objects.get(action="disclose")
+        assert hosted in entry.categories

@@ -73,3 +73,65 @@ def test_a_bulletin_reaches_every_customer_on_each_profile(signed_up, profile):
         assert mail.outbox == []
     for client, _ in people:
         assert "Planned maintenance" in client.get("/account/").content.decode()
+
+
+@pytest.mark.promise("MSG-1")
+@pytest.mark.parametrize("profile", making("MSG-1"), indirect=True)
+def test_a_bulletin_on_the_account_page_names_the_customer_it_is_shown_to(signed_up, profile):
+    """Issue 31: the account page rendered `Dear , our network…`; each customer reads
+    the bulletin with their own name, as their mail would have it."""
+    people = three_customers(signed_up)
+    send(Campaign.Kind.BULLETIN, "Dear {{ customer.name }}, our network is down on Sunday.",
+         "Maintenance, {{ customer.name }}")  # fmt: skip
+    for (client, _), person in zip(people, (ADA, GRACE, LIN), strict=True):
+        page = client.get("/account/").content.decode()
+        assert f"Dear {person['name']}, our network" in page
+        assert f"Maintenance, {person['name']}" in page
+        assert "Dear , " not in page
+
+
+@pytest.mark.promise("MSG-1")
+@pytest.mark.parametrize("name", ["dracon", "japoon"])
+def test_the_bulletin_sentence_keeps_the_seeds_at_our_discretion(name):
+    """Issue 31: the seeds reserve the right to send bulletins "at our discretion"; the
+    page promised them "to every customer", which neither seed says."""
+    from tests_paths import POLICIES
+
+    from hippocratic.capabilities import enforced
+    from hippocratic.policy import load_policy
+    from hippocratic.policy.render import to_html
+
+    page = to_html(load_policy(POLICIES / f"{name}.yaml").policy, enforced=enforced())
+    sentence = page[page.index('id="MSG-1"') :][:400]
+    assert "at our discretion" in sentence
+    assert "to every customer" not in sentence
+
+
+@pytest.mark.promise("MSG-6")
+def test_quality_tells_of_new_products_on_the_account_page_to_who_has_not_opted_out(signed_up):
+    """Issue 31: Quality's seed may give customers "information about new or upgraded
+    products"; it collects no e-mail address and the software refused announcements,
+    while the page said "your e-mail address may be used". Now: on the account page,
+    less whoever opted out on their choices page, and the page says so."""
+    from tests_paths import POLICIES
+
+    from hippocratic.capabilities import enforced
+    from hippocratic.policy import load_policy
+    from hippocratic.policy.render import to_html
+
+    with use_profile("quality"):
+        person = {"name": "Ada", "address": "1 Road", "phone": "1"}
+        ada, _ = signed_up("ada", person)
+        grace, grace_id = signed_up("grace", {**person, "name": "Grace"})
+        assert Campaign.Kind.ANNOUNCEMENT in campaigns.kinds_available()
+        OptOut.objects.create(subject="customer", subject_id=grace_id, use=Purpose.MARKETING_EMAIL)
+        send(Campaign.Kind.ANNOUNCEMENT, "Fibre is here.", "New: fibre")
+        assert mail.outbox == []
+        assert "Fibre is here." in ada.get("/account/").content.decode()
+        assert "New: fibre" not in grace.get("/account/").content.decode()
+        page = to_html(load_policy(POLICIES / "quality.yaml").policy, enforced=enforced())
+        sentence = page[page.index('id="MSG-6"') :][:300]
+        assert "e-mail" not in sentence and "account pages" in sentence
+        partners = page[page.index('id="DIS-3"') :][:600]
+        assert "on your account pages, under Your choices" in partners
+        assert "Sharing with" in ada.get("/account/choices/").content.decode()

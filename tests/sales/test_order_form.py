@@ -105,21 +105,30 @@ def test_referral_partners_get_their_joint_customers_and_never_business_data():
                             ground="joint_customer", reference="Referral agreement",
                             customer_ids=[ada], by=clerk,
                             categories=["user.content.private.business_data"])  # fmt: skip
-        share = services.record(
-            kind="partner", recipient="referral_partners", ground="joint_customer",
-            reference="Referral agreement", customer_ids=[ada, grace], by=clerk,
-            categories=["user.name", "user.contact.phone_number", "user.account"],
-        )  # fmt: skip
         import json
 
-        sent = json.loads(services.approve(share.pk, by=clerk))
+        from factories import billed, card_form, running_since
+
+        def share():
+            return services.record(
+                kind="partner", recipient="referral_partners", ground="joint_customer",
+                reference="Referral agreement", customer_ids=[ada, grace], by=clerk,
+                categories=["user.name", "user.contact.phone_number", "user.account"],
+            )  # fmt: skip
+
+        # Issue 31: signed up through the partner but not yet paying: not a joint customer.
+        unpaid = json.loads(services.approve(share().pk, by=clerk))
+        assert unpaid["customers"] == []
+        referred.post("/account/billing/card/", card_form())
+        running_since(ada)
+        assert billed(ada).paid_at is not None
+        sent = json.loads(services.approve(share().pk, by=clerk))
         assert [row["pk"] for row in sent["customers"]] == [ada]  # Grace came by herself
         assert set(sent["customers"][0]) == {"pk", "name", "phone", "status", "membership"}
+
         from hippocratic.disclosure.models import Disclosure
 
-        manifest = Disclosure.objects.get().manifest
+        manifest = Disclosure.objects.latest("pk").manifest
         assert manifest["refused"] == {str(grace): "not_their_customer"}
-        from hippocratic.enforcement.models import AuditEntry
-
         (entry,) = AuditEntry.objects.filter(action="disclose")
         assert (entry.subject_ref, entry.promise) == (str(ada), "DIS-4")

@@ -45,19 +45,46 @@ def test_privacy_page_is_the_configured_policy_file_rendered(client, name):
 @pytest.mark.promise("POL-1")
 def test_privacy_page_follows_a_change_to_the_file(client, tmp_path):
     """Edit the file and the page says what the edit says: they cannot differ."""
-    text = (POLICIES / "dracon.yaml").read_text()
+    text = (POLICIES / "japoon.yaml").read_text()
     edited = tmp_path / "edited.yaml"
-    edited.write_text(text.replace("date: 2001-06-01", "date: 2026-11-02"))
+    edited.write_text(text.replace("date: 2001-05-04", "date: 2026-11-02"))
     with override_settings(HIPPOCRATIC_POLICY=str(edited)):
         page = client.get(reverse("site:privacy")).content.decode()
     assert "November 2, 2026" in page
-    assert "June 1, 2001" not in page
+    assert "May 4, 2001" not in page
 
 
 @pytest.mark.promise("POL-2")
 def test_every_page_shows_when_the_policy_was_last_revised(client):
-    page = client.get(reverse("site:home")).content.decode()
-    assert '<time datetime="2010-03-15">March 15, 2010</time>' in page
+    with override_settings(HIPPOCRATIC_POLICY=str(POLICIES / "japoon.yaml")):
+        page = client.get(reverse("site:home")).content.decode()
+    assert '<time datetime="2001-05-04">May 4, 2001</time>' in page
+
+
+@pytest.mark.promise("POL-2")
+@pytest.mark.parametrize("name", ["dracon", "isp", "quality", "ducallier"])
+def test_a_revision_date_comes_from_the_published_version_never_invented(
+    client, settings, tmp_path, name
+):
+    """Issue 31: pages printed "last revised June 1, 2001" (and others) that no seed
+    gives. A file with no date of its own shows none until it is published; then the
+    day its version was published, on every page and in the policy."""
+    from freezegun import freeze_time
+
+    from hippocratic.versions import publishing
+
+    settings.HIPPOCRATIC_POLICY = str(POLICIES / f"{name}.yaml")
+    settings.HIPPOCRATIC_POLICY_VERSIONS = False
+    page = client.get(reverse("site:privacy")).content.decode()
+    assert "last revised" not in page.lower()
+    settings.HIPPOCRATIC_POLICY_VERSIONS = True
+    with freeze_time("2026-11-02 10:00:00"):
+        publishing.publish(settings.HIPPOCRATIC_POLICY, by="legal")
+        page = client.get(reverse("site:privacy")).content.decode()
+    assert page.count('<time datetime="2026-11-02">November 2, 2026</time>') == 2  # top, footer
+    assert "This policy was last revised on November 2, 2026." in page
+    for invented in ("2001", "2002", "2003", "2010"):
+        assert f"revised on {invented}" not in page and f", {invented}</time>" not in page
 
 
 def test_pages_refuse_unsafe_methods(client):

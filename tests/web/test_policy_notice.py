@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from factories import ADA, GRACE
@@ -42,6 +43,7 @@ def published(settings, tmp_path):
     original = (POLICIES / "ducallier.yaml").read_bytes()
     path.write_bytes(original)
     settings.HIPPOCRATIC_POLICY = str(path)
+    reverse("accounts:export")  # the URLconf (and its API schemas) loaded before time is frozen
     with freeze_time("2026-02-02 09:00:00"):
         versions.publish(path, by="legal")
     return path, original
@@ -98,22 +100,54 @@ def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(publ
     assert sorted(m.to[0] for m in mail.outbox) == sorted([ADA["email"], GRACE["email"]])
     body = mail.outbox[0].body
     assert "We may now share data with Metrics Partner Inc." in body
-    assert current_policy().changes.how_to_respond.strip()[:40] in body
+    assert "To object, reply to this message (it goes to support@ducallier.com)" in body
+    assert "/account/data/export.json" in body
+    assert "close" not in body.lower()  # no way to close an account exists: not offered
     assert date_format(timezone.localtime(second.effective_at)) in mail.outbox[0].subject
 
 
 @pytest.mark.promise("POL-3")
-def test_a_change_of_wording_alone_takes_effect_at_once_with_no_notice(published, signed_up):
+def test_ducallier_gives_notice_of_a_change_of_wording_too(
+    published, signed_up, django_capture_on_commit_callbacks
+):
+    """Issue 31: Ducallier's seed gives notice of "the change", any change; the
+    software gave it only for material ones."""
     path, original = published
     signed_up("ada", ADA)
     path.write_bytes(original.replace(b"introduction: ", b"introduction: Updated. ", 1))
+    with freeze_time("2026-03-02 10:00:00"), django_capture_on_commit_callbacks(execute=True):
+        second = versions.publish(path)
+        assert not second.material and second.changes == []
+        assert second.effective_at.date() >= dt.date(2026, 4, 13)  # 30 business days on
+        assert versions.in_force().number == 1
+        assert send_policy_notices.call(second.pk) == 1
+    (notice,) = mail.outbox
+    assert "The wording of the policy" in notice.body and "To object, reply" in notice.body
+    page = Client().get("/privacy/").content.decode()
+    assert "If we change this policy in any way" in page
+    assert "A change of wording alone" not in page
+
+
+@pytest.mark.promise("POL-3")
+def test_a_change_of_wording_alone_takes_effect_at_once_with_no_notice(published, signed_up):
+    """Where the version in force promises notice of material changes only."""
+    path, original = published
+    only_material = original.replace(b"  every_change: true\n", b"")
+    assert only_material != original
+    path.write_bytes(only_material)
+    with freeze_time("2026-02-02 09:30:00"):
+        versions.publish(path, by="legal")  # itself a change of wording: waits its notice
+    PolicyVersion.objects.update(effective_at=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    signed_up("ada", ADA)
+    PolicyNotice.objects.all().delete()
+    path.write_bytes(only_material.replace(b"introduction: ", b"introduction: Updated. ", 1))
     with freeze_time("2026-03-02 10:00:00"):
         second = versions.publish(path)
         assert not second.material and second.changes == []
         assert second.effective_at == versions.in_force().effective_at
-        assert versions.in_force().number == 2
+        assert versions.in_force().number == 3
         assert "Updated." in Client().get("/privacy/").content.decode()
-    assert PolicyVersion.objects.count() == 2 and not PolicyNotice.objects.exists()
+    assert PolicyVersion.objects.count() == 3 and not PolicyNotice.objects.exists()
 
 
 @pytest.mark.promise("POL-3")
@@ -126,9 +160,41 @@ def test_the_notice_period_counts_business_days_on_the_providers_calendar(publis
     from hippocratic.policy.calendar import due_date
 
     holidays = current_policy().provider.holidays
+    assert holidays == "US"  # issue 31: 25 December and 1 January were counted
     last = due_date(dt.date(2026, 12, 18), 30, business=True, holidays=holidays)
     assert second.effective_at.date() == last + dt.timedelta(days=1)
-    assert last >= dt.date(2026, 12, 18) + dt.timedelta(days=42)  # six weeks at least
+    weekdays_only = due_date(dt.date(2026, 12, 18), 30, business=True, holidays=None)
+    assert last > weekdays_only  # Christmas, New Year and Martin Luther King Day skipped
+    page = Client().get("/privacy/").content.decode()
+    assert "less the public holidays of the United States, calendar US" in page
+
+
+@pytest.mark.promise("POL-3")
+def test_replying_to_the_notice_to_object_becomes_a_request(
+    published, signed_up, django_capture_on_commit_callbacks
+):
+    """The notice's first direction works: the reply reaches the support address and
+    is a request in the ledger, for the customer who sent it."""
+    from factories import eml
+
+    from hippocratic.messaging import inbound
+    from hippocratic.requests.models import Request
+
+    path, original = published
+    _, me = signed_up("ada", ADA)
+    path.write_bytes(original.replace(b"recipients:\n", PARTNER.encode(), 1))
+    with freeze_time("2026-03-02 10:00:00"):
+        second = versions.publish(path)
+        send_policy_notices.call(second.pk)
+    (notice,) = mail.outbox
+    reply = eml("Re: " + notice.subject, to=notice.from_email)
+    with django_capture_on_commit_callbacks(execute=True):
+        got = inbound.receive(reply, [notice.from_email])
+    from factories import SYSTEM
+
+    request = Request.objects.for_purpose(SYSTEM, "essential.service").get(pk=got.request_id)
+    assert (request.customer_id, request.kind) == (me, Request.Kind.SUPPORT)
+    assert request.is_open
 
 
 @pytest.mark.promise("POL-3")

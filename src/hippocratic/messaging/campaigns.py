@@ -58,14 +58,20 @@ def mails_customers() -> bool:
 
 def kinds_available() -> list[str]:
     """The kinds this provider's policy allows: its promise made and its purpose
-    declared. Marketing needs e-mail addresses; a bulletin does not: it is shown on
-    every customer's account page too, and mailed where there is an address."""
+    declared. A newsletter needs e-mail addresses; a bulletin does not: it is shown on
+    every customer's account page too, and mailed where there is an address. Nor does
+    an announcement: where the policy keeps no address (Quality) it is shown on the
+    account page of every customer who has not opted out of product news (MSG-6)."""
     policy = current_policy()
     return [
         kind for kind, rule in KINDS.items()
         if rule.promise in policy.promises and rule.purpose in policy.purposes
-        and (kind == Campaign.Kind.BULLETIN or mails_customers())
+        and (kind in ON_THE_ACCOUNT_PAGE or mails_customers())
     ]  # fmt: skip
+
+
+# Kinds shown on the account page where the policy keeps no address to mail them to.
+ON_THE_ACCOUNT_PAGE = (Campaign.Kind.BULLETIN, Campaign.Kind.ANNOUNCEMENT)
 
 
 def template_fields(campaign: Campaign) -> list[str]:

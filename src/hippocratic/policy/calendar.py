@@ -9,6 +9,7 @@ weekends are skipped. Pure Python: the policy core imports no Django.
 """
 
 import datetime as dt
+import re
 from functools import cache
 
 import holidays as holiday_calendars
@@ -22,6 +23,15 @@ def _calendar(code: str | None):
         return frozenset()
     country, _, subdivision = code.partition("-")
     return holiday_calendars.country_holidays(country, subdiv=subdivision or None)
+
+
+def calendar_name(code: str) -> str:
+    """The country a calendar code names, in words: "US" -> "the United States"."""
+    country, _, subdivision = code.partition("-")
+    entity = type(holiday_calendars.country_holidays(country)).__mro__[1].__name__
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entity)
+    name = f"the {words}" if words.startswith(("United", "Czech", "Nether")) else words
+    return f"{name} ({subdivision})" if subdivision else name
 
 
 def known_calendar(code: str) -> bool:

@@ -52,6 +52,7 @@ class Page:
     policy: Policy
     stated: frozenset[str]  # made by the policy and enforced by this build
     enforced: Enforced
+    revised: dt.date | None = None  # what the page says of its last revision (POL-2)
 
     def states(self, *promise_ids: str) -> bool:
         return all(p in self.stated for p in promise_ids)
@@ -82,7 +83,7 @@ class Section:
 @dataclass
 class Document:
     title: str
-    revised: str  # the revision date, YYYY-MM-DD
+    revised: str  # the revision date, YYYY-MM-DD; "" where none is known (nothing is shown)
     sections: list[Section]
 
 
@@ -91,7 +92,9 @@ def _revised_on(document: Document) -> str:
 
 
 def as_markdown(document: Document) -> str:
-    lines = [f"# {document.title}", "", f"*Last revised: {_revised_on(document)}*", ""]
+    lines = [f"# {document.title}", ""]
+    if document.revised:
+        lines += [f"*Last revised: {_revised_on(document)}*", ""]
     for section in document.sections:
         lines += [f"## {section.title}", ""]
         for block in section.blocks:
@@ -121,8 +124,14 @@ def as_html(document: Document, *, standalone: bool = False) -> str:
     out = [
         '<article class="policy">',
         f"<h1>{esc(document.title)}</h1>",
-        f'<p class="revised">Last revised: <time datetime="{document.revised}">'
-        f"{esc(_revised_on(document))}</time></p>",
+        *(
+            [
+                f'<p class="revised">Last revised: <time datetime="{document.revised}">'
+                f"{esc(_revised_on(document))}</time></p>"
+            ]
+            if document.revised
+            else []
+        ),
         '<nav aria-label="Sections"><ul>',
         *(f'<li><a href="#{s.anchor}">{esc(s.title)}</a></li>' for s in document.sections),
         "</ul></nav>",

@@ -476,8 +476,15 @@ class Changes(Strict):
     notice: NoticePeriod | None = Field(
         None, description="How long before a change takes effect customers are told"
     )
+    every_change: bool = Field(
+        False,
+        description="Notice for every change, not only one that lets the provider do more "
+        "(Ducallier: 'If we change it, we will provide notification of the change')",
+    )
     how_to_respond: str = Field(
-        "", description="What a customer who objects to a change can do, in words"
+        "",
+        description="Superseded: the notice and the page give the directions the software "
+        "carries out (reply, download your data); kept so earlier versions still load",
     )
 
 
@@ -503,7 +510,12 @@ class Policy(Strict):
 
     format: Literal["hippocratic/1"] = Field(description="The policy file format version")
     provider: Provider = Field(description="Who the provider is and how to reach them")
-    revision: Revision = Field(description="When the policy was last revised")
+    revision: Revision | None = Field(
+        None,
+        description="The revision date the provider's own text gives (JAPOON's seed: May 4, "
+        "2001); none where it gives none: the page then shows when the version in force "
+        "was published, never an invented date",
+    )
     introduction: Text = Field(description="The page's opening paragraph")
     promises: tuple[PromiseId, ...] = Field(
         min_length=1, description="The promise IDs this policy switches on (PROMISES.md)"

@@ -130,8 +130,9 @@ STATEMENTS = {
     "Terms of Service provide, or as the law requires, we do not disclose the information you "
     "provide to any third party. Every disclosure records its ground, who approved it and "
     "exactly what left.",
-    "MSG-1": "We send bulletins and other important information about our services to every "
-    "customer, whatever your marketing choices.",
+    "MSG-1": "We reserve the right to send bulletins and other important information about "
+    "our services at our discretion; they are not marketing, so your marketing choices do not "
+    "stop them.",
     "MSG-6": "Your e-mail address may be used to tell you about new products; your billing "
     "information never is.",
     "CH-3": "Every request is tracked with its due date and what was done about it.",

@@ -14,7 +14,10 @@ What no software can keep (disclaimers, advice) comes from the file's
 `notices`, in a section of its own.
 """
 
+import datetime as dt
+
 from hippocratic.policy import prose
+from hippocratic.policy.calendar import calendar_name
 from hippocratic.policy.document import (
     Bullets,
     Document,
@@ -87,9 +90,19 @@ CHOICE_VERBS = {
 }
 
 
-def build_document(policy: Policy, *, enforced: Enforced) -> Document:
-    """The page for `policy` as this build would publish it."""
-    page = Page(policy, frozenset(policy.promises) & enforced.promises, enforced)
+def revised_on(policy: Policy, published: dt.date | None = None) -> dt.date | None:
+    """When the page says the policy was last revised: the provider's own date where its
+    text gives one, else the day the version in force was published; None before any."""
+    return policy.revision.date if policy.revision is not None else published
+
+
+def build_document(
+    policy: Policy, *, enforced: Enforced, published: dt.date | None = None
+) -> Document:
+    """The page for `policy` as this build would publish it; `published`: the day the
+    version shown was published (none: the file was never published)."""
+    stated = frozenset(policy.promises) & enforced.promises
+    page = Page(policy, stated, enforced, revised_on(policy, published))
     builders = [
         _introduction,
         _visitors if SubjectKind.VISITOR in policy.subjects else None,
@@ -108,7 +121,7 @@ def build_document(policy: Policy, *, enforced: Enforced) -> Document:
     sections = [build(page) for build in builders if build is not None]
     return Document(
         title=f"{policy.provider.name} privacy policy",
-        revised=policy.revision.date.isoformat(),
+        revised=page.revised.isoformat() if page.revised else "",
         sections=[s for s in sections if s.blocks],
     )
 
@@ -352,12 +365,16 @@ def _communications(page: Page) -> Section:
             for r in page.policy.recipients_of(RecipientKind.INTEGRATION_PARTNER)
             for c in r.categories
         )
-        unless = (
-            ", except with the provider of an integrated service you turn on, for as long "
-            "as it is on"
-            if integrated
-            else ""
-        )
+        # Every ground on which the software lets hosted data leave, and no other: the
+        # integration a customer turns on (DIS-5), the law (DIS-9's recorded disclosure).
+        grounds = []
+        if integrated:
+            grounds.append("with the provider of an integrated service you turn on, for as "
+                           "long as it is on")  # fmt: skip
+        if _hosted_leaves_by_law(page.policy, hosted.category):
+            grounds.append("as the law may require, in a disclosure we record with its "
+                           "ground, who approved it and exactly what left")  # fmt: skip
+        unless = f", except {prose.join(grounds, 'or')}" if grounds else ""
         section.say(
             "We will not review, share, distribute, print or reference the data you keep in "
             f"our online applications{unless}. We view an individual record only with your "
@@ -368,6 +385,26 @@ def _communications(page: Page) -> Section:
     elif hosted is not None:
         section.say("Our staff never view the data you keep in our online applications.", "COM-5")
     return section
+
+
+def _portal_opt_out(policy: Policy, recipient_key: str) -> bool:
+    """Whether a customer can refuse sharing with the recipient on their account pages
+    (requests.choices lists every customer opt-out choice's recipients there)."""
+    return any(
+        choice.kind is ChoiceKind.OPT_OUT and SubjectKind.CUSTOMER in choice.subjects
+        and recipient_key in choice.recipients
+        and any(ch.kind is ChannelKind.PORTAL for ch in choice.channels)
+        for choice in policy.choices
+    )  # fmt: skip
+
+
+def _hosted_leaves_by_law(policy: Policy, category: str) -> bool:
+    """Whether a law-enforcement recipient may receive the hosted data when the law
+    requires it (the policy declares it; the disclosure app records each time)."""
+    return any(
+        Ground.LEGAL_REQUIREMENT in r.grounds and any(is_within(category, c) for c in r.categories)
+        for r in policy.recipients_of(RecipientKind.LAW_ENFORCEMENT)
+    )
 
 
 def _disclosure(page: Page) -> Section:
@@ -406,7 +443,9 @@ def _disclosure(page: Page) -> Section:
         if not recipient.may_retain:
             text += " They may not store, retain or use it for any other purpose."
         if recipient.opt_out:
-            text += " You can ask us never to share your information with them."
+            where = ": on your account pages, under Your choices" if _portal_opt_out(
+                policy, recipient.key) else ""  # fmt: skip
+            text += f" You can ask us never to share your information with them{where}."
         section.say(text, promise)
     section.state("DIS-2")
     grounds = [
@@ -441,7 +480,16 @@ RECIPIENT_PROMISES = {
 def _choices(page: Page) -> Section:
     policy = page.policy
     section = Section(page, "choices", "Your choices")
-    section.state("MSG-1", "MSG-6")
+    section.state("MSG-1")
+    if "user.contact.email" in policy.collected_categories(SubjectKind.CUSTOMER):
+        section.state("MSG-6")
+    else:  # Quality keeps no address: product news is shown on the account pages
+        section.say(
+            "We may tell you about new or upgraded products in notices on your account "
+            "pages, unless you opt out of product news; your billing information is never "
+            "used for it.",
+            "MSG-6",
+        )
     rows, promises = [], []
     for choice in policy.choices:
         channels = [ch for ch in choice.channels if page.states(channel_promise(choice, ch))]
@@ -571,19 +619,25 @@ def _changes(page: Page) -> Section:
     section = Section(page, "changes", "Changes to this policy")
     notice = policy.changes.notice
     if notice is not None:
-        section.say(
-            "If we change this policy in a way that lets us do more with your information "
+        which = (
+            "If we change this policy in any way"
+            if policy.changes.every_change
+            else "If we change this policy in a way that lets us do more with your information "
             "(collect more, use it for more, keep it longer, share it with more, or take a "
-            f"choice or a promise away), we will tell you at least {notice.days} business "
-            "days before the change takes effect, and until then this version applies. "
-            + policy.changes.how_to_respond,
-            "POL-3",
+            "choice or a promise away)"
         )
         section.say(
-            "A change of wording alone, or one that does less with your information, takes "
-            "effect when we publish it.",
+            f"{which}, we will tell you at least {notice.days} {_business_days(policy)} "
+            "before the change takes effect, and until then this version applies."
+            + _directions(policy),
             "POL-3",
         )
+        if not policy.changes.every_change:
+            section.say(
+                "A change of wording alone, or one that does less with your information, "
+                "takes effect when we publish it.",
+                "POL-3",
+            )
     if policy.makes("POL-4") and not policy.makes("POL-3"):
         # Only a policy that reserves the right says so; one that promises notice the
         # build cannot give says nothing of changes rather than claim a freedom it gave up.
@@ -592,9 +646,36 @@ def _changes(page: Page) -> Section:
             "version."
         )
     section.state("POL-4")
-    revised = f"This policy was last revised on {prose.long_date(policy.revision.date)}."
-    section.say(revised, "POL-2" if policy.makes("POL-2") else "")
+    if page.revised is not None:
+        revised = f"This policy was last revised on {prose.long_date(page.revised)}."
+        section.say(revised, "POL-2" if policy.makes("POL-2") else "")
     return section
+
+
+def _business_days(policy: Policy) -> str:
+    """What a business day is, as the deadlines count it (policy.calendar)."""
+    code = policy.provider.holidays
+    if code is None:
+        return "business days (Monday to Friday)"
+    return (f"business days (Monday to Friday, less the public holidays of "
+            f"{calendar_name(code)}, calendar {code})")  # fmt: skip
+
+
+def _directions(policy: Policy) -> str:
+    """How a customer can respond to a notice, as the notice says it (site.tasks): only
+    what works, and only where the notice can reach them (an e-mail address)."""
+    if "user.contact.email" not in policy.collected_categories(SubjectKind.CUSTOMER):
+        return ""
+    support = policy.provider.contacts.support
+    reply = (
+        " To object, reply to the notice: your reply reaches us as a request, which we "
+        "track to an answer."
+        if support is not None and support.email
+        else ""
+    )
+    return (" We send the notice by e-mail, with directions for responding to it." + reply
+            + " You can download all of your data from your account pages before the "
+            "change takes effect.")  # fmt: skip
 
 
 # Which contact the page lists, and the promise whose code answers mail sent to it.
@@ -628,10 +709,14 @@ def _contact(page: Page) -> Section:
 # --- notations -----------------------------------------------------------------------
 
 
-def to_markdown(policy: Policy, *, enforced: Enforced) -> str:
-    return as_markdown(build_document(policy, enforced=enforced))
+def to_markdown(policy: Policy, *, enforced: Enforced, published: dt.date | None = None) -> str:
+    return as_markdown(build_document(policy, enforced=enforced, published=published))
 
 
-def to_html(policy: Policy, *, enforced: Enforced, standalone: bool = False) -> str:
+def to_html(
+    policy: Policy, *, enforced: Enforced, standalone: bool = False,
+    published: dt.date | None = None,
+) -> str:  # fmt: skip
     """The policy as HTML: an <article> fragment, or a whole page if `standalone`."""
-    return as_html(build_document(policy, enforced=enforced), standalone=standalone)
+    document = build_document(policy, enforced=enforced, published=published)
+    return as_html(document, standalone=standalone)

@@ -1,5 +1,6 @@
 """The requests' service levels, per month and kind (CH-3): how many came, how many
-were done, the median and the worst time to done, and how many are or were overdue.
+were done, the median and the worst time to done, how many are or were overdue, and,
+where the policy says how long a kind usually takes, the share done within it.
 Computed from the ledger's technical fields only (no one's details are read)."""
 
 import datetime as dt
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from hippocratic.enforcement.actors import Actor
+from hippocratic.provider import current_policy
 from hippocratic.requests import ledger
 from hippocratic.requests.models import Request
 
@@ -24,10 +26,27 @@ class Row:
     median_hours: float | None
     worst_hours: float | None
     overdue: int  # open past due now, or done after the due date
+    usual_days: int | None = None  # the policy's "usually within" for this kind (MSG-3)
+    within_usual: int = 0  # done within usual_days of arriving
 
     @property
     def kind_label(self) -> str:
         return dict(Request.Kind.choices).get(self.kind, self.kind)
+
+    @property
+    def within_usual_percent(self) -> float | None:
+        """The share of those received that were done within the usual time."""
+        if self.usual_days is None or not self.received:
+            return None
+        return round(100 * self.within_usual / self.received, 1)
+
+
+def usual_days(kind: str) -> int | None:
+    """How long the policy says a request of this kind usually takes (Ducallier's
+    removals: "usually done within 3-5 days": 5), None where it says nothing."""
+    wanted = Request.Kind(kind).choice_kind if kind in Request.Kind.values else None
+    days = [c.usual_days for c in current_policy().choices if c.kind == wanted and c.usual_days]
+    return min(days) if days else None
 
 
 def overdue(by: Actor) -> list[dict]:
@@ -60,9 +79,11 @@ def monthly(by: Actor, months: int = 12, now: dt.datetime | None = None) -> list
     for (month, kind), items in sorted(groups.items()):
         hours = [(d - c).total_seconds() / 3600 for c, _, d, _ in items if d is not None]
         late = sum(1 for _, due, done, _ in items if (done or now) > due)
+        usual = usual_days(kind)
+        within = 0 if usual is None else sum(1 for h in hours if h <= usual * 24)
         report.append(Row(
             month, kind, len(items), len(hours),
             round(statistics.median(hours), 1) if hours else None,
-            round(max(hours), 1) if hours else None, late,
+            round(max(hours), 1) if hours else None, late, usual, within,
         ))  # fmt: skip
     return report

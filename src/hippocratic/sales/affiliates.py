@@ -2,6 +2,7 @@
 link is asked first; only if they accept does a cookie that lasts this browser session
 name the affiliate, and a sign-up in that session credits it (a Referral)."""
 
+from hippocratic.billing.models import Invoice
 from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
 from hippocratic.provider import current_policy
@@ -9,6 +10,7 @@ from hippocratic.purposes import Purpose
 from hippocratic.sales.models import Affiliate, Referral
 
 COOKIE = "affiliate"
+REFERRALS = Actor.system("sales.referrals")
 
 
 def declared():
@@ -46,11 +48,22 @@ def credit(sender, *, customer_id: int, request, **kwargs) -> None:
 
 def joint_customers(recipient_key: str, customer_ids) -> set[int]:
     """A referral partner's joint customers among `customer_ids`: those who signed up
-    through one of its affiliates' links (DIS-4)."""
+    through one of its affiliates' links and have since paid us (DIS-4: "customers who
+    become paying users ... through a Referral Partner"); a sign-up alone is not one."""
 
-    rows = Referral.objects.for_purpose(Actor.system("sales.referrals"), Purpose.SERVICE)
-    return set(
+    rows = Referral.objects.for_purpose(REFERRALS, Purpose.SERVICE)
+    referred = set(
         rows.filter(
             customer_id__in=list(customer_ids), affiliate__partner=recipient_key
         ).values_list("customer_id", flat=True)
+    )
+    if not referred:
+        return set()
+    # Whether they have paid is billing data, read to determine referral fees (the seed's
+    # own reason for the sharing), as billing.
+    invoices = Invoice.objects.for_purpose(REFERRALS, Purpose.PAYMENT)
+    return set(
+        invoices.filter(customer_id__in=list(referred), paid_at__isnull=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
     )

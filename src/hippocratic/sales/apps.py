@@ -12,7 +12,7 @@ class SalesConfig(AppConfig):
     # The purposes its code asks the gateway for: always, and only where the policy
     # declares them (provider.declares). Conformance reads Purpose.X in the source.
     purposes = (Purpose.SERVICE,)
-    optional_purposes = (Purpose.SALES,)
+    optional_purposes = (Purpose.SALES, Purpose.PAYMENT)  # paying joint customers (DIS-4)
 
     def ready(self):
         from hippocratic.accounts.signals import signed_up

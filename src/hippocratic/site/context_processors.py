@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from hippocratic.provider import current_policy
+from hippocratic.provider import current_policy, policy_revised
 from hippocratic.site import preferences
 
 
@@ -28,6 +28,6 @@ def provider(request):
     return {
         "provider": policy.provider,
         "navigation": navigation(request),
-        "policy_revised": policy.revision.date,
+        "policy_revised": policy_revised(),
         "display": " ".join(f"{name}-{value}" for name, value in chosen.items()),
     }

@@ -2,8 +2,10 @@
 address, the changes in words and how to respond, recorded per customer. Resumable:
 a notice row is made before its mail goes, and a retry sends only what did not go."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import task
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -25,11 +27,18 @@ def notice_text(version: PolicyVersion) -> tuple[str, str]:
     lines = [f"We have published version {version.number} of our privacy policy. It takes "
              f"effect on {date_format(when)}; until then the current version applies.", "",
              "What changes:"]  # fmt: skip
-    lines += [f"- {c['words']}" for c in version.changes]
-    respond = policy.changes.how_to_respond if policy.changes else ""
-    if respond:
-        lines += ["", respond.strip()]
-    lines += ["", f"Read it in full: /privacy/versions/{version.number}/", "", policy.provider.name]
+    lines += [f"- {c['words']}" for c in version.changes] or [
+        "- The wording of the policy (nothing it lets us do with your information)."
+    ]
+    lines += ["", "How you can respond:"]
+    support = policy.provider.contacts.support
+    if support is not None and support.email:
+        lines += [f"- To object, reply to this message (it goes to {support.email}): your "
+                  "reply becomes a request in our queue, which we track to an answer."]  # fmt: skip
+    lines += [f"- To keep a copy of your data first, download it: {settings.SITE_URL}"
+              f"{reverse('accounts:export')} (after you log in)."]  # fmt: skip
+    lines += ["", f"Read it in full: {settings.SITE_URL}/privacy/versions/{version.number}/",
+              "", policy.provider.name]  # fmt: skip
     return f"Changes to our privacy policy, in effect {date_format(when)}", "\n".join(lines)
 
 
@@ -66,8 +75,9 @@ def send_policy_notices(version_id: int) -> int:
 
 
 def notify_of(sender, *, version: PolicyVersion, **kwargs) -> None:
-    """A published version that changes something material, and waits for its notice
-    period: every customer is told, once it is committed (POL-3)."""
-    if version.material and version.effective_at > timezone.now():
+    """A published version that waits for its notice period (a material change, or
+    any change where the policy promises notice of every one): every customer is told,
+    once it is committed (POL-3)."""
+    if version.effective_at > timezone.now():
         version_id = version.pk
         transaction.on_commit(lambda: send_policy_notices.enqueue(version_id))

@@ -57,7 +57,8 @@ def policy_version(request, number: int):
     """One published version, rendered as the page was, from its own text."""
     version = get_object_or_404(PolicyVersion, number=number)
     loaded = load_policy_text(version.text, file=f"version {number}")
-    html = mark_safe(to_html(loaded.policy, enforced=enforced()))  # noqa: S308 (escaped)
+    html = mark_safe(to_html(loaded.policy, enforced=enforced(),  # noqa: S308 (escaped)
+                             published=version.revision_date))  # fmt: skip
     return render(request, "site/version.html", {"version": version, "policy_html": html})
 
 

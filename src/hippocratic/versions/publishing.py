@@ -6,12 +6,13 @@ published; the site enforces the version in force (provider.loaded_policy).
     in_force() -> the newest version whose effective time has come
     file_differs() -> True when the file on disk is not the newest published version
 
-A version that changes something material from the version in force (policy.diff)
-takes effect only when the notice period of the version in force has run, in
-business days on the provider's calendar (Ducallier: 30, POL-5's stricter reading),
-from the midnight after the last of them; every customer is sent a notice of it
-(the site, told by the `version_published` signal). A version with no material change
-takes effect at once.
+A version that changes something material from the version in force (policy.diff), or
+any version at all where the version in force promises notice of every change
+(`changes.every_change`: Ducallier), takes effect only when the notice period of the
+version in force has run, in business days on the provider's holiday calendar
+(Ducallier: 30, POL-5's stricter reading, on the US calendar), from the midnight after
+the last of them; every customer is sent a notice of it (the site, told by the
+`version_published` signal). Any other version takes effect at once.
 """
 
 import datetime as dt
@@ -57,12 +58,12 @@ def publish(path: str | Path, *, by: str = "", at=None, at_once: bool = False) -
         if current is not None:
             found = diff.changes(load_policy_text(current.text).policy, loaded.policy)
         effective = now
-        if diff.material(found) and not at_once:
+        if _needs_notice(current, found) and not at_once:
             effective = max(_after_notice(current, now), _last_effective(now))
         try:
             version = PolicyVersion.objects.create(
                 number=number, sha256=digest, text=text,
-                revision_date=loaded.policy.revision.date, published_by=by[:200],
+                revision_date=_revision_date(loaded.policy, effective), published_by=by[:200],
                 published_at=now, effective_at=effective, material=diff.material(found),
                 changes=[{"words": c.words, "material": c.material, "rule": c.rule}
                          for c in found],
@@ -71,6 +72,25 @@ def publish(path: str | Path, *, by: str = "", at=None, at_once: bool = False) -
             return PolicyVersion.objects.get(sha256=digest)
         version_published.send(sender=PolicyVersion, version=version)
     return version
+
+
+def _revision_date(policy, effective: dt.datetime) -> dt.date:
+    """The provider's own revision date where its file gives one; else the day this
+    version takes effect (the page never shows an invented date, POL-2)."""
+    if policy.revision is not None:
+        return policy.revision.date
+    return timezone.localtime(effective).date()
+
+
+def _needs_notice(current: PolicyVersion | None, found) -> bool:
+    """Whether a new version waits for the notice period: a material change; or any
+    change at all where the version in force promises notice of every change."""
+    if current is None:
+        return False
+    if diff.material(found):
+        return True
+    changes = load_policy_text(current.text).policy.changes
+    return changes.every_change and changes.notice is not None
 
 
 def _after_notice(current: PolicyVersion, now: dt.datetime) -> dt.datetime:

@@ -40,9 +40,13 @@ class Command(BaseCommand):
             self.stderr.write(f"error: {error}")
             sys.exit(2)
         self.stdout.write(f"{'month':8} {'kind':12} {'received':>8} {'done':>5} "
-                          f"{'median h':>9} {'worst h':>8} {'overdue':>7}")  # fmt: skip
+                          f"{'median h':>9} {'worst h':>8} {'overdue':>7} "
+                          "within usual")  # fmt: skip
         for r in rows:
             median = "-" if r.median_hours is None else f"{r.median_hours:.1f}"
             worst = "-" if r.worst_hours is None else f"{r.worst_hours:.1f}"
+            usual = ("-" if r.usual_days is None else
+                     f"{r.within_usual}/{r.received} ({r.within_usual_percent}%) in "
+                     f"{r.usual_days} days")  # fmt: skip
             self.stdout.write(f"{r.month:8} {r.kind:12} {r.received:>8} {r.done:>5} "
-                              f"{median:>9} {worst:>8} {r.overdue:>7}")  # fmt: skip
+                              f"{median:>9} {worst:>8} {r.overdue:>7} {usual}")  # fmt: skip

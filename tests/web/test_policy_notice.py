@@ -74,7 +74,7 @@ def test_a_new_recipient_waits_thirty_business_days_and_then_applies_without_a_r
         assert share().reason == Reason.RECIPIENT_NOT_DECLARED
         assert "metrics_partner" not in {r.key for r in current_policy().recipients}
         page = Client().get("/privacy/").content.decode()
-        assert f"takes effect on <strong>{second.effective_at:%-d %B %Y}" in page
+        assert f"takes effect on <strong>{date_format(second.effective_at)}" in page
         assert "This is version 1 of this policy" in page
     with freeze_time(second.effective_at - dt.timedelta(seconds=1)):
         assert share().reason == Reason.RECIPIENT_NOT_DECLARED

@@ -45,3 +45,7 @@ HIPPOCRATIC_STRICT_PROMISES = False  # the tests may run under a promise not yet
 # The policy is the file each test names (use_profile); the tests of published
 # versions switch this on to have the site enforce the version in force (POL-3).
 HIPPOCRATIC_POLICY_VERSIONS = False
+
+# The doors' rate limits (site.limits) are off for the suite, which posts to one door
+# many times from one address; tests/web/test_limits.py turns them on.
+RATELIMIT_ENABLE = False

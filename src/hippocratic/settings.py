@@ -208,7 +208,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A door's rate limit (site.limits) answered with the 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
+RATELIMIT_VIEW = "hippocratic.site.views.rate_limited"
 
 if os.environ.get("HIPPOCRATIC_RECORDING", "1") == "0":  # visitor logging off
     MIDDLEWARE.remove("hippocratic.tracking.middleware.PageViewMiddleware")

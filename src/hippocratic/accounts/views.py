@@ -26,6 +26,7 @@ from hippocratic.enforcement import proofs
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
+from hippocratic.site import limits
 
 COOKIES_NEEDED = (
     "Your browser did not send back our session cookie. The secure area needs it: it "
@@ -46,6 +47,7 @@ def _next(request) -> str:
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("login")
 def login(request):
     declared = remember.declared()
     days = declared.max_age_days if declared else None
@@ -125,6 +127,7 @@ def sign_up(request, token: str | None = None):
 
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("inquiry", target="email")
 def inquiry(request):
     """Ask for information: the asker becomes a prospect, kept apart (ACC-6)."""
     if "prospect" not in current_policy().subjects:

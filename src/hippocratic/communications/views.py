@@ -17,6 +17,7 @@ from hippocratic.enforcement import cases as access
 from hippocratic.enforcement.gateway import AccessDenied
 from hippocratic.enforcement.models import AccessCase
 from hippocratic.provider import current_policy
+from hippocratic.site import limits
 
 # --- the customer's mailbox (COM-1) ---------------------------------------------------------
 
@@ -136,6 +137,7 @@ class PublicReportForm(ReportForm):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("report-harm", target="message_id")
 def report_harm(request):
     if not harm.offered():  # the site's own 404 page, even with DEBUG on
         return render(request, "404.html", {"exception": "This provider does not review "

@@ -8,6 +8,7 @@ from ninja.security import HttpBearer
 
 from hippocratic.disclosure import partners
 from hippocratic.disclosure.services import DisclosureRefused
+from hippocratic.site import limits
 
 router = Router(tags=["partners"])
 
@@ -23,6 +24,7 @@ class PartnerToken(HttpBearer):
     response={200: None, 400: None, 401: None, 403: None},
     summary="A partner's share: the customers and fields the policy lets it have",
 )
+@limits.per_partner
 def partner_share(request, format: str = "json"):
     if format not in ("json", "csv"):
         return HttpResponse("format is json or csv", status=400, content_type="text/plain")

@@ -26,11 +26,13 @@ from hippocratic.messaging.models import Campaign
 from hippocratic.messaging.sending import recipient_of_token
 from hippocratic.messaging.tasks import send_join_confirmation
 from hippocratic.requests.models import Request
+from hippocratic.site import limits
 
 
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("unsubscribe")
 def unsubscribe(request, token: str):
     recipient = recipient_of_token(token)
     if recipient is None:
@@ -96,6 +98,7 @@ class JoinForm(forms.Form):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("join", target="email")
 def join(request):
     """Join the mailing list without an account: double opt-in (MSG-2). Nothing is sent
     to the address but the confirmation link until that link is followed."""

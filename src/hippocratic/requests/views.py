@@ -15,6 +15,7 @@ from hippocratic.provider import current_policy
 from hippocratic.requests import choices, identity, ledger, services
 from hippocratic.requests.forms import QuestionForm, choices_form
 from hippocratic.requests.models import Request
+from hippocratic.site import limits
 
 SHOWN = ("pk", "kind", "channel", "created_at", "due_at", "status", "done_at", "outcome",
          "text", "answer")  # fmt: skip
@@ -67,6 +68,7 @@ def _question_form_offered() -> bool:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("question", target="email")
 def ask(request):
     """The online form for questions about collection, use or disclosure (CH-2)."""
     if not _question_form_offered() or not ledger.collects_email():

@@ -109,6 +109,13 @@ def forbidden(request, exception=None):
     return render(request, "403.html", {"exception": message}, status=403)
 
 
+def rate_limited(request, exception=None):
+    """The 429 page (site.limits): what was asked was not done; try again later."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_safe
 def favicon(request):
     """/favicon.ico, which browsers and crawlers ask for whatever the page links: the

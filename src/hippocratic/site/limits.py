@@ -1,0 +1,45 @@
+"""Rate limits on the doors anyone may knock at (issue 30, item 4): every anonymous
+form, the one-click unsubscribe, the partner API. django-ratelimit counts on Django's
+cache (Redis where REDIS_URL is set, shared by every worker; otherwise each process's
+own memory); a request over a limit gets the 429 page (`site.views.rate_limited`).
+
+Two limits each: one per client (its address, REMOTE_ADDR: behind a proxy, set
+RATELIMIT_IP_META_KEY), and one per target where a form names one (the address a
+form mails, the message a report names), so no one mails a stranger without bound
+from many addresses. Only POSTs count: reading a form is free."""
+
+from django_ratelimit.decorators import ratelimit
+
+PER_CLIENT = "20/m"  # one address's posts to one door
+PER_TARGET = "5/h"  # posts naming one address or message, from anywhere
+PARTNER = "60/h"  # one partner token's shares (each is a disclosure)
+
+
+def _field(name: str):
+    def key(group, request) -> str:
+        return request.POST.get(name, "").strip().lower()[:254]
+
+    return key
+
+
+def limited(group: str, *, target: str | None = None, per_client: str = PER_CLIENT,
+            per_target: str = PER_TARGET):  # fmt: skip
+    """The view's POSTs limited per client, and per the value of the form field
+    `target` where one is named."""
+
+    def wrap(view):
+        view = ratelimit(group=group, key="ip", rate=per_client, method="POST", block=True)(view)
+        if target is not None:
+            view = ratelimit(group=f"{group}:{target}", key=_field(target), rate=per_target,
+                             method="POST", block=True)(view)  # fmt: skip
+        return view
+
+    return wrap
+
+
+def per_partner(view):
+    """A partner's share calls, limited per token (and per client)."""
+    view = ratelimit(group="partner-share", key="header:authorization", rate=PARTNER,
+                     method=ratelimit.ALL, block=True)(view)  # fmt: skip
+    return ratelimit(group="partner-share", key="ip", rate=PER_CLIENT, method=ratelimit.ALL,
+                     block=True)(view)  # fmt: skip

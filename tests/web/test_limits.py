@@ -1,0 +1,99 @@
+"""Issue 30, item 4: the doors anyone may knock at are rate-limited, per client and per
+the address a form mails, and a limited request gets the 429 page. 300 posts to
+JAPOON's question form in 6 s sent 300 mails to one victim; /mail/join/ one per new
+address, without limit."""
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from tests_paths import use_profile
+
+from hippocratic.messaging import sending
+from hippocratic.site import limits
+
+pytestmark = pytest.mark.django_db
+PER_CLIENT = int(limits.PER_CLIENT.split("/")[0])
+PER_TARGET = int(limits.PER_TARGET.split("/")[0])
+
+
+@pytest.fixture(autouse=True)
+def limits_on(settings):
+    settings.RATELIMIT_ENABLE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def posted(n: int, path: str, data, *, addresses=("192.0.2.1",)) -> list[int]:
+    """n POSTs, from the addresses in turn; each one's status."""
+    codes = []
+    for i in range(n):
+        client = Client(REMOTE_ADDR=addresses[i % len(addresses)])
+        body = data(i) if callable(data) else data
+        codes.append(client.post(path, body).status_code)
+    return codes
+
+
+def test_the_question_form_mails_one_victim_a_bounded_number_of_times(
+    django_capture_on_commit_callbacks,
+):
+    with use_profile("japoon"):
+        mail.outbox.clear()
+        many = [f"198.51.100.{i}" for i in range(1, 60)]  # from many addresses
+        with django_capture_on_commit_callbacks(execute=True):
+            codes = posted(60, "/privacy/questions/",
+                           {"email": "victim@example.org", "question": "Spam?"},
+                           addresses=many)  # fmt: skip
+        assert codes.count(200) == PER_TARGET and codes.count(429) == 60 - PER_TARGET
+        page = Client(REMOTE_ADDR="203.0.113.9").post(
+            "/privacy/questions/", {"email": "victim@example.org", "question": "Spam?"}
+        )
+        assert page.status_code == 429 and "Too many requests" in page.content.decode()
+        assert page["Retry-After"] == "60"
+
+
+def test_one_client_posting_many_addresses_is_limited():
+    with use_profile("japoon"):
+        codes = posted(PER_CLIENT + 5, "/privacy/questions/",
+                       lambda i: {"email": f"someone{i}@example.org", "question": "?"})  # fmt: skip
+        assert codes[:PER_CLIENT] == [200] * PER_CLIENT and set(codes[PER_CLIENT:]) == {429}
+        # Another client is not held back by this one.
+        other = Client(REMOTE_ADDR="192.0.2.77").post(
+            "/privacy/questions/", {"email": "other@example.org", "question": "?"}
+        )
+        assert other.status_code == 200
+
+
+def test_the_join_form_sends_a_bounded_number_of_confirmations(signed_up):
+    with use_profile("ducallier"):
+        codes = posted(PER_CLIENT + 3, "/mail/join/",
+                       lambda i: {"name": "N", "email": f"new{i}@example.org"})  # fmt: skip
+        if set(codes) == {404}:
+            pytest.skip("this profile has no list for prospects")
+        assert set(codes[PER_CLIENT:]) == {429}
+        cache.clear()
+        same = posted(PER_TARGET + 2, "/mail/join/", {"name": "N", "email": "v@example.org"},
+                      addresses=[f"198.51.100.{i}" for i in range(1, 20)])  # fmt: skip
+        assert same.count(429) == 2
+
+
+@pytest.mark.parametrize("profile, path, data", [
+    ("isp", "/report-harm/", lambda i: {"address": "a@b.example", "message_id": f"<{i}@x>",
+                                        "reason": "phishing"}),
+    ("isp", "/account/login/", lambda i: {"username": f"nobody{i}", "password": "x"}),
+    ("ducallier", "/account/inquiry/", lambda i: {"name": "N", "email": f"i{i}@example.org"}),
+])  # fmt: skip
+def test_each_anonymous_form_is_limited_per_client(profile, path, data):
+    with use_profile(profile):
+        codes = posted(PER_CLIENT + 2, path, data)
+        if 404 in codes:
+            pytest.skip(f"{path} is not offered under this profile")
+        assert 429 not in codes[:PER_CLIENT] and codes[PER_CLIENT:] == [429, 429]
+
+
+def test_one_click_unsubscribe_is_limited_per_client():
+    with use_profile("ducallier"):
+        path = f"/mail/unsubscribe/{sending.unsubscribe_token(1, 1)}/"
+        codes = posted(PER_CLIENT + 1, path, {})
+        assert codes[-1] == 429 and 429 not in codes[:PER_CLIENT]

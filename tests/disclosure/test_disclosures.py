@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from factories import GRACE, SYSTEM, staff_user
 from freezegun import freeze_time
 from tests_paths import use_profile
@@ -365,3 +366,32 @@ def test_ducallier_hosted_data_leaves_on_every_ground_its_page_names_and_no_othe
         assert [r["title"] for r in row[hosted]] == ["Q3 plan"]
         entry = AuditEntry.objects.get(action="disclose")
         assert hosted in entry.categories
+
+
+@pytest.mark.promise("DIS-1")
+def test_the_transparency_page_has_tables_a_chart_by_month_and_the_figures_to_download(
+    signed_up,
+):
+    """Issue 32: the page was a <pre> of command-line text. Now a table per year in words,
+    a bar chart (SVG, drawn on the server) of requests received by month with the same
+    figures as a table, and the figures as CSV and JSON."""
+    reverse("disclosure:figures", args=["csv"])  # the URLs (and the API's schema) load unfrozen
+    with use_profile("isp"), freeze_time("2026-11-20 10:00:00"):
+        _, me = signed_up()
+        a, b = legal("lex"), legal("ida")
+        services.approve(ask([me], a).pk, by=b)
+        services.decline(ask([me], a, kind="subpoena").pk, by=b, decision="contest",
+                         reasons="overbroad")  # fmt: skip
+        page = Client().get("/transparency/").content.decode()
+        assert "<pre>" not in page and "court_order" not in page
+        assert '<td data-label="Kind of request">Court order</td>' in page
+        assert '<td data-label="Contested">1</td>' in page
+        assert page.count('class="bar"') == 11  # January to November
+        assert "November 2026: 2</title>" in page
+        assert "July to December 2026" in page
+        csv_text = Client().get("/transparency/figures.csv").content.decode()
+        assert csv_text.splitlines()[0].startswith("Period,Kind of request,Received,Complied")
+        assert "July to December 2026,Subpoena,1,0,0,0,1,0" in csv_text
+        figures = Client().get("/transparency/figures.json").json()
+        assert figures["received_by_month"][10] == {"month": "2026-11", "received": 2}
+        assert Client().get("/transparency/figures.xml").status_code == 404

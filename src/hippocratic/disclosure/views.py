@@ -1,11 +1,13 @@
 """The public transparency page: this year's and last year's report, from the chain."""
 
-from django.http import JsonResponse
+import csv
+
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from hippocratic.disclosure import transparency
+from hippocratic.disclosure import figures, transparency
 from hippocratic.enforcement import audit, proofs
 from hippocratic.enforcement.models import AuditCheckpoint
 
@@ -13,15 +15,45 @@ HEADS_SHOWN = 200
 
 
 @require_safe
-def transparency_page(request):
+def transparency_page(request, fmt: str = ""):
+    """The transparency report as a page (tables, a chart of requests by month), or its
+    figures as CSV or JSON (fmt). The counts are transparency.report()'s, which verifies
+    the audit log first."""
     year = timezone.localdate().year
     try:
         reports = [transparency.report(y) for y in (year, year - 1)]
     except transparency.ChainBroken:
         return render(request, "disclosure/transparency.html", {"broken": True}, status=503)
+    months = figures.received_by_month(year)
+    data = figures.as_data(reports, months)
+    if fmt == "json":
+        return JsonResponse(data)
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="transparency-{year}.csv"'
+        out = csv.writer(response)
+        out.writerow(["Period", "Kind of request", "Received", *data["decisions"],
+                      "Accounts affected"])  # fmt: skip
+        for r in data["years"]:
+            for row in r["rows"]:
+                counts = [d["count"] for d in row["decisions"]]
+                out.writerow([row["period"], row["kind"], row["received"], *counts,
+                              row["accounts"]])  # fmt: skip
+        return response
     return render(request, "disclosure/transparency.html", {
-        "reports": [{"year": r.year, "lines": transparency.lines(r)[1:]} for r in reports],
+        "reports": [{"year": r.year, "entries": r.entries, "rows": figures.rows(r)}
+                    for r in reports],
+        "decisions": data["decisions"], "year": year,
+        "chart": figures.chart(months), "months": months,
     })  # fmt: skip
+
+
+@require_safe
+def transparency_figures(request, fmt: str):
+    """/transparency/figures.csv and .json: the page's figures, to download."""
+    if fmt not in ("csv", "json"):
+        raise Http404("The figures are in CSV or JSON.")
+    return transparency_page(request, fmt)
 
 
 @require_safe

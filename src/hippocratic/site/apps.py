@@ -1,6 +1,9 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 from hippocratic.purposes import Purpose
+
+THIRD_PARTY_NAMES = {"axes": "Logins (attempts and lock-outs)",
+                     "django_tasks_database": "Background work (the task queue)"}  # fmt: skip
 
 
 class SiteConfig(AppConfig):
@@ -23,3 +26,8 @@ class SiteConfig(AppConfig):
         from hippocratic.versions.signals import version_published
 
         version_published.connect(notify_of, dispatch_uid="site.policy_notices")
+        # Other projects' apps in the staff pages' index, named as staff know them
+        # (their own names are "Axes" and "Tasks Database Backend").
+        for label, name in THIRD_PARTY_NAMES.items():
+            if label in apps.app_configs:
+                apps.get_app_config(label).verbose_name = name

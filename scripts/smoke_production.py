@@ -35,6 +35,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
+from hippocratic.policy.loader import load_policy
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "www.example.com"  # ALLOWED_HOSTS in the README's steps
 PROXY = {"Host": HOST, "X-Forwarded-Proto": "https"}  # what deploy/nginx.conf sets
@@ -121,12 +123,13 @@ def stop(pids: list[int], seconds: float = 30) -> list[int]:
                 done, _ = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:  # not ours to wait for: look whether it runs
                 done = 0 if _alive(pid) else pid
-            if done:
+            if done or not _alive(pid):
                 break
             time.sleep(0.2)
         else:
             stuck.append(pid)
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     return stuck
 
 
@@ -196,10 +199,20 @@ def main() -> int:
         if get(web, "/privacy/")[0] != 200:
             raise SystemExit("smoke: /privacy/ is not 200")
         say("the pages come styled, the stylesheet by its hashed name, cached for a year")
-        with smtplib.LMTP("127.0.0.1", lmtp, timeout=10) as intake:
-            if intake.noop()[0] != 250:
-                raise SystemExit("smoke: the LMTP server does not answer")
-        say("the LMTP server answers")
+        policy = load_policy(site / env["HIPPOCRATIC_POLICY"]).policy
+        stranger = f"nobody-{os.getpid()}@{policy.communications.mailbox_domain}"
+        letter = f"From: a@b.example\r\nTo: {stranger}\r\nSubject: hi\r\n\r\nhello\r\n"
+        with smtplib.LMTP("127.0.0.1", lmtp, timeout=30) as intake:
+            try:
+                intake.sendmail("a@b.example", [stranger], letter)
+                refused = None
+            except smtplib.SMTPRecipientsRefused as error:
+                refused = error.recipients[stranger][0]
+            except smtplib.SMTPDataError as error:  # LMTP answers each recipient after DATA
+                refused = error.smtp_code
+        if refused != 550:
+            raise SystemExit(f"smoke: LMTP took mail for {stranger} (answer {refused})")
+        say("a mail in by LMTP: the intake looked the mailbox up and refused a stranger (550)")
         hippocratic = str(venv / "bin" / "hippocratic")
         for argv in (["audit", "checkpoint"], ["audit", "verify"]):
             done = subprocess.run([hippocratic, *argv], cwd=site, env=env, capture_output=True,

@@ -153,3 +153,12 @@ def test_mail_sealed_under_the_old_mailbox_key_opens_after_a_rotation(key_home, 
         after = crypto.new_wrapped_key(100)  # the new key wraps
     with override_settings(HIPPOCRATIC_MAILBOX_KEY=old_ring), pytest.raises(crypto.Unreadable):
         crypto.cipher(100, after)
+
+
+def test_a_mailbox_key_file_it_cannot_read_is_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "var" / "keys" / "mailbox.key").mkdir(parents=True)  # there, not readable
+    env = _bare_env(tmp_path) | {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.com"}
+    run = subprocess.run([HIPPOCRATIC, "check"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "cannot read the mailbox key file" in run.stderr and "Is a directory" in run.stderr

@@ -64,6 +64,8 @@ def mailbox_ring_from_file(path: Path) -> str:
         lines = path.read_text().split()
     except FileNotFoundError:
         return ""
+    except OSError as error:  # there, but not this user's to read: said, not a traceback
+        raise ValueError(f"cannot read the mailbox key file {path}: {error.strerror}") from None
     return ",".join(line for line in lines if not line.startswith("#"))
 
 

@@ -125,9 +125,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 # unset, the ring in HIPPOCRATIC_MAILBOX_KEY_FILE (default var/keys/mailbox.key, one key
 # a line, as `hippocratic keys init` and `keys rotate mailbox` write it).
 HIPPOCRATIC_MAILBOX_KEY_FILE = str(keyfiles.mailbox_key_path())
-HIPPOCRATIC_MAILBOX_KEY = os.environ.get(
-    "HIPPOCRATIC_MAILBOX_KEY"
-) or keyfiles.mailbox_ring_from_file(Path(HIPPOCRATIC_MAILBOX_KEY_FILE))
+try:
+    HIPPOCRATIC_MAILBOX_KEY = os.environ.get(
+        "HIPPOCRATIC_MAILBOX_KEY"
+    ) or keyfiles.mailbox_ring_from_file(Path(HIPPOCRATIC_MAILBOX_KEY_FILE))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 # The most mail one customer's mailbox holds, in MiB; more waits at the MTA (452 4.2.2).
 HIPPOCRATIC_MAILBOX_QUOTA = (
     min(_env_number("HIPPOCRATIC_MAILBOX_QUOTA_MB", "200", int, at_least=1), 10**6) * 2**20

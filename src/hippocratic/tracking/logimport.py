@@ -56,6 +56,8 @@ PARALLEL_BYTES = 32 * 1024 * 1024
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)  # before the Web, a log line is wrong
 # A batch spanning more days than this has its days taken line by line, not as a range.
 SPAN_DAYS = 31
+# A day this long before the newest batch's first line is rolled up during the import.
+SETTLED_AFTER = dt.timedelta(days=2)
 
 # The usual line first (no escaped quotes inside fields); LINE when it fails.
 SIMPLE_LINE = re.compile(
@@ -110,19 +112,32 @@ def parse_time(text: str) -> dt.datetime:
     return parsed
 
 
+_dates: dict[str, tuple[int, int, int, dt.timezone]] = {}  # one a day: a log's days are few
+
+
 def _parse_time(text: str) -> dt.datetime:
     try:
-        day, month, year = int(text[0:2]), MONTHS[text[3:6]], int(text[7:11])
+        key = text[0:12] + text[20:]  # `10/Oct/2000: -0700`: all but the time of day
+        date = _dates.get(key)
+        if date is None:
+            date = _dates[key] = _parse_date(text)
         hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
-        offset = text[21:26]
-        tz = _offsets.get(offset)
-        if tz is None:
-            sign = -1 if offset[0] == "-" else 1
-            delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
-            tz = _offsets[offset] = dt.timezone(sign * delta)
-        return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        return dt.datetime(date[0], date[1], date[2], hour, minute, second, tzinfo=date[3])
     except (KeyError, ValueError, IndexError) as error:
         raise Malformed(f"bad time [{text}]") from error
+
+
+def _parse_date(text: str) -> tuple[int, int, int, dt.timezone]:
+    if len(_dates) > 10_000:
+        _dates.clear()
+    day, month, year = int(text[0:2]), MONTHS[text[3:6]], int(text[7:11])
+    offset = text[21:26]
+    tz = _offsets.get(offset)
+    if tz is None:
+        sign = -1 if offset[0] == "-" else 1
+        delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        tz = _offsets[offset] = dt.timezone(sign * delta)
+    return year, month, day, tz
 
 
 # What an asset's response would have said; live recording reads the real header.
@@ -367,6 +382,13 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress, work
             while day <= last and (last - day).days <= SPAN_DAYS:
                 days.add(day)
                 day += dt.timedelta(days=1)
+            # Days well before this batch's are likely done: rolled up now, while the
+            # workers parse on, not all at the end (a year-long log has 400 of them). A
+            # later line of such a day adds it again, and it is rolled up again.
+            settled = timezone.localdate(min(times)) - SETTLED_AFTER
+            done = sorted(d for d in days if d < settled)
+            days.difference_update(done)
+            rollup_days(done)
         pending.clear()
         report.position = raw.tell() if report.size else 0
         if progress:

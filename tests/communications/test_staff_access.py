@@ -329,3 +329,18 @@ def test_contents_leave_only_through_legal_process_with_a_second_approver(signed
     assert [r["pk"] for r in package["customers"]] == [ada]  # Grace's mail stays
     assert b"Grace's own" not in base64.b64decode(message["message_base64"])
     assert grace != ada
+
+
+@pytest.mark.parametrize("profile", ISP_LIKE, indirect=True)
+def test_identical_harm_reports_collapse_into_the_one_waiting(signed_up, profile):
+    """Issue 30, item 4: each anonymous report was a row, without bound."""
+    _, ada, ada_message, _, _ = mail_for_ada_and_grace(signed_up)
+    form = {"address": address("ada"), "message_id": "<m1@friend.example>",
+            "reason": "It is phishing"}  # fmt: skip
+    for n in range(30):
+        assert (
+            Client().post("/report-harm/", {**form, "reason": f"phishing {n}"}).status_code == 200
+        )
+    (report,) = HarmReport.objects.filter(customer_id=ada)
+    assert report.message_id == ada_message and report.reason == "phishing 0"
+    assert harm.report(ada, ada_message, reason="mine", by_owner=True).pk != report.pk

@@ -41,6 +41,14 @@ def report(customer_id: int, message_id: int, *, reason: str, by_owner: bool) ->
     reason = " ".join(reason.split())[:500]
     if not reason:
         raise ValidationError("say what harm the message may do")
+    # A report of a message already waiting for review is that report: 300 identical
+    # posts were 300 rows (the first report's reason stands; the reviewer reads it).
+    waiting = HarmReport.objects.filter(
+        customer_id=customer_id, message_id=message_id, by_owner=by_owner,
+        status=HarmReport.Status.OPEN,
+    )  # fmt: skip
+    if found := waiting.first():
+        return found
     return HarmReport.objects.create(
         customer_id=customer_id, message_id=message_id, reason=reason, by_owner=by_owner
     )

@@ -60,3 +60,27 @@ def test_an_invalid_file_is_not_published(tmp_path, capsys):
     assert exited.value.code == 1
     assert "error: " in capsys.readouterr().err
     assert not PolicyVersion.objects.exists()
+
+
+@pytest.mark.promise("POL-4")
+@pytest.mark.django_db
+def test_a_versions_changes_are_grouped_by_section_material_first_in_words():
+    """Issue 32: after a policy change the page listed about 70 changes as one bullet
+    list, a category's key among them. Now by section, the sections and changes that do
+    more with people's information first, each key in the policy's words."""
+    from hippocratic.site.views import grouped_changes
+
+    changes = [
+        {"words": "We no longer set the cookie x", "material": False, "rule": "cookie-removed"},
+        {"words": "Customers: we no longer collect Fax", "material": False,
+         "rule": "category-dropped"},
+        {"words": "We may now share data with Acme", "material": True, "rule": "recipient-added"},
+        {"words": "Customers: we now collect Fax number (user.contact.fax_number)",
+         "material": True, "rule": "category-collected"},
+    ]  # fmt: skip
+    groups = grouped_changes(changes)
+    assert [g["title"] for g in groups] == [
+        "Information we collect", "Sharing and disclosure", "Cookies"]  # fmt: skip
+    first = groups[0]["changes"]
+    assert first[0]["material"] and not first[1]["material"]
+    assert first[0]["words"] == "Customers: we now collect Fax number (fax number)"

@@ -1,6 +1,6 @@
 """What changed between two versions of a policy, in words, and whether it is material.
 
-    changes(old, new) -> [Change("Customers: we now collect Fax number (user.contact.fax_number)",
+    changes(old, new) -> [Change("Customers: we now collect Fax number (fax number)",
                                  material=True, rule="category-collected"), ...]
 
 A change is material when it lets the provider do more with people's data than the
@@ -14,6 +14,7 @@ policy core.
 
 from dataclasses import dataclass
 
+from hippocratic.policy import prose, words
 from hippocratic.policy.models import Policy
 from hippocratic.policy.promises import CATALOGUE
 
@@ -58,7 +59,8 @@ def _data(old: Policy, new: Policy) -> list[Change]:
     for key in after.keys() - before.keys():
         item = after[key]
         found.append(Change(f"{_who(new, key[0])}: we now collect {item.label} "
-                            f"({item.category})", True, "category-collected"))  # fmt: skip
+                            f"({prose.lower(words.category(new, item.category))})", True,
+                            "category-collected"))  # fmt: skip
     for key in before.keys() - after.keys():
         item = before[key]
         found.append(Change(f"{_who(old, key[0])}: we no longer collect {item.label}", False,
@@ -75,7 +77,8 @@ def _data(old: Policy, new: Policy) -> list[Change]:
             found.append(Change(f"{who}: {now.label} is no longer used to {name[0].lower()}"
                                 f"{name[1:]}", False, "purpose-removed"))  # fmt: skip
         if was.category != now.category:
-            found.append(Change(f"{who}: {now.label} is now classed as {now.category}", True,
+            found.append(Change(f"{who}: {now.label} is now classed as "
+                                f"{prose.lower(words.category(new, now.category))}", True,
                                 "category-changed"))  # fmt: skip
         kept_was, kept_now = _days(was.retention), _days(now.retention)
         if kept_was != kept_now:

@@ -1,6 +1,8 @@
 """Public pages. None requires a login or sets a cookie (VIS-1), but the
 preferences page, which sets one only when the visitor saves a choice (CK-1)."""
 
+import re
+
 from django import forms
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -11,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from hippocratic.capabilities import enforced
+from hippocratic.policy import words
 from hippocratic.policy.loader import load_policy_text
 from hippocratic.policy.reasons import explain
 from hippocratic.policy.render import to_html
@@ -39,16 +42,50 @@ def privacy(request):
                   {"policy_html": html, "version": in_force, "upcoming": coming})  # fmt: skip
 
 
+# What each kind of change is about, in the order of the policy page's sections.
+CHANGE_SECTIONS = (("category", "Information we collect"), ("purpose", "How we use it"),
+                   ("retention", "How long we keep it"), ("recipient", "Sharing and disclosure"),
+                   ("cookie", "Cookies"), ("choice", "Your choices"), ("opt-out", "Your choices"),
+                   ("promise", "Our promises"), ("prohibition", "What we never do"))  # fmt: skip
+KEY_IN_WORDS = re.compile(r"\b(?:user|system)(?:\.[a-z_]+)+")
+
+
+def grouped_changes(changes: list[dict]) -> list[dict]:
+    """A version's changes by the part of the policy they touch, the sections with a change
+    that does more with people's information first, and those changes first in each; a
+    category's key (kept in words by older versions) named as the policy names it."""
+    policy, groups = current_policy(), {}
+    for change in changes:
+        rule = change.get("rule", "")
+        title = next((t for prefix, t in CHANGE_SECTIONS if rule.startswith(prefix)),
+                     "Other changes")  # fmt: skip
+        text = KEY_IN_WORDS.sub(lambda m: words.category(policy, m.group(0)).lower(),
+                                change.get("words", ""))  # fmt: skip
+        groups.setdefault(title, []).append({**change, "words": text})
+    order = [t for _, t in CHANGE_SECTIONS] + ["Other changes"]
+    found = [
+        {
+            "title": t,
+            "changes": sorted(cs, key=lambda c: not c.get("material")),
+            "material": any(c.get("material") for c in cs),
+        }
+        for t, cs in groups.items()
+    ]
+    return sorted(found, key=lambda g: (not g["material"], order.index(g["title"])))
+
+
 @require_safe
 def policy_versions(request):
-    """Every published version of the policy (POL-4), newest first."""
+    """Every published version of the policy (POL-4), newest first; each one's changes
+    grouped by section, the material ones first."""
     shown = PolicyVersion.objects.order_by("-number").values(
         "number", "revision_date", "published_at", "effective_at", "sha256", "changes",
         "material")[:500]  # fmt: skip
+    versions = [{**v, "groups": grouped_changes(v["changes"] or [])} for v in shown]
     now = timezone.now()
     changes = current_policy().changes
     notice = changes.notice if changes else None
-    return render(request, "site/versions.html", {"versions": shown, "now": now,
+    return render(request, "site/versions.html", {"versions": versions, "now": now,
                                                   "notice": notice})  # fmt: skip
 
 

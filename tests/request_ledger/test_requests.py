@@ -476,3 +476,18 @@ def test_the_report_measures_the_usual_three_to_five_days_not_only_the_two_weeks
     desk = staff_client("staff.support", "sam", ledger_permissions())
     page = desk.get("/admin/requests/request/report/").content.decode()
     assert "3 of 4 (75.0%) within 5 days" in page
+
+
+def test_a_replayed_question_is_one_request_and_one_mail(django_capture_on_commit_callbacks):
+    """Issue 30, item 4: each identical post was another request and another mail."""
+    with use_profile("japoon"):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            asked = {"email": "asker@example.org", "question": "Do you sell my address?"}
+            for _ in range(5):
+                assert Client().post("/privacy/questions/", asked).status_code == 200
+            Client().post("/privacy/questions/", {
+                "email": "asker@example.org", "question": "Another question"})  # fmt: skip
+        assert requests().filter(kind="question").count() == 2
+        worker()
+        assert len(mail.outbox) == 2

@@ -52,6 +52,14 @@ def ask(text: str, *, sender: str, customer_id: int | None) -> Request:
         raise ValueError(f"a question is 1 to {QUESTION_MAX} characters")
     by = Actor.for_customer(customer_id) if customer_id else INTAKE
     with transaction.atomic():
+        # The same question from the same sender, still open, is that request (a
+        # replayed post made a request, and a mail, each time).
+        same = ledger.requests_for(by).filter(
+            kind=Request.Kind.QUESTION, status=Request.Status.OPEN, customer_id=customer_id,
+            sender=sender if ledger.collects_email() else "", text=text[:5000],
+        ).first()  # fmt: skip
+        if same is not None:
+            return same
         request = ledger.open_request(
             kind=Request.Kind.QUESTION, channel=Request.Channel.ONLINE_FORM, by=by,
             customer_id=customer_id, sender=sender, text=text,

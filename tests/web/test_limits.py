@@ -97,3 +97,19 @@ def test_one_click_unsubscribe_is_limited_per_client():
         path = f"/mail/unsubscribe/{sending.unsubscribe_token(1, 1)}/"
         codes = posted(PER_CLIENT + 1, path, {})
         assert codes[-1] == 429 and 429 not in codes[:PER_CLIENT]
+
+
+def test_partner_shares_are_limited_per_client(signed_up, settings, tmp_path):
+    from hippocratic.disclosure import partners
+
+    with use_profile("quality"):
+        signed_up()
+        partner = partners.register(
+            recipient="partners", name="Offers Ltd", agreement="Partner agreement 2026",
+            ground="partner_offers", categories=["user.name"],
+        )  # fmt: skip
+        token = partners.issue_token(partner)
+        api = Client(REMOTE_ADDR="192.0.2.5")
+        codes = [api.get("/api/partner/share", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+                 for _ in range(PER_CLIENT + 1)]  # fmt: skip
+        assert 429 not in codes[:PER_CLIENT] and codes[-1] == 429

@@ -195,6 +195,8 @@ MIDDLEWARE = [
     # The project's own static files (the stylesheet, the data page's proof checker)
     # from STATIC_ROOT, by the web process itself: no proxy set-up, no third party.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A request's audit entries committed together before its response leaves.
+    "hippocratic.enforcement.middleware.AuditMiddleware",
     # /healthz and /metrics, before sessions and the visitor log; counts responses.
     "hippocratic.site.operations.OperationsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -1,5 +1,11 @@
-"""CK-6: a response sets only the cookies the policy declares, each for the lifetime
-it declares and with safe flags; an undeclared cookie is stripped and logged.
+"""Two middlewares of the enforcement floor.
+
+AuditMiddleware (SEC-5): a request's audit entries are committed together, before the
+response leaves (audit.one_commit).
+
+DeclaredCookiesMiddleware (CK-6): a response sets only the cookies the policy declares,
+each for the lifetime it declares and with safe flags; an undeclared cookie is stripped
+and logged.
 
 The declaration is the authority on a cookie's lifetime: one declared for a
 browser session leaves with no Expires or Max-Age, one declared for N days with
@@ -14,9 +20,22 @@ import time
 from django.conf import settings
 from django.utils.http import http_date
 
+from hippocratic.enforcement import audit
 from hippocratic.provider import current_policy
 
 logger = logging.getLogger("hippocratic.cookies")
+
+
+class AuditMiddleware:
+    """A request's audit entries in one commit, before its response leaves
+    (audit.one_commit). Outside every middleware and view that reads personal data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit.one_commit():
+            return self.get_response(request)
 
 
 class DeclaredCookiesMiddleware:

@@ -18,6 +18,7 @@ from hippocratic.billing import runs
 from hippocratic.billing.models import Invoice
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.decided import decided_elsewhere
+from hippocratic.messaging.inbound.proof import authserv_id
 from hippocratic.messaging.lmtp import Intake, LMTPController
 from hippocratic.messaging.models import Campaign, InboundMail, ListMembership
 from hippocratic.messaging.tasks import send_campaign
@@ -160,9 +161,13 @@ def send(kind, body="Hello from {{ provider }}", subject="News from {{ provider 
 
 
 def eml(subject: str, sender: str = ADA["email"], to: str = "unsubscribe@ducallier.com",
-        message_id: str | None = None) -> bytes:  # fmt: skip
-    """A message from `sender`, as the MTA hands it over."""
+        message_id: str | None = None, *, proven: bool = False) -> bytes:  # fmt: skip
+    """A message from `sender`, as the MTA hands it over; `proven`: with our MTA's DKIM
+    pass for the sender's domain (Authentication-Results under our authserv-id)."""
     message = EmailMessage()
+    if proven:
+        domain = sender.rsplit("@", 1)[-1]
+        message["Authentication-Results"] = f"{authserv_id()}; dkim=pass header.d={domain}"
     message["From"], message["To"], message["Subject"] = f"Ada <{sender}>", to, subject
     message["Message-ID"] = message_id or f"<{abs(hash((subject, sender, to)))}@mail.example>"
     message.set_content("Please take me off.")

@@ -34,7 +34,7 @@ def test_mail_to_the_unsubscribe_address_removes_the_sender(
         client.post("/mail/list/", {"join": "1"})
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            got = inbound.receive(eml(subject), ["unsubscribe@ducallier.com"])
+            got = inbound.receive(eml(subject, proven=True), ["unsubscribe@ducallier.com"])
         assert (got.kind, got.done) == ("unsubscribe", True)
         assert OptOut.objects.filter(subject_id=me, use=Purpose.MARKETING_EMAIL).exists()
         assert not services.is_member(me)
@@ -45,9 +45,8 @@ def test_mail_to_the_unsubscribe_address_removes_the_sender(
         assert request.audit_entries  # the work's audit entries are named on the request
         assert [m.to for m in mail.outbox] == [[ADA["email"]]]  # told it is done
         # The MTA delivers the same message again: still one request.
-        assert inbound.receive(eml(subject), ["unsubscribe@ducallier.com"]).request_id == (
-            request.pk
-        )
+        again = inbound.receive(eml(subject, proven=True), ["unsubscribe@ducallier.com"])
+        assert again.request_id == request.pk
         assert Request.objects.for_purpose(SYSTEM, ledger.purpose()).count() == 1
 
 
@@ -86,8 +85,9 @@ def test_queued_mail_keeps_no_text_and_is_acted_on_once_from_when_it_came(
         client, me = signed_up()
         client.post("/mail/list/", {"join": "1"})
         with freeze_time("2026-12-01 09:00"):
-            got = inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
-            again = inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+            removal = eml("Remove from mailing list", proven=True)
+            got = inbound.accept(removal, ["unsubscribe@ducallier.com"])
+            again = inbound.accept(removal, ["unsubscribe@ducallier.com"])
             stranger = inbound.accept(eml("Hello", "x@y.example"), ["support@ducallier.com"])
             assert inbound.accept(eml("Hello"), ["unsubscribe@ducallier.com"]).kind == "ignored"
         assert (got.kind, got.done, got.queued, again.queued) == ("unsubscribe", False, True, True)
@@ -116,7 +116,7 @@ def test_queued_mail_that_cannot_be_acted_on_stays_with_its_reason(signed_up, mo
     with use_profile("ducallier"):
         client, me = signed_up()
         client.post("/mail/list/", {"join": "1"})
-        inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+        inbound.accept(eml("Remove from mailing list", proven=True), ["unsubscribe@ducallier.com"])
         real = inbound.act
 
         def broken(incoming):
@@ -187,7 +187,7 @@ def test_mail_an_erased_customer_sent_leaves_the_queue_with_them(signed_up):
         client, me = signed_up()
         client.post("/mail/list/", {"join": "1"})
         stranger = eml("Hello", "x@y.example", "support@ducallier.com")
-        inbound.accept(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+        inbound.accept(eml("Remove from mailing list", proven=True), ["unsubscribe@ducallier.com"])
         inbound.accept(eml("hi", ADA["email"].upper(), "support@ducallier.com"),
                        ["support@ducallier.com"])  # fmt: skip
         inbound.accept(stranger, ["support@ducallier.com"])

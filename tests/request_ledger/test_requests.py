@@ -97,7 +97,7 @@ def test_every_channel_writes_to_one_ledger_with_due_date_and_outcome(signed_up)
         client.post("/mail/list/", {"join": "1"})
         client.post("/account/choices/", {"use:marketing.communications.email": "on"})
         # Leaves by mail (done at once), then writes to support (waits for them to confirm).
-        inbound.receive(eml("Remove from mailing list"), ["unsubscribe@ducallier.com"])
+        inbound.receive(eml("Remove from mailing list", proven=True), ["unsubscribe@ducallier.com"])
         inbound.receive(eml("My invoice address", to="support@ducallier.com"),
                         ["support@ducallier.com"])  # fmt: skip
         rows = list(requests().order_by("pk").values(

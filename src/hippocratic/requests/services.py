@@ -36,6 +36,8 @@ def confirm(request_id: int, wanted: dict[str, bool] | None = None) -> list[str]
         me = Actor.for_customer(row["customer_id"])
         mine = ledger.requests_for(me).filter(pk=request_id, status=Request.Status.CONFIRMING)
         mine.update(status=Request.Status.OPEN, requester=Request.Requester.CUSTOMER)
+        if row["kind"] == Request.Kind.UNSUBSCRIBE:  # leaving the list by mail, confirmed
+            return [ledger.act(request_id, by=me, how="by mail, confirmed by the link")]
         if row["kind"] != Request.Kind.OPT_OUT:
             return []
         return choices.change(

@@ -97,8 +97,11 @@ def prospect_replied(mail: Incoming) -> Received | None:
 
 def requested(mail: Incoming) -> Received | None:
     """Anything else is a request in the ledger. Leaving the list is done at once for
-    a customer; anything else a customer's address asks waits until they confirm by a
-    link sent to it (a From: line is easily forged)."""
+    a customer where the message proves its sender (a reply+ token, or our MTA's
+    DKIM/SPF pass for its From: domain); anything else a customer's address asks, an
+    unproven removal included, waits until they confirm by a link sent to that address
+    (a From: line is easily forged). The confirmation that someone left goes to the
+    customer's own address, never to whoever wrote from another."""
     if mail.kind not in _REQUESTS:
         return None
     kind, channel = _REQUESTS[mail.kind]
@@ -109,7 +112,8 @@ def requested(mail: Incoming) -> Received | None:
         # One transaction, one commit: the message is stored when it ends.
         with transaction.atomic():
             customer_id = replier if channel == Request.Channel.REPLY else _customer_of(sender)
-            leaving = kind == Request.Kind.UNSUBSCRIBE and customer_id is not None
+            proven = mail.proven and customer_id is not None
+            leaving = kind == Request.Kind.UNSUBSCRIBE and proven
             confirming = customer_id is not None and not leaving
             request = ledger.open_request(
                 kind=kind, channel=channel, by=INTAKE, customer_id=customer_id, choice=choice,
@@ -123,7 +127,7 @@ def requested(mail: Incoming) -> Received | None:
                 me = Actor.for_customer(customer_id)
                 services.leave_recorded(customer_id, channel, f"by mail ({label})", by=me,
                                         request_id=request.pk)  # fmt: skip
-                transaction.on_commit(lambda: _confirm(sender))
+                transaction.on_commit(lambda: _confirm(customer_id))
             elif confirming:
                 tell(request.pk, RequestMail.CONFIRM)
     except IntegrityError:  # the same message again (an MTA's retry): stored once
@@ -178,12 +182,16 @@ def _customer_of(sender: str) -> int | None:
     return rows.values_list("pk", flat=True).first()
 
 
-def _confirm(sender: str) -> None:
+def _confirm(customer_id: int) -> None:
+    """Tell the customer, at their own address, that they left the list."""
+    address = notices.address_of(customer_id, by=INTAKE)
+    if not address:
+        return
     name = current_policy().provider.name
     notices.mail_address(
-        sender,
+        address,
         f"You are off {possessive(name)} mailing list",
-        f"We received your request and removed {sender} from our mailing list. "
+        f"We received your request and removed {address} from our mailing list. "
         "Service bulletins about your account still reach you.\n\n" + name,
         auto=notices.AUTO_REPLIED,
     )

@@ -71,6 +71,7 @@ class Incoming:
     choice: str = ""  # the policy's choice a mail to security@ makes
     status: str = ""  # a bounce's delivery status class: "2", "4", "5", or "" if it has none
     received: dt.datetime | None = None  # when it came, where it waited in the queue
+    proven: bool = False  # it proves its sender: a reply+ token, or our MTA's DKIM/SPF pass
 
     @property
     def from_prospect(self) -> bool:

@@ -14,6 +14,9 @@ from hippocratic.messaging.models import InboundMail
 
 logger = logging.getLogger("hippocratic.messaging.inbound")
 
+# The one-letter status column holds a bounce's class ("2", "4", "5"); a request's row,
+# which has none, keeps there that its message proves its sender.
+PROVEN = "v"
 _QUEUED = ("message_key", "kind", "sender", "who", "choice", "status", "attempts",
            "last_error", "created_at")  # fmt: skip
 
@@ -41,18 +44,21 @@ def put(mail: Incoming) -> Received:
     connection = connections[InboundMail.internal.db]
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     kind = str(mail.kind)  # the value, not the enum: a driver may write an enum's name
+    status = PROVEN if mail.proven else mail.status  # a bounce's status, or the proof
     with connection.cursor() as cursor, decided_elsewhere():
         cursor.execute(
             _statement(connection.alias),
-            [mail.key, kind, mail.sender, mail.who, mail.choice, mail.status, 0, "", at],
+            [mail.key, kind, mail.sender, mail.who, mail.choice, status, 0, "", at],
         )
     return Received(mail.kind, False, queued=True)
 
 
 def _incoming(row: InboundMail) -> Incoming:
     """A queued row, as the message it keeps."""
+    proven = row.status == PROVEN
     return Incoming(Kind(row.kind), row.sender, row.message_key, who=row.who,
-                    choice=row.choice, status=row.status, received=row.created_at)  # fmt: skip
+                    choice=row.choice, status="" if proven else row.status,
+                    received=row.created_at, proven=proven)  # fmt: skip
 
 
 def work(act, limit: int) -> dict:

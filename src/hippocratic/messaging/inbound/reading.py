@@ -9,6 +9,7 @@ from email.utils import getaddresses, parseaddr
 
 from hippocratic.mailheaders import decoded_header
 from hippocratic.messaging.inbound.outcomes import MailRejected
+from hippocratic.messaging.inbound.proof import proves_sender
 
 MAX_BYTES = 10 * 1024 * 1024
 _HEADERS = BytesParser(policy=email.policy.compat32)
@@ -25,6 +26,7 @@ class Message:
     message_id: str  # its Message-ID header as it came (a mailbox finds it by this)
     to: tuple[str, ...]  # lower-cased: the envelope's recipients, else the To: header's
     automatic: str = ""  # why it was sent by a program (RFC 3834), never to be answered
+    proven: bool = False  # our MTA recorded a DKIM/SPF pass for its From: domain (proof)
 
 
 _BULK = {"bulk", "list", "junk"}
@@ -64,6 +66,7 @@ def read(raw: bytes, recipients) -> Message:
         message_id = str(headers.get("Message-ID", "") or "").strip()[:998]
         header_to = [a.lower() for _, a in getaddresses([str(headers.get("To", "") or "")])]
         why_automatic = automatic(headers, sender)
+        proven = proves_sender(headers, sender) if sender else False
     except Exception as error:  # the email package's many header errors
         raise MailRejected(f"unreadable headers: {type(error).__name__}") from None
     if not sender or "@" not in sender or len(sender) > 254 or "\x00" in sender:
@@ -77,4 +80,4 @@ def read(raw: bytes, recipients) -> Message:
     else:
         key = "sha256:" + hashlib.sha256(raw).hexdigest()
     to = tuple(a.lower() for a in recipients) or tuple(header_to)
-    return Message(raw, subject[:998], sender, key, message_id or key, to, why_automatic)
+    return Message(raw, subject[:998], sender, key, message_id or key, to, why_automatic, proven)

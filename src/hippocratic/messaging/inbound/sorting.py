@@ -92,13 +92,15 @@ def asked_to_unsubscribe(mail: Message, contacts) -> Incoming | Received | None:
         return None
     if not asks_removal(mail.subject):
         return Received.ignored(Ignored.NOT_A_REMOVAL_SUBJECT)
-    return Incoming(Kind.UNSUBSCRIBE, mail.sender, mail.key)
+    return Incoming(Kind.UNSUBSCRIBE, mail.sender, mail.key, proven=mail.proven)
 
 
 def customer_replied(mail: Message, contacts) -> Incoming | None:
     """To a customer's reply+ address: they leave the list (MSG-4)."""
     who = signed_recipient(mail.to, "reply")
-    return None if who is None else Incoming(Kind.REPLY, mail.sender, mail.key, who=who)
+    if who is None:
+        return None
+    return Incoming(Kind.REPLY, mail.sender, mail.key, who=who, proven=True)  # the token
 
 
 def made_a_choice(mail: Message, contacts) -> Incoming | None:

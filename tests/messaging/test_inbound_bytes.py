@@ -34,7 +34,7 @@ CASES = {
     "not-utf8-in-message-id": {"message_id": "<n\udce9@x.example>"},
     "nul-in-from-early": {"sender": "A\x00da <ada@lovelace.example>", "padding": 0},
 }
-TO = ["support@ducallier.com", "unsubscribe@ducallier.com"]
+TO = ["support@japoon.example"]  # JAPOON: a support address, and mailboxes
 
 
 @pytest.mark.django_db(transaction=True)  # the LMTP server writes from its own thread
@@ -45,7 +45,7 @@ def test_bytes_the_database_cannot_hold_are_refused_for_good_or_stripped(
     """Item 8: each recipient's answer is 250 (kept, nothing unstorable in it) or 5xx;
     no NUL reaches a stored row. (At this head the sender check already refuses a NUL
     in the address; the test pins every header on both databases.)"""
-    with use_profile("ducallier"):
+    with use_profile("japoon"):
         _, me = signed_up("ada", ADA)
         for to in [*TO, address("ada")]:
             raw = message(to, **CASES[case])

@@ -13,15 +13,17 @@ from factories import ADA, eml
 from tests_paths import use_profile
 
 from hippocratic.messaging import inbound, services
+from hippocratic.messaging.inbound.proof import authserv_id
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-OURS = "mail.ducallier.com"  # Ducallier's mailbox domain: the default authserv-id
 
 
 def removal(results: str = "", sender: str = ADA["email"], n: int = 1) -> bytes:
     """Ada's "Remove from mailing list", with the receiving MTA's results on top."""
     raw = eml("Remove from mailing list", sender, message_id=f"<rm{n}@lovelace.example>")
+    ours = authserv_id()  # by default the unsubscribe address's domain, at Ducallier
+    results = results.format(ours=ours, OURS=ours.upper())
     return (f"Authentication-Results: {results}\r\n".encode() + raw) if results else raw
 
 
@@ -57,9 +59,9 @@ def test_an_unproven_removal_waits_for_the_link_mailed_to_the_from_address(
 
 
 PROOFS = {
-    "dkim": f"{OURS}; dkim=pass (2048-bit key) header.d=lovelace.example header.s=s1",
-    "spf": f"{OURS}; spf=pass smtp.mailfrom=ada@lovelace.example",
-    "dmarc": f"{OURS.upper()}; dmarc=pass header.from=lovelace.example",
+    "dkim": "{ours}; dkim=pass (2048-bit key) header.d=lovelace.example header.s=s1",
+    "spf": "{ours}; spf=pass smtp.mailfrom=ada@lovelace.example",
+    "dmarc": "{OURS}; dmarc=pass header.from=lovelace.example",
 }
 
 
@@ -80,11 +82,11 @@ def test_a_removal_our_mta_authenticated_is_done_at_once(
 
 FORGED = {
     "another-authserv-id": "mx.attacker.example; dkim=pass header.d=lovelace.example",
-    "another-domain": f"{OURS}; dkim=pass header.d=attacker.example",
-    "a-fail": f"{OURS}; dkim=fail header.d=lovelace.example; spf=softfail "
+    "another-domain": "{ours}; dkim=pass header.d=attacker.example",
+    "a-fail": "{ours}; dkim=fail header.d=lovelace.example; spf=softfail "
     "smtp.mailfrom=ada@lovelace.example",
-    "unreadable": f"{OURS}; dkim=pass header.d=lovelace.example; ===((",
-    "look-alike-domain": f"{OURS}; spf=pass smtp.mailfrom=x@evil-lovelace.example",
+    "unreadable": "{ours}; dkim=pass header.d=lovelace.example; ===((",
+    "look-alike-domain": "{ours}; spf=pass smtp.mailfrom=x@evil-lovelace.example",
 }
 
 
@@ -108,7 +110,7 @@ def test_the_authserv_id_is_a_setting(signed_up, settings, django_capture_on_com
     settings.HIPPOCRATIC_AUTHSERV_ID = "mx1.ducallier.com"
     with use_profile("ducallier"):
         me = on_the_list(signed_up)
-        first = removal(PROOFS["dkim"])  # the default id no longer counts
+        first = removal("ducallier.com; dkim=pass header.d=lovelace.example")  # the default
         assert not inbound.receive(first, ["unsubscribe@ducallier.com"]).done
         ours = removal("mx1.ducallier.com; dkim=pass header.d=lovelace.example", n=2)
         assert inbound.receive(ours, ["unsubscribe@ducallier.com"]).done

@@ -47,7 +47,9 @@ def test_bytes_the_database_cannot_hold_are_refused_for_good_or_stripped(
     in the address; the test pins every header on both databases.)"""
     with use_profile("japoon"):
         _, me = signed_up("ada", ADA)
-        for to in [*TO, address("ada")]:
+        # Ducallier keeps no mailboxes (issue 31): its addresses are only the contacts'.
+        mailboxes = [address("ada")] if mailbox.domain() else []
+        for to in [*TO, *mailboxes]:
             raw = message(to, **CASES[case])
             with smtplib.LMTP(lmtp_server.host, lmtp_server.port, timeout=30) as lmtp:
                 try:
@@ -60,7 +62,7 @@ def test_bytes_the_database_cannot_hold_are_refused_for_good_or_stripped(
         assert queued_mail() == 0
         for row in ledger.requests_for(SYSTEM).values("sender", "message_key"):
             assert "\x00" not in row["sender"] and "\x00" not in row["message_key"]
-        assert len(mailbox.page(me)) <= 1
+        assert not mailboxes or len(mailbox.page(me)) <= 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,12 +1,11 @@
 """The public transparency page: this year's and last year's report, from the chain."""
 
-import csv
-
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from hippocratic import spreadsheet
 from hippocratic.disclosure import figures, transparency
 from hippocratic.enforcement import audit, proofs
 from hippocratic.enforcement.models import AuditCheckpoint
@@ -31,7 +30,7 @@ def transparency_page(request, fmt: str = ""):
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="transparency-{year}.csv"'
-        out = csv.writer(response)
+        out = spreadsheet.writer(response)
         out.writerow(["Period", "Kind of request", "Received", *data["decisions"],
                       "Accounts affected"])  # fmt: skip
         for r in data["years"]:

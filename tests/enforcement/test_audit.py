@@ -2,6 +2,7 @@
 by the tree alone where the tamperer left it inconsistent, and by a signed tree head
 kept outside where they rebuilt it."""
 
+import base64
 import datetime as dt
 import json
 import re
@@ -302,3 +303,55 @@ def test_a_log_the_sequencer_cannot_continue_is_reported_not_raised():
     verdict = audit.verify()
     assert verdict.ok is False
     assert verdict.problem.startswith("the sequencer cannot place entries")
+
+
+def _kept_files():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return sorted(Path(settings.HIPPOCRATIC_AUDIT_CHECKPOINTS).glob("*.json"))
+
+
+def test_an_old_head_redated_as_newest_does_not_pass_a_cut_log(kept):
+    """Issue 30, item 11: with write access to the checkpoint folder, the newest head
+    removed and an old genuine head's time moved to now: its signature covers its time,
+    so it no longer verifies, and the cut log is not passed."""
+    _fill(2)
+    long_ago = audit._now() - dt.timedelta(hours=30)
+    with mock.patch.object(audit, "_now", return_value=long_ago):
+        call_command("audit", "checkpoint")
+    [old] = _kept_files()
+    _fill(3, actor="later")
+    call_command("audit", "checkpoint")
+    newest = next(path for path in _kept_files() if path != old)
+    _tail_cut()  # the last entries gone …
+    newest.unlink()  # … with the head that signed them
+    data = json.loads(old.read_text())
+    data["at"] = audit._now().isoformat()
+    old.write_text(json.dumps(data))
+    with pytest.raises(CommandError, match="signature does not verify"):
+        call_command("audit", "verify")
+
+
+def test_the_newest_head_is_chosen_by_size_and_an_unsigned_time_counts_for_nothing(kept):
+    """Issue 30, item 11: a checkpoint of the old chain carries a time its signature does
+    not cover; dated now, it must not make a day-old log look recently signed. The
+    newest head is the one of the largest size, whatever the files' dates say."""
+    _fill(2)
+    long_ago = audit._now() - dt.timedelta(hours=30)
+    with mock.patch.object(audit, "_now", return_value=long_ago):
+        call_command("audit", "checkpoint")
+    private = audit._signing_key()
+    chain = {"seq": 0, "hash": "0" * 64, "at": audit._now().isoformat()}
+    chain["signature"] = base64.b64encode(private.sign(audit.statement(chain))).decode()
+    folder = _kept_files()[0].parent
+    (folder / "99991231T000000000000-000000000000.json").write_text(json.dumps(chain))
+    with pytest.raises(CommandError, match="no checkpoint newer than"):
+        call_command("audit", "verify")
+    assert proofs_newest_seq() == 2
+
+
+def proofs_newest_seq():
+    data, _ = audit.newest_checkpoint()
+    return int(data["seq"])

@@ -553,22 +553,28 @@ def keep_checkpoint(signed: AuditCheckpoint) -> Path:
 
 
 def kept_checkpoints() -> list[tuple[dict, Path]]:
-    """Every checkpoint kept outside the database, oldest first (by signed time)."""
+    """Every checkpoint kept outside the database, oldest first: the old chain's (their
+    times are not signed, so they count for nothing), then the tree heads by size, then
+    by their signed time. A file's name and date, or a time no signature covers, never
+    decide which head is the newest (issue 30, item 11)."""
     folder = Path(settings.HIPPOCRATIC_AUDIT_CHECKPOINTS)
     found = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
             data = json.loads(path.read_text())
-            found.append((dt.datetime.fromisoformat(data["at"]), data, path))
-        except (OSError, ValueError, KeyError, TypeError):
+            head = data.get("format") == TREE_HEAD
+            at = dt.datetime.fromisoformat(data["at"]) if head else dt.datetime.min
+            found.append(((head, int(data["seq"]) if head else 0, at), data, path))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # not a checkpoint; verify says nothing of files it cannot read
     return [(data, path) for _, data, path in sorted(found, key=lambda f: f[0])]
 
 
 def newest_checkpoint() -> tuple[dict, Path] | None:
-    """The newest checkpoint kept outside the database (by its signed time)."""
-    kept = kept_checkpoints()
-    return kept[-1] if kept else None
+    """The newest signed tree head kept outside the database: the largest, then the
+    latest signed (None where only the old chain's checkpoints are kept)."""
+    heads = [kept for kept in kept_checkpoints() if kept[0].get("format") == TREE_HEAD]
+    return heads[-1] if heads else None
 
 
 def verify_against_newest_checkpoint() -> Verdict:
@@ -596,11 +602,20 @@ def verify_against_newest_checkpoint() -> Verdict:
         checked = _holds_head(data, verdict)
         if not checked.ok:
             return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
-    data, path = kept[-1]
-    if data.get("format") != TREE_HEAD:
-        checked = verify_checkpoint(data)
-        if not checked.ok:
-            return Verdict(False, checked.entries, checked.seq, f"{checked.problem} ({path.name})")
+    for data, path in kept:
+        if data.get("format") != TREE_HEAD:
+            checked = verify_checkpoint(data)
+            if not checked.ok:
+                return Verdict(
+                    False, checked.entries, checked.seq, f"{checked.problem} ({path.name})"
+                )
+    if not heads:
+        return Verdict(
+            False, verdict.entries, None,
+            "no signed tree head outside the database (only the old chain's checkpoints, "
+            "whose times no signature covers): write one with `hippocratic audit checkpoint`",
+        )  # fmt: skip
+    data, path = heads[-1]  # its time is signed (and its signature was checked above)
     at = dt.datetime.fromisoformat(data["at"])
     if _now() - at > max_age:
         return Verdict(

@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	@HOST='$(HOST)' PORT='$(PORT)' exec scripts/run-demo
 
+# The suite on every core (pytest-xdist; each worker has its own test database):
+# `make test WORKERS=1` runs it in one process.
+WORKERS ?= auto
 test: setup lint check-policies conformance
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

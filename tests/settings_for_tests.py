@@ -4,7 +4,10 @@ DEBUG stays off, so the suite runs what production runs; the secret below is
 for tests only and is never used by a deployed site.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +28,14 @@ from hippocratic.settings import *  # noqa: E402, F403
 # WhiteNoise looks for collectstatic's folder when each test client starts; without it,
 # it warned once per test. The folder exists in production once collectstatic ran.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Each test process (`make test` runs several, pytest-xdist) has its own audit key,
+# checkpoints and exports: two processes making var/'s key at once would race.
+TEST_VAR = Path(tempfile.mkdtemp(prefix="hippocratic-tests-"))
+atexit.register(shutil.rmtree, TEST_VAR, ignore_errors=True)
+HIPPOCRATIC_AUDIT_KEY = str(TEST_VAR / "audit-ed25519.pem")
+HIPPOCRATIC_AUDIT_CHECKPOINTS = str(TEST_VAR / "audit-checkpoints")
+HIPPOCRATIC_PARTNER_EXPORTS = str(TEST_VAR / "partner-exports")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
 # Static files by their plain names: the suite runs without `collectstatic` (tests/web/

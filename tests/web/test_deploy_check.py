@@ -27,6 +27,15 @@ HIPPOCRATIC = Path(sys.executable).parent / "hippocratic"
 STRONG = "k3y-" + "Zq9xT2mLp8vR4sW7yB1nC6dF0gH5jK" * 2
 
 
+@pytest.fixture(autouse=True)
+def _no_async_unsafe(monkeypatch):
+    """The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright at import;
+    in the same test process (any full run, and each pytest-xdist worker) Django's own
+    deployment check then failed here with async.E001. A production shell has no such
+    variable."""
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+
+
 def _check(*args) -> tuple[bool, str]:
     out = io.StringIO()
     try:

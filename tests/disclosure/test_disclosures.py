@@ -174,7 +174,28 @@ def test_the_transparency_report_counts_the_chain_and_refuses_a_tampered_one(sig
         with pytest.raises(SystemExit) as exited:
             call_command("transparency", "2026")
         assert exited.value.code == 1
-        assert Client().get("/transparency/").status_code == 503
+        assert Client().get("/transparency/").status_code == 503  # the newest outcome
+
+
+@pytest.mark.promise("DIS-1")
+def test_the_public_report_reads_the_newest_verification_and_walks_no_log(monkeypatch):
+    """A visitor's view of /transparency/ costs a query, not a walk of every entry
+    (a million entries take half a minute): it reads the worker's hourly outcome, and
+    verifies only where none is recent."""
+    from hippocratic.enforcement import audit, tasks
+
+    with use_profile("isp"):
+        assert tasks.verify_audit_log.call() is True  # the hourly job
+        walks = []
+        monkeypatch.setattr(audit, "verify", lambda **kw: walks.append(1) or audit.Verdict(True, 0))
+        assert Client().get("/transparency/").status_code == 200
+        assert walks == []
+        later = audit._now() + audit.VERIFIED_WITHIN + dt.timedelta(minutes=1)
+        monkeypatch.setattr(audit, "_now", lambda: later)
+        assert Client().get("/transparency/").status_code == 200
+        assert walks == [1]  # none recent: verified once, and recorded
+        assert Client().get("/transparency/").status_code == 200
+        assert walks == [1]
 
 
 @pytest.mark.promise("DIS-9")

@@ -122,6 +122,23 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint #{self.seq} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class AuditVerification(models.Model):
+    """The outcome of a whole verification of the log (the worker's hourly job): pages
+    that rest on the log (the transparency report) read the newest, so no visitor's
+    page view walks a million entries."""
+
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    entries = models.BigIntegerField()
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]  # the newest: the last recorded, at the same time too
+
+    def __str__(self):
+        return f"audit verified at {self.at:%Y-%m-%d %H:%M}: {'intact' if self.ok else 'broken'}"
+
+
 class OptOut(models.Model):
     """A subject's refusal of a data use (CH-1, MSG-2): the gateway leaves them out; or,
     with `recipient` and no use, of sharing with a recipient the policy names (DIS-3):

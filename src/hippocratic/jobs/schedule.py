@@ -24,6 +24,8 @@ SCHEDULE = (
         dt.timedelta(hours=1)),
     Job("enforcement.audit_checkpoint", "hippocratic.enforcement.tasks.write_audit_checkpoint",
         dt.timedelta(minutes=10)),  # a signed tree head: new entries' proofs wait for it
+    Job("enforcement.audit_verify", "hippocratic.enforcement.tasks.verify_audit_log",
+        dt.timedelta(hours=1)),  # the transparency report reads the newest outcome
     Job("billing.run", "hippocratic.billing.tasks.run_billing", dt.timedelta(hours=1)),
     Job("messaging.inbound", "hippocratic.messaging.tasks.act_on_inbound_mail",
         dt.timedelta(minutes=1)),

@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year, band, **options):
         try:
-            report = transparency.report(year, band=band)
+            report = transparency.report(year, band=band, fresh=True)
         except transparency.ChainBroken as broken:
             self.stderr.write(f"error: no report: {broken}")
             sys.exit(1)

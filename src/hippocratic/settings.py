@@ -104,7 +104,7 @@ HIPPOCRATIC_AUDIT_CHECKPOINT_MAX_AGE_HOURS = _env_number(
 )
 # How often each worker's sequencer places pending audit entries in the tree: the
 # merge delay (an entry's wait for its place) is this plus one pass.
-HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS = _env_number("HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS", "0.25")
+HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS = _env_number("HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS", "0.1")
 
 
 def _dev_secret_key() -> str:

@@ -10,7 +10,7 @@ leaves the entries pending and the next pass takes them again (Trillian's queued
 leaves and sequencer; RFC 6962's tree).
 
 It runs in every worker (`hippocratic worker`, a pass every
-HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS, 0.25 s by default), and on
+HIPPOCRATIC_AUDIT_SEQUENCE_SECONDS, 0.1 s by default), and on
 demand before anything reads the tree: a signed head, `audit verify`, a proof.
 The merge delay (an entry's wait for its place) is measured on every pass.
 """
@@ -50,7 +50,7 @@ class Pass:
 # Where this process's quick passes start looking for new entries (PostgreSQL only; see
 # _pending): the highest id it has placed, per database alias.
 _placed_up_to: dict[str, int] = {}
-SWEEP_EVERY = 40  # a worker's passes: one in this many looks at every pending entry
+SWEEP_EVERY = 100  # a worker's passes: one in this many (10 s) looks at every pending entry
 
 
 def sequence(*, batch: int = BATCH, until_empty: bool = True, sweep: bool = True) -> Pass:

@@ -115,7 +115,7 @@ def test_a_month_of_billing_two_customers_one_card_failing(monkeypatch):
     december = run_at("2026-12-01 06:00:00")
     assert (december.issued, december.paid, december.declined) == (2, 1, 1)
     assert [m.to for m in mail.outbox] == [[GRACE["email"]]]
-    assert "try again on 4 December 2026" in mail.outbox[0].body
+    assert "try again on December 4, 2026" in mail.outbox[0].body
     assert "expired" not in mail.outbox[0].subject and "$15.00" in mail.outbox[0].body
     # Hourly runs in between try nothing early; the retries come on the 4th, 6th, 8th.
     for day, hour in [(2, 6), (4, 5), (4, 6), (5, 6), (6, 6), (7, 6), (8, 6), (9, 6)]:

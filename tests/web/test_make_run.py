@@ -1,6 +1,7 @@
 """`make run` as a person runs it: on a port of their choosing, the CLI in the same folder
 acting on that demo, each start-up line once, and a clean stop on SIGTERM or Ctrl-C."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -55,7 +56,8 @@ def _start(home: Path, port: int) -> tuple[subprocess.Popen, Path]:
     deadline = time.monotonic() + 240
     while not _answers(f"http://127.0.0.1:{port}/privacy/"):
         if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have ended by itself
+                os.killpg(process.pid, signal.SIGKILL)
             pytest.fail(f"make run did not serve the demo:\n{log.read_text()}")
         time.sleep(1)
     return process, log

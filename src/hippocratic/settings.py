@@ -217,6 +217,18 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 RATELIMIT_VIEW = "hippocratic.site.views.rate_limited"
+# The client's address: REMOTE_ADDR, or behind our own proxy the header it sets (and
+# overwrites, so a client cannot choose it): HIPPOCRATIC_CLIENT_IP_HEADER=X-Real-IP with
+# deploy/nginx.conf or deploy/Caddyfile. Rate limits and the visitor log read it.
+_client_header = os.environ.get("HIPPOCRATIC_CLIENT_IP_HEADER", "").strip()
+if _client_header and not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", _client_header):
+    raise ImproperlyConfigured(
+        f"HIPPOCRATIC_CLIENT_IP_HEADER is {_client_header!r}: give a header name such as X-Real-IP"
+    )
+CLIENT_IP_META_KEY = (
+    "HTTP_" + _client_header.upper().replace("-", "_") if _client_header else "REMOTE_ADDR"
+)
+RATELIMIT_IP_META_KEY = "hippocratic.site.limits.client_address"
 
 if os.environ.get("HIPPOCRATIC_RECORDING", "1") == "0":  # visitor logging off
     MIDDLEWARE.remove("hippocratic.tracking.middleware.PageViewMiddleware")

@@ -113,3 +113,36 @@ def test_partner_shares_are_limited_per_client(signed_up, settings, tmp_path):
         codes = [api.get("/api/partner/share", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
                  for _ in range(PER_CLIENT + 1)]  # fmt: skip
         assert 429 not in codes[:PER_CLIENT] and codes[-1] == 429
+
+
+def test_posts_naming_no_address_share_no_bucket():
+    """Issue 30's review: five anonymous posts without an address locked every
+    signed-in customer (whose form has no address field) out for an hour."""
+    with use_profile("japoon"):
+        codes = posted(PER_TARGET + 3, "/privacy/questions/", {"email": "", "question": "?"},
+                       addresses=[f"198.51.100.{i}" for i in range(1, 30)])  # fmt: skip
+        assert 429 not in codes
+
+
+def test_behind_our_proxy_each_client_is_its_own_address(settings):
+    """Issue 30's review: behind the shipped proxy every request came from 127.0.0.1, so
+    one client's posts limited everyone. With HIPPOCRATIC_CLIENT_IP_HEADER the limit
+    (and the visitor log) take the address the proxy sets."""
+    settings.CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    with use_profile("japoon"):
+        for i in range(PER_CLIENT + 2):
+            Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.66").post(
+                "/privacy/questions/", {"email": f"a{i}@example.org", "question": "?"}
+            )
+        other = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.77").post(
+            "/privacy/questions/", {"email": "b@example.org", "question": "?"}
+        )
+        assert other.status_code == 200
+        again = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.66").post(
+            "/privacy/questions/", {"email": "c@example.org", "question": "?"}
+        )
+        assert again.status_code == 429
+        garbage = Client(REMOTE_ADDR="127.0.0.2", HTTP_X_REAL_IP="not an address").post(
+            "/privacy/questions/", {"email": "d@example.org", "question": "?"}
+        )
+        assert garbage.status_code == 200  # falls back to REMOTE_ADDR, never a 500

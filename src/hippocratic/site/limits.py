@@ -3,11 +3,14 @@ form, the one-click unsubscribe, the partner API. django-ratelimit counts on Dja
 cache (Redis where REDIS_URL is set, shared by every worker; otherwise each process's
 own memory); a request over a limit gets the 429 page (`site.views.rate_limited`).
 
-Two limits each: one per client (its address, REMOTE_ADDR: behind a proxy, set
-RATELIMIT_IP_META_KEY), and one per target where a form names one (the address a
+Two limits each: one per client (its address: REMOTE_ADDR, or behind our proxy the
+header HIPPOCRATIC_CLIENT_IP_HEADER names), and one per target where a form names one (the address a
 form mails, the message a report names), so no one mails a stranger without bound
 from many addresses. Only POSTs count: reading a form is free."""
 
+import ipaddress
+
+from django.conf import settings
 from django_ratelimit.decorators import ratelimit
 
 PER_CLIENT = "20/m"  # one address's posts to one door
@@ -15,11 +18,32 @@ PER_TARGET = "5/h"  # posts naming one address or message, from anywhere
 PARTNER = "60/h"  # one partner token's shares (each is a disclosure)
 
 
+def client_address(request) -> str:
+    """The client's address (RATELIMIT_IP_META_KEY): the proxy's header where one is
+    configured and holds an address, else REMOTE_ADDR (never a 500 on a bad header)."""
+    value = request.META.get(settings.CLIENT_IP_META_KEY, "")
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return request.META.get("REMOTE_ADDR", "")
+    return value
+
+
 def _field(name: str):
     def key(group, request) -> str:
         return request.POST.get(name, "").strip().lower()[:254]
 
     return key
+
+
+def _when_named(name: str, rate: str):
+    """The per-target rate, only where the post names a target: a signed-in customer's
+    form has no address field, and they must not all share one bucket."""
+
+    def rate_of(group, request) -> str | None:
+        return rate if request.POST.get(name, "").strip() else None
+
+    return rate_of
 
 
 def limited(group: str, *, target: str | None = None, per_client: str = PER_CLIENT,
@@ -30,8 +54,9 @@ def limited(group: str, *, target: str | None = None, per_client: str = PER_CLIE
     def wrap(view):
         view = ratelimit(group=group, key="ip", rate=per_client, method="POST", block=True)(view)
         if target is not None:
-            view = ratelimit(group=f"{group}:{target}", key=_field(target), rate=per_target,
-                             method="POST", block=True)(view)  # fmt: skip
+            view = ratelimit(group=f"{group}:{target}", key=_field(target),
+                             rate=_when_named(target, per_target), method="POST",
+                             block=True)(view)  # fmt: skip
         return view
 
     return wrap

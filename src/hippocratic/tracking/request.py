@@ -2,8 +2,10 @@
 shape: nothing further down reads the raw request or its headers)."""
 
 import datetime as dt
+import ipaddress
 from typing import NamedTuple
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
@@ -21,6 +23,17 @@ class PageRequest(NamedTuple):
     host: str
 
 
+def _client_address(request: HttpRequest) -> str:
+    """The proxy's header where one is configured (HIPPOCRATIC_CLIENT_IP_HEADER) and
+    holds an address, else REMOTE_ADDR."""
+    value = request.META.get(settings.CLIENT_IP_META_KEY, "")
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return request.META.get("REMOTE_ADDR", "")
+    return value
+
+
 def from_http(request: HttpRequest, response: HttpResponse, time: dt.datetime) -> PageRequest:
     return PageRequest(
         time=time,
@@ -28,7 +41,7 @@ def from_http(request: HttpRequest, response: HttpResponse, time: dt.datetime) -
         path=request.path,
         status=response.status_code,
         content_type=response.get("Content-Type", ""),
-        address=request.META.get("REMOTE_ADDR", ""),
+        address=_client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         referrer=request.META.get("HTTP_REFERER", ""),
         host=request.META.get("HTTP_HOST", "").lower(),

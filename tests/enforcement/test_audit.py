@@ -355,3 +355,30 @@ def test_the_newest_head_is_chosen_by_size_and_an_unsigned_time_counts_for_nothi
 def proofs_newest_seq():
     data, _ = audit.newest_checkpoint()
     return int(data["seq"])
+
+
+def test_files_in_the_checkpoint_folder_that_are_no_head_of_ours_decide_nothing(kept):
+    """A break-it review: a copy of a head with a naive time crashed verify and the
+    signing job; an unsigned file claiming a billion entries stopped all signing."""
+    _fill(2)
+    call_command("audit", "checkpoint")
+    [real] = _kept_files()
+    naive = json.loads(real.read_text())
+    naive["at"] = "2026-12-03T17:28:24"
+    (real.parent / "naive.json").write_text(json.dumps(naive))
+    forged = {**json.loads(real.read_text()), "seq": 10**9, "signature": "AAAA"}
+    (real.parent / "forged.json").write_text(json.dumps(forged))
+    call_command("audit", "checkpoint")  # signs again: the forged file is not its last head
+    assert audit.AuditCheckpoint.objects.filter(format=audit.TREE_HEAD).count() == 2
+    with pytest.raises(CommandError, match="signature does not verify"):
+        call_command("audit", "verify")  # the forged head is still reported, not trusted
+
+
+def test_a_verification_dated_ahead_is_no_ones():
+    """A break-it review: a row dated 2099 stayed 'the newest outcome' for ever."""
+    _fill(2)
+    audit.AuditVerification.objects.create(
+        at=audit._now() + dt.timedelta(days=30000), ok=True, entries=2
+    )
+    _sql("UPDATE enforcement_auditentry SET purpose = 'x.tampered' WHERE seq = 1")
+    assert audit.recent_verification().ok is False

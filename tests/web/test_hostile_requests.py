@@ -104,3 +104,14 @@ def test_a_disclosure_naming_no_customer_is_refused_and_nothing_is_recorded(sign
                 customer_ids=[ada, number], categories=["user.name"], by=None,
             )  # fmt: skip
         assert not Disclosure.objects.exists()
+
+
+def test_digits_of_other_scripts_are_not_card_digits_nor_a_500():
+    """A break-it review: '²' passes str.isdigit() but int('²') raises, a 500 on the
+    card form; Arabic-Indic digits were stored as a card ending '٤٢٤٢'."""
+    from hippocratic.billing.forms import CardForm
+
+    for number in ("4242 4242 4242 424²", "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢"):
+        form = CardForm({"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
+        assert not form.is_valid()
+        assert "number" in form.errors

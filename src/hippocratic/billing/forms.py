@@ -27,7 +27,10 @@ class CardForm(forms.Form):
     )
 
     def clean_number(self):
-        digits = "".join(c for c in self.cleaned_data["number"] if c.isdigit())
+        number = self.cleaned_data["number"]
+        if any(c.isdigit() and c not in "0123456789" for c in number):
+            raise forms.ValidationError("A card number is written with the digits 0 to 9.")
+        digits = "".join(c for c in number if c.isdigit())
         if not 12 <= len(digits) <= 19:
             raise forms.ValidationError("A card number has 12 to 19 digits.")
         return digits

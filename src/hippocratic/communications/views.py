@@ -34,7 +34,7 @@ def _mailbox_offered() -> str:
 def inbox(request, me: int):
     _mailbox_offered()
     before = request.GET.get("before", "")
-    found = mailbox.page(me, before=int(before) if before.isdigit() else None)
+    found = mailbox.page(me, before=int(before) if before.isascii() and before.isdigit() else None)
     offered = forwarding.offered()
     return render(request, "communications/inbox.html", {
         "messages_": found, "address": mailbox.address_of(request.user.get_username()),
@@ -212,7 +212,7 @@ class CaseForm(forms.Form):
 
     def clean_scope(self):
         raw = [p.strip() for p in self.cleaned_data["scope"].split(",") if p.strip()]
-        if not all(p.isdigit() for p in raw):
+        if not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in raw):
             raise forms.ValidationError("Message numbers are whole numbers, comma-separated.")
         return [int(p) for p in raw]
 

@@ -265,8 +265,10 @@ def recent_verification() -> AuditVerification:
     """The newest recorded outcome if it is recent, else a verification now (a new
     site, or a worker that stopped): a page resting on the log costs a visitor one
     query, not a walk of every entry."""
-    newest = AuditVerification.objects.first()
-    if newest is not None and _now() - newest.at <= VERIFIED_WITHIN:
+    now = _now()
+    # An outcome dated ahead of now is no one's (a row written to stay the newest).
+    newest = AuditVerification.objects.filter(at__lte=now).first()
+    if newest is not None and now - newest.at <= VERIFIED_WITHIN:
         return newest
     return recorded_verification()
 
@@ -385,6 +387,7 @@ def generate_key(path: Path) -> None:
     path.chmod(0o600)
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TREE_HEAD = "tree-head/1"  # the format of a signed tree head
 OLD_CHAIN = "chain/1"  # a checkpoint of the hash chain the log had before its tree
 
@@ -428,7 +431,7 @@ def _extends_the_last_head(size: int) -> None:
     """Refuse to sign a log that does not extend the last signed head (kept outside the
     database, else the newest in it): a rewritten, cut or emptied log would otherwise be
     signed anew, and the next verification pass on the strength of the new head."""
-    kept = [d for d, _ in kept_checkpoints() if d.get("format") == TREE_HEAD]
+    kept = [d for d, _ in kept_checkpoints() if d.get("format") == TREE_HEAD and _signed(d)]
     stored = AuditCheckpoint.objects.filter(format=TREE_HEAD).order_by("-seq").first()
     last = max(kept, key=lambda d: int(d["seq"]), default=None) or (
         checkpoint_data(stored) if stored else None
@@ -472,6 +475,14 @@ def retired_keys() -> list[tuple[Ed25519PublicKey, dt.datetime | None]]:
             public, _, when = line.partition(" ")
             found.append((public, dt.datetime.fromisoformat(when) if when.strip() else None))
     return [(Ed25519PublicKey.from_public_bytes(base64.b64decode(k)), w) for k, w in found]
+
+
+def _signed(data: dict) -> bool:
+    """Whether a kept head's signature holds (an unsigned file decides nothing)."""
+    try:
+        return _signed_by_operator(data)
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return False
 
 
 def _signed_by_operator(data: dict) -> bool:
@@ -586,7 +597,9 @@ def kept_checkpoints() -> list[tuple[dict, Path]]:
         try:
             data = json.loads(path.read_text())
             head = data.get("format") == TREE_HEAD
-            at = dt.datetime.fromisoformat(data["at"]) if head else dt.datetime.min
+            at = dt.datetime.fromisoformat(data["at"]) if head else EPOCH
+            if at.tzinfo is None:
+                continue  # no head of ours: their times are UTC, with the offset
             found.append(((head, int(data["seq"]) if head else 0, at), data, path))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # not a checkpoint; verify says nothing of files it cannot read

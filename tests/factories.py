@@ -284,3 +284,15 @@ class PtrResolver(BaseResolver):
 def flush() -> int:
     """Write the page views buffered so far."""
     return page_view_buffer().flush()
+
+
+# A material change to a policy file: a new kind of recipient (replaces "recipients:\n").
+MATERIAL_PARTNER = """recipients:
+  - key: metrics_partner
+    kind: marketing_partner
+    name: Metrics Partner Inc.
+    description: Measures how our newsletters are read.
+    categories: [user.contact.email]
+    grounds: [terms_of_service]
+    opt_out: true
+"""

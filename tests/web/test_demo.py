@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory, override_settings
 from django_tasks_db.models import DBTaskResult
-from factories import ADA
+from factories import ADA, MATERIAL_PARTNER
 
 
 @pytest.mark.django_db
@@ -83,15 +83,7 @@ def test_demo_over_customers_schedules_a_material_change_with_notice(
     path.write_text(
         original.replace(
             "recipients:\n",
-            """recipients:
-  - key: metrics_partner
-    kind: marketing_partner
-    name: Metrics Partner Inc.
-    description: Measures how our newsletters are read.
-    categories: [user.contact.email]
-    grounds: [terms_of_service]
-    opt_out: true
-""",
+            MATERIAL_PARTNER,
             1,
         )
     )

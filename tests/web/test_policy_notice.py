@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from factories import ADA, GRACE
+from factories import ADA, GRACE, MATERIAL_PARTNER
 from freezegun import freeze_time
 from tests_paths import POLICIES
 
@@ -24,15 +24,7 @@ from hippocratic.versions import publishing as versions
 from hippocratic.versions.models import PolicyVersion
 
 pytestmark = pytest.mark.django_db
-PARTNER = """recipients:
-  - key: metrics_partner
-    kind: marketing_partner
-    name: Metrics Partner Inc.
-    description: Measures how our newsletters are read.
-    categories: [user.contact.email]
-    grounds: [terms_of_service]
-    opt_out: true
-"""
+PARTNER = MATERIAL_PARTNER
 
 
 @pytest.fixture

@@ -83,6 +83,8 @@ def test_the_join_form_sends_a_bounded_number_of_confirmations(signed_up):
                                         "reason": "phishing"}),
     ("isp", "/account/login/", lambda i: {"username": f"nobody{i}", "password": "x"}),
     ("ducallier", "/account/inquiry/", lambda i: {"name": "N", "email": f"i{i}@example.org"}),
+    ("isp", "/account/sign-up/", lambda i: {"username": f"u{i}", "email": f"s{i}@example.org",
+                                            "password1": "x", "password2": "x"}),
 ])  # fmt: skip
 def test_each_anonymous_form_is_limited_per_client(profile, path, data):
     with use_profile(profile):
@@ -146,3 +148,28 @@ def test_behind_our_proxy_each_client_is_its_own_address(settings):
             "/privacy/questions/", {"email": "d@example.org", "question": "?"}
         )
         assert garbage.status_code == 200  # falls back to REMOTE_ADDR, never a 500
+
+
+def test_sign_up_is_limited_per_client_behind_our_proxy_and_per_address(settings):
+    """Issue 30: sign-up was the one anonymous form without a limit; each sign-up may
+    mail the address it names (a confirmation), so it is limited per client (the
+    address our proxy's header gives) and per address named, like the other forms."""
+    settings.CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    with use_profile("isp"):
+        for i in range(PER_CLIENT):
+            page = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.66").post(
+                "/account/sign-up/", {"username": f"u{i}", "email": f"s{i}@example.org"}
+            )
+            assert page.status_code == 200  # the form again, with its errors
+        again = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.66").post(
+            "/account/sign-up/", {"username": "late", "email": "late@example.org"}
+        )
+        assert again.status_code == 429
+        other = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.77").get(
+            "/account/sign-up/"
+        )
+        assert other.status_code == 200  # reading the form is free
+        codes = posted(PER_TARGET + 2, "/account/sign-up/",
+                       lambda i: {"username": f"v{i}", "email": "victim@example.org"},
+                       addresses=[f"198.51.100.{i}" for i in range(1, 20)])  # fmt: skip
+        assert codes.count(429) == 2 and 429 not in codes[:PER_TARGET]

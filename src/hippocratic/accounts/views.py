@@ -108,6 +108,7 @@ def _organisations() -> bool:
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("sign-up", target="email")
 def sign_up(request, token: str | None = None):
     organisation = None
     if token is not None:

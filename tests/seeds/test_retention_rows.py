@@ -31,7 +31,7 @@ def test_every_row_kept_by_law_is_one_erasure_keeps(name):
 
 
 @pytest.mark.promise("PAY-1")
-@pytest.mark.parametrize("name", ["japoon", "isp", "quality"])
+@pytest.mark.parametrize("name", ["japoon", "isp", "quality", "ducallier"])
 def test_card_tokens_are_not_said_to_outlive_erasure_or_kept_seven_years(name):
     policy = load_policy(POLICIES / f"{name}.yaml").policy
     card = next(i for k, i in policy.data_items() if i.category == "user.financial.credit_card")

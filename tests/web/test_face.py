@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from tests_paths import use_profile
 
+from hippocratic.accounts.models import Service
+
 
 @pytest.mark.django_db
 def test_the_favicon_is_the_sites_own_file_not_a_404():
@@ -39,3 +41,25 @@ def test_the_navigation_marks_your_account_on_every_account_page(signed_up):
         page = client.get(path).content.decode()
         assert 'href="/account/" aria-current="page"' in page, path
         assert 'href="/" aria-current="page"' not in page, path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "price"), [("en-US", "$15.00"), ("en-GB", "US$15.00")])
+def test_the_home_page_shows_the_catalogue_with_prices_in_the_visitors_locale(language, price):
+    Service.objects.create(code="hosting", name="Web hosting", description="A site of your own.",
+                           monthly_price_cents=1500, currency="USD")  # fmt: skip
+    Service.objects.create(code="gone", name="Dial-up", monthly_price_cents=900, available=False)
+    with use_profile("ducallier"):  # takes orders through sign-up
+        page = Client(HTTP_ACCEPT_LANGUAGE=language).get("/").content.decode()
+    assert "Web hosting" in page and "A site of your own." in page
+    assert f"<strong>{price}</strong> a month" in page
+    assert "Dial-up" not in page and "1500" not in page
+    assert '<a href="/account/sign-up/">Web hosting</a>' in page
+
+
+@pytest.mark.django_db
+def test_where_products_are_ordered_on_their_page_the_home_page_links_it():
+    Service.objects.create(code="hosting", name="Web hosting", monthly_price_cents=1500)
+    with use_profile("quality"):  # the order-form cookie (CK-2)
+        page = Client().get("/").content.decode()
+    assert '<a href="/products/hosting/">Web hosting</a>' in page

@@ -4,6 +4,7 @@ once the order is placed. It holds no identity of ours: no id, no session."""
 
 from hippocratic.enforcement import tokens
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
 
 COOKIE = "order_form"
 MAX_BYTES = 3000  # a browser keeps about 4 KB per cookie
@@ -11,6 +12,13 @@ MAX_BYTES = 3000  # a browser keeps about 4 KB per cookie
 
 def declared():
     return next((c for c in current_policy().cookies if c.name == COOKIE), None)
+
+
+def orders_taken() -> bool:
+    """Whether products are ordered on their own landing page (CK-2, for sales), rather
+    than through sign-up."""
+    policy = current_policy()
+    return policy.makes("CK-2") and Purpose.SALES in policy.purposes and declared() is not None
 
 
 def read(request, fields: set[str]) -> dict[str, str]:

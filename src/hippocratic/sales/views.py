@@ -11,7 +11,6 @@ from hippocratic.accounts.forms import ContactForm
 from hippocratic.accounts.models import Service
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
-from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.sales import affiliates, order_cookie
 from hippocratic.sales.models import Affiliate, Order
@@ -19,15 +18,10 @@ from hippocratic.sales.models import Affiliate, Order
 ORDER_FORM = {"order_form"}
 
 
-def _offered() -> bool:
-    policy = current_policy()
-    return policy.makes("CK-2") and Purpose.SALES in policy.purposes and order_cookie.declared()
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def landing(request, code: str):
-    if not _offered():
+    if not order_cookie.orders_taken():
         raise Http404("This provider takes orders through sign-up.")
     service = get_object_or_404(Service, code=code, available=True)
     names = set(ContactForm(model=Order, points=ORDER_FORM).fields)

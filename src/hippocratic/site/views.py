@@ -8,16 +8,20 @@ from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
+from hippocratic.accounts.models import Service
 from hippocratic.capabilities import enforced
+from hippocratic.money import format_money
 from hippocratic.policy import words
 from hippocratic.policy.loader import load_policy_text
 from hippocratic.policy.reasons import explain
 from hippocratic.policy.render import to_html
 from hippocratic.provider import current_policy, loaded_policy, policy_html
+from hippocratic.sales import order_cookie
 from hippocratic.site import preferences
 from hippocratic.versions import publishing
 from hippocratic.versions.models import PolicyVersion
@@ -25,7 +29,18 @@ from hippocratic.versions.models import PolicyVersion
 
 @require_safe
 def home(request):
-    return render(request, "site/home.html", {"introduction": current_policy().introduction})
+    """The provider, what it offers and at what price (the catalogue, money in the
+    visitor's locale), and its policy."""
+    ordered_here = order_cookie.orders_taken()
+    offers = [
+        {"service": s, "price": format_money(s.monthly_price_cents, s.currency),
+         "url": reverse("sales:landing", args=[s.code]) if ordered_here
+         else reverse("accounts:sign_up")}
+        for s in Service.objects.filter(available=True)
+    ]  # fmt: skip
+    return render(request, "site/home.html",
+                  {"introduction": current_policy().introduction, "offers": offers,
+                   "ordered_here": ordered_here})  # fmt: skip
 
 
 @require_safe

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -151,6 +152,35 @@ def test_dashboard_shows_series_and_tops_and_exports(client, dns_server, staff_c
         assert any(r["value"] == "example.net" for r in data)
         bad = client.get("/staff/traffic/?start=2026-12-01&end=2026-01-01")
         assert "after the end date" in bad.content.decode()
+
+
+def test_the_traffic_chart_has_axes_dates_and_the_same_figures_as_a_table(
+    client, dns_server, staff_client
+):
+    with use_profile("japoon"):
+        visit(client)
+        visit(client, address="81.2.70.7")
+        flush()
+        today = timezone.localdate()
+        services.rollup_day(today)
+        start = today - dt.timedelta(days=13)
+        staff = staff_client("staff.analytics")
+        page = staff.get(f"/staff/traffic/?start={start}&end={today}",
+                         HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()  # fmt: skip
+    figure = page[page.index('<figure class="chart">') : page.index("</figure>")]
+    # A y-axis with whole-number ticks to the peak, an x-axis labelled with the first and
+    # the last day in the visitor's locale's month-and-day style.
+    ticks = re.findall(r'text-anchor="end" dominant-baseline="middle"[^>]*>(\d+)<', figure)
+    assert ticks[0] == "0" and int(ticks[-1]) >= 2
+    days = re.findall(r'font-size="12" fill="currentColor">([^<]*[A-Za-z][^<]*)<', figure)
+    assert days[0] == f"{start.day} {start:%B}" and days[-1] == f"{today.day} {today:%B}"
+    assert 3 <= len(days) <= 6
+    assert "aria-labelledby" in figure and "The table below gives the same figures" in figure
+    # The table: one row a day, today's two views and two visitors, in the locale's dates.
+    rows = re.findall(r"<tr><td data-label=\"Day\">.*?</tr>", page)
+    assert len(rows) == 14
+    assert f"{today.day} {today:%B %Y}</time></td><td data-label=\"Page views\">2</td>" \
+        f"<td data-label=\"Visitors\">2</td>" in rows[-1]  # fmt: skip
 
 
 def test_dashboard_hides_what_the_policy_does_not_collect(client, dns_server, staff_client):

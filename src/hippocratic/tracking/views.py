@@ -56,24 +56,39 @@ def _range(request) -> tuple[RangeForm, dt.date, dt.date]:
     return form, end - dt.timedelta(days=29), end
 
 
-def _chart(series, width=720, height=180):
-    """SVG polyline points for views and visitors (no script, no external chart library)."""
-    peak = max([v for _, v, _ in series] + [1])
-    step = width / max(len(series) - 1, 1)
+def _chart(series, width=720, height=220):
+    """A line chart drawn on the server (SVG coordinates; no script, no chart library):
+    views and visitors per day, a y-axis with whole-number ticks, an x-axis labelled
+    with dates (at most six, first and last day included)."""
+    left, right, top, bottom = 44, 12, 8, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([v for _, v, _ in series] + [u or 0 for _, _, u in series] + [1])
+    step = max(1, -(-peak // 4))  # four ticks or fewer, whole numbers
+    scale_top = step * -(-peak // step)
+    gap = plot_w / max(len(series) - 1, 1)
+
+    def x(i):
+        return round(left + i * gap, 1)
+
+    def y(value):
+        return round(top + plot_h - (value or 0) / scale_top * plot_h, 1)
 
     def points(index):
-        return " ".join(
-            f"{i * step:.1f},{height - (row[index] or 0) / peak * height:.1f}"
-            for i, row in enumerate(series)
-        )
+        return " ".join(f"{x(i)},{y(row[index])}" for i, row in enumerate(series))
 
+    every = max(1, -(-(len(series) - 1) // 5))
+    labelled = sorted({*range(0, len(series), every), len(series) - 1} - {-1})
+    if len(labelled) > 1 and labelled[-1] - labelled[-2] < every / 2:
+        del labelled[-2]  # the last day's label would sit on the one before it
     return {
-        "width": width,
-        "height": height,
-        "peak": peak,
-        "views": points(1),
-        "visitors": points(2),
-    }
+        "width": width, "height": height, "peak": peak, "left": left, "right": width - right,
+        "top": top, "base": top + plot_h, "label_y": height - 8,
+        "ticks": [{"value": v, "y": y(v)} for v in range(0, scale_top + 1, step)],
+        "days": [{"x": x(i), "day": series[i][0],
+                  "anchor": "start" if i == 0 else "end" if i == len(series) - 1 else "middle"}
+                 for i in labelled],
+        "views": points(1), "visitors": points(2),
+    }  # fmt: skip
 
 
 @login_required

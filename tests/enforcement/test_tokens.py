@@ -57,6 +57,10 @@ PINNED = {
         (lambda: services.join_token(42),
          lambda: signing.dumps(42, salt="hippocratic.messaging.join")),
     ],
+    "inquiry_fingerprint": [
+        (lambda: tokens.inquiry_fingerprint.digest('{"name": "ada"}'),
+         lambda: _hmac_hex("hippocratic.accounts.inquiry", '{"name": "ada"}', SECRET)[:32]),
+    ],
     "mail_address": [
         (lambda: tokens.mail_address.digest("reply.12.3"),
          lambda: _hmac_hex("hippocratic.messaging.reply", "reply.12.3", SECRET)[:16]),

@@ -105,16 +105,20 @@ class CustomerOwnedModel(PersonalDataModel):
 class Prospect(PersonalDataModel):
     """Someone who asked for information and is not a customer (ACC-6): a table of
     its own, read only for the purposes the policy gives prospects' data, and
-    never linked to a customer row or a login."""
+    never linked to a customer row or a login. The same inquiry sent again within a
+    day is this row, counted (`times`), not another: `fingerprint` is a keyed digest of
+    what was asked (no client address: VIS-4), from which nothing can be read back."""
 
     data_subject = "prospect"
-    technical_fields = ("id", "created_at")
+    technical_fields = ("id", "created_at", "fingerprint", "times")
 
     name = personal(models.CharField(max_length=200), "user.name")
     email = personal(models.EmailField(blank=True), "user.contact.email")
     company = personal(models.CharField(max_length=200, blank=True), "user.contact.organization")
     title = personal(models.CharField(max_length=100, blank=True), "user.job_title")
     created_at = models.DateTimeField(default=timezone.now)
+    fingerprint = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    times = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta(PersonalDataModel.Meta):
         pass

@@ -1,5 +1,7 @@
 """Signing in and out (SEC-1, SEC-3, SEC-4, CK-4)."""
 
+import datetime as dt
+import json
 from collections.abc import Callable
 
 from django.contrib import auth
@@ -15,6 +17,7 @@ from hippocratic.accounts.models import (
     AccountSession,
     Customer,
     Organisation,
+    Prospect,
     Service,
     Subscription,
 )
@@ -23,6 +26,8 @@ from hippocratic.accounts.signals import erasure_waits
 from hippocratic.accounts.signals import request_done as done
 from hippocratic.enforcement import tokens
 from hippocratic.enforcement.actors import Actor
+from hippocratic.enforcement.decided import decided_elsewhere
+from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.purposes import Purpose
 from hippocratic.registry import Registry
 
@@ -116,6 +121,41 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     joined = membership == Customer.Membership.MEMBER
     log_event(customer.pk, AccountEvent.Kind.JOINED if joined else AccountEvent.Kind.SIGNED_UP)
     return user, customer.pk
+
+
+# The same inquiry again within this time is the first one, counted (issue 30: each
+# replayed post added a row, without bound).
+INQUIRY_WINDOW = dt.timedelta(days=1)
+
+
+def inquiry_fingerprint(data: dict[str, str]) -> str:
+    """A keyed digest of an inquiry's fields (case and spacing aside): the same inquiry
+    gives the same digest; nothing of it can be read back."""
+    canonical = json.dumps(
+        {k: " ".join(str(v).split()).lower() for k, v in data.items() if v}, sort_keys=True
+    )
+    return tokens.inquiry_fingerprint.digest(canonical)
+
+
+def prospect_inquire(data: dict[str, str]) -> bool:
+    """Record an inquiry (ACC-6): a new prospect, or, where the same inquiry came within
+    INQUIRY_WINDOW, that one with its count raised (no second row: the count and the
+    digest are not personal data). True where a new prospect was recorded."""
+    fingerprint = inquiry_fingerprint(data)
+    since = timezone.now() - INQUIRY_WINDOW
+    with transaction.atomic():
+        # The inquirer reads nothing (their scope holds no rows): this statement names
+        # only the digest, a time and the count, none of them personal data, and
+        # reads or changes nothing else of the row; decided here.
+        with decided_elsewhere():
+            counted = Prospect.objects.filter(
+                fingerprint=fingerprint, created_at__gte=since
+            ).update(times=F("times") + 1)
+        if counted:
+            return False
+        rows = Prospect.objects.for_purpose(Actor.inquirer(), purpose_for(Prospect))
+        rows.create(fingerprint=fingerprint, **data)
+        return True
 
 
 INVITATION_DAYS = 7

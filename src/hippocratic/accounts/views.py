@@ -24,7 +24,6 @@ from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, 
 from hippocratic.accounts.signals import signed_up
 from hippocratic.enforcement import proofs
 from hippocratic.enforcement.actors import Actor
-from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
 from hippocratic.site import limits
 
@@ -135,8 +134,7 @@ def inquiry(request):
         raise Http404("This provider takes no inquiries here.")
     form = ContactForm(request.POST or None, model=Prospect, points=INQUIRY)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.contact_data.items() if v}
-        Prospect.objects.for_purpose(Actor.inquirer(), purpose_for(Prospect)).create(**data)
+        services.prospect_inquire({k: v for k, v in form.contact_data.items() if v})
         return render(request, "accounts/inquiry_thanks.html")
     return render(request, "accounts/inquiry.html", {"form": form})
 

@@ -138,6 +138,9 @@ invitation_link = Tokens("hippocratic.accounts.invitation")
 # accounts.throttling: the pseudonym django-axes keeps of a user name tried (SEC-1).
 login_pseudonym = Tokens("hippocratic.accounts.throttling.pseudonym", digest_length=40)
 
+# accounts.services: the digest of an inquiry, so the same one sent again is one row.
+inquiry_fingerprint = Tokens("hippocratic.accounts.inquiry", digest_length=32)
+
 # sales.affiliates: the affiliate cookie (CK-5), for the browser session.
 affiliate_cookie = Tokens("hippocratic.sales.affiliate")
 # sales.order_cookie: what a visitor typed into an order form (CK-2).

@@ -217,3 +217,42 @@ def test_worker_processes_import_exactly_what_one_process_does(tmp_path, dns_ser
     assert alone[1] == (1201, 1200, 0, 1) and alone[2] == [
         (601, "not in combined or common log format")
     ]
+
+
+def test_days_rolled_up_together_are_counted_as_each_alone(tmp_path, dns_server):
+    """A year-long log's days are recounted a month at a time: one audited read of each
+    count for all of them, and the same stats as recounting each day on its own."""
+    from hippocratic.enforcement.models import AuditEntry
+
+    with use_profile("japoon"):
+        log = tmp_path / "months.log"
+        log.write_text("".join(
+            combined(3 + d % 4, host=f"81.2.69.{d % 5 + 1}", path=f"/p{d % 3}/{{i}}",
+                     day=f"{d + 1:02d}/{month}/2025")
+            for month in ("Jan", "Feb") for d in range(28)
+        ))  # fmt: skip
+        run(log, no_dns=True)
+
+        def stats():
+            return sorted(DailyStat.objects.values_list(
+                "day", "dimension", "value", "views", "visitors"
+            ))  # fmt: skip
+
+        together = stats()
+        days = sorted({row[0] for row in together})
+        assert len(days) == 56 and together
+        reads = AuditEntry.objects.filter(actor=services.ROLLUP.label, action="read")
+        before = reads.count()
+        assert services.rollup_days(days) == len(together)
+        counts = 2 + len(
+            services.recording_rules().fields
+            & {"isp_domain", "referrer_domain", "browser_family", "os_family"}
+        )
+        assert reads.count() - before == 2 * counts  # two spans of 31 days or fewer
+        assert stats() == together
+        DailyStat.objects.all().delete()
+        for day in days:
+            services.rollup_day(day)
+        assert stats() == together
+        day = DailyStat.objects.get(day="2025-02-03", dimension="total")
+        assert (day.views, day.visitors) == (5, 1)

@@ -42,7 +42,12 @@ from hippocratic.tracking import visitors
 from hippocratic.tracking.domains import is_address, registrable_domain
 from hippocratic.tracking.models import LogImport
 from hippocratic.tracking.request import PageRequest
-from hippocratic.tracking.services import page_views_write, recording_rules, rollup_days
+from hippocratic.tracking.services import (
+    ROLLUP_SPAN_DAYS,
+    page_views_write,
+    recording_rules,
+    rollup_days,
+)
 from hippocratic.tracking.workers import setup as workers_setup
 
 FINGERPRINT_BYTES = 64 * 1024
@@ -364,7 +369,8 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress, work
         fingerprint=fingerprint(stream), defaults={"name": report.name[-500:]}
     )
     pending: list[events.PageEvent] = []
-    days: set[dt.date] = set()
+    days: set[dt.date] = set()  # days of the page views written, still to roll up
+    settled: set[dt.date] = set()  # those of them well before the newest batch
     number = record.lines_done
 
     def commit():
@@ -382,13 +388,17 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress, work
             while day <= last and (last - day).days <= SPAN_DAYS:
                 days.add(day)
                 day += dt.timedelta(days=1)
-            # Days well before this batch's are likely done: rolled up now, while the
-            # workers parse on, not all at the end (a year-long log has 400 of them). A
-            # later line of such a day adds it again, and it is rolled up again.
-            settled = timezone.localdate(min(times)) - SETTLED_AFTER
-            done = sorted(d for d in days if d < settled)
+            # Days well before this batch's are likely done: rolled up during the import,
+            # while the workers parse on, not all at the end (a year-long log has 400 of
+            # them), a month of them at a time (one read of each count for all). A later
+            # line of such a day adds it again, and it is rolled up again.
+            before = timezone.localdate(min(times)) - SETTLED_AFTER
+            done = {d for d in days if d < before}
             days.difference_update(done)
-            rollup_days(done)
+            settled.update(done)
+            if settled and (max(settled) - min(settled)).days + 1 >= ROLLUP_SPAN_DAYS:
+                rollup_days(settled)
+                settled.clear()
         pending.clear()
         report.position = raw.tell() if report.size else 0
         if progress:
@@ -422,5 +432,5 @@ def _import(stream, raw, report, rules, resolve_addresses, batch, progress, work
     if pending or report.lines:
         commit()
     report.already_done = report.lines == 0 and report.skipped > 0
-    rollup_days(days)
+    rollup_days(days | settled)
     return report

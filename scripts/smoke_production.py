@@ -12,15 +12,21 @@ installed virtualenv and skips the `pip install` line (for a quick run by hand).
 
 Then: /healthz answers 200; `hippocratic deploy check` (the steps' last line) exits 0;
 the home page and the privacy page come styled (the stylesheet by its hashed name, with
-a long cache header) through the headers a proxy sets; the LMTP server answers; a signed
-head is written and `hippocratic audit verify` exits 0; SIGTERM stops every process
-within 30 s, with no traceback in any log. Exit 0 when all of that holds.
+a long cache header) through the headers a proxy sets; the LMTP server answers; with
+Debian's chromium and nginx (scripts/smoke_journey.py), the browser journey through
+nginx as deploy/nginx.conf sets it up: sign-up, a card, the mailing list joined by the
+mailed link, a mail to support in by LMTP in the staff queue, a newsletter out to the
+local SMTP server; a signed head is written and `hippocratic audit verify` exits 0; 100
+pages served just before SIGTERM are all recorded; SIGTERM stops every process within
+30 s, with no traceback in any log. Exit 0 when all of that holds. The tasks run on RQ
+(Redis database 13, emptied before and after) where Redis answers on 127.0.0.1:6379.
 """
 
 import argparse
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import smtplib
@@ -32,14 +38,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
+import redis
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Sink
+from smoke_journey import Outbox, journey, nginx_available, start_nginx
 
 from hippocratic.policy.loader import load_policy
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "www.example.com"  # ALLOWED_HOSTS in the README's steps
 PROXY = {"Host": HOST, "X-Forwarded-Proto": "https"}  # what deploy/nginx.conf sets
+REDIS_DB = 13  # a Redis database of the smoke test's own, emptied before and after
+BROWSER = {**PROXY, "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+           "(KHTML, like Gecko) Chrome/156.0 Safari/537.36"}  # fmt: skip
 
 
 def say(text: str) -> None:
@@ -133,6 +144,36 @@ def run_steps(work: Path, site: Path, env: dict, steps: list[str]) -> tuple[dict
     return left, ids
 
 
+def page_views(url: str) -> int:
+    with psycopg.connect(url) as connection:
+        return connection.execute("SELECT count(*) FROM tracking_pageview").fetchone()[0]
+
+
+def browser_journey(site: Path, work: Path, env: dict, hippocratic: str, chromium: str,
+                    web: int, lmtp: int, outbox: Outbox) -> int:  # fmt: skip
+    """nginx in front (deploy/nginx.conf), a staff account, then the journey in
+    Chromium; nginx's process id, to be stopped with the rest."""
+    password = secrets.token_urlsafe(16)
+    subprocess.run([hippocratic, "createsuperuser", "--noinput", "--username", "smoke-staff",
+                    "--email", "staff@example.org"], cwd=site, check=True,
+                   env={**env, "DJANGO_SUPERUSER_PASSWORD": password})  # fmt: skip
+    tls = free_port()
+    nginx = start_nginx(REPO, work, tls, web)
+    wait_for("nginx", lambda: socket.create_connection(("127.0.0.1", tls), timeout=1).close() or 1)
+    policy = load_policy(site / env["HIPPOCRATIC_POLICY"]).policy
+    support = policy.provider.contacts.support.email
+
+    def mail_in(subject: str) -> None:
+        letter = (f"From: Grace <grace.smoke@example.org>\r\nTo: {support}\r\n"
+                  f"Subject: {subject}\r\nMessage-ID: <{time.time_ns()}@example.org>\r\n\r\n"
+                  "Please correct my address.\r\n")  # fmt: skip
+        with smtplib.LMTP("127.0.0.1", lmtp, timeout=30) as intake:
+            intake.sendmail("grace.smoke@example.org", [support], letter)
+
+    journey(chromium, tls, outbox, password, mail_in, say)
+    return nginx.pid
+
+
 def stop(pids: list[int], seconds: float = 30) -> list[int]:
     """SIGTERM each process; those still running after `seconds` (then killed)."""
     for pid in pids:
@@ -175,7 +216,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="hippocratic-smoke-"))
     other_disk = Path(tempfile.mkdtemp(prefix="hippocratic-smoke-", dir="/dev/shm"))
     db = f"hippocratic_smoke_{os.getpid()}"
-    sink = Controller(Sink(), hostname="127.0.0.1", port=free_port())
+    outbox = Outbox()
+    sink = Controller(outbox, hostname="127.0.0.1", port=free_port())
+    queue = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=2)
+    try:
+        queue.flushdb()
+    except redis.RedisError:
+        queue = None
+        say("Redis does not answer on 127.0.0.1:6379: the tasks queue in the database")
     sink.start()
     pids: list[int] = []
     try:
@@ -192,6 +240,7 @@ def main() -> int:
             "127.0.0.1:8000": f"127.0.0.1:{web}",
             "127.0.0.1:8024": f"127.0.0.1:{lmtp}",
             "EMAIL_PORT=25": f"EMAIL_PORT={sink.port}",
+            **({"6379/0": f"6379/{REDIS_DB}"} if queue else {"export REDIS_URL=": "true # "}),
             "/mnt/backup/hippocratic-checkpoints": str(other_disk / "checkpoints"),
             **({"pip install -c constraints.txt .": "true"} if options.venv else {}),
         }).splitlines()  # fmt: skip
@@ -224,13 +273,26 @@ def main() -> int:
         domain = load_policy(site / env["HIPPOCRATIC_POLICY"]).policy.communications.mailbox_domain
         say(lmtp_answers(lmtp, domain))
         hippocratic = str(venv / "bin" / "hippocratic")
+        chromium = shutil.which("chromium")
+        if chromium and nginx_available():
+            pids.append(browser_journey(site, work, env, hippocratic, chromium, web, lmtp, outbox))
+        else:
+            say("SKIPPED the browser journey: it needs Debian's chromium and nginx "
+                "(.ci/run installs both where it may)")  # fmt: skip
         for argv in (["audit", "checkpoint"], ["audit", "verify"]):
             done = subprocess.run([hippocratic, *argv], cwd=site, env=env, capture_output=True,
                                   text=True, timeout=120)  # fmt: skip
             if done.returncode != 0:
                 raise SystemExit(f"smoke: {' '.join(argv)} exited {done.returncode}: {done.stderr}")
         say("a signed head is kept and `hippocratic audit verify` exits 0")
+        before = page_views(env["DATABASE_URL"])
+        served = sum(get(web, "/", BROWSER)[0] == 200 for _ in range(100))
         stuck, pids = stop(pids), []
+        recorded = page_views(env["DATABASE_URL"]) - before
+        if served != 100 or recorded < served:
+            raise SystemExit(f"smoke: {served} of 100 pages served just before SIGTERM, "
+                             f"{recorded} page views recorded")  # fmt: skip
+        say(f"{served} pages served just before SIGTERM: all {recorded} recorded")
         logs = {p.name: p.read_text() for p in work.glob("process-*.log")}
         broken = [name for name, text in logs.items() if "Traceback" in text]
         if stuck or broken:
@@ -242,6 +304,8 @@ def main() -> int:
     finally:
         stop(pids, seconds=5)
         sink.stop()
+        if queue:
+            queue.flushdb()
         dropdb = shutil.which("dropdb") or "dropdb"
         subprocess.run([dropdb, "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db],
                        check=False)  # fmt: skip

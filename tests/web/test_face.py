@@ -17,10 +17,10 @@ def test_the_favicon_is_the_sites_own_file_not_a_404():
 
 
 @pytest.mark.django_db
-def test_the_login_page_links_sign_up_and_where_to_ask_for_a_password():
-    with use_profile("ducallier"):
-        page = Client().get("/account/login/").content.decode()
-    assert 'href="/account/sign-up/"' in page and "mailto:support@ducallier.com" in page
+@pytest.mark.parametrize("profile", ["ducallier", "dracon"], indirect=True)
+def test_the_login_page_links_sign_up_and_recovery(profile):
+    page = Client().get("/account/login/").content.decode()
+    assert 'href="/account/sign-up/"' in page and 'href="/account/recover/"' in page
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from hippocratic import provider
@@ -97,3 +97,67 @@ class SignUpForm(UserCreationForm):
     @property
     def contact_data(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.contact_names}
+
+
+# --- Closing and recovery (issue 31) ------------------------------------------------------
+
+
+class PasswordCheckForm(forms.Form):
+    """The password again, before something that cannot be undone (closing the account,
+    new recovery codes): a session left open on a shared computer is not enough."""
+
+    password = forms.CharField(
+        label="Your password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That is not your password.", code="wrong_password")
+        return password
+
+
+class RecoverByMailForm(forms.Form):
+    email = forms.EmailField(
+        label="The e-mail address your account gave", max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )  # fmt: skip
+
+
+class RecoverByCodeForm(SetPasswordMixin, forms.Form):
+    """A user name, one of its recovery codes, and the new password twice."""
+
+    username = forms.CharField(
+        label="User name", max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )  # fmt: skip
+    code = forms.CharField(
+        label="One of your recovery codes", max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )  # fmt: skip
+    password1, password2 = SetPasswordMixin.create_password_fields(
+        label1="New password", label2="New password again"
+    )
+
+    def __init__(self, *args, opens=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opens = opens  # (user name, code) -> the login the code opens, or None
+        self.user = None
+
+    def clean(self):
+        cleaned = super().clean()
+        username, code = cleaned.get("username"), cleaned.get("code")
+        if username and code:
+            self.user = self.opens(username, code)
+            if self.user is None:  # the same words for an unknown name and a wrong code
+                raise ValidationError(
+                    "That user name and recovery code do not open an account.", code="no_match"
+                )
+            self.validate_passwords()
+            self.validate_password_for_user(self.user)
+        return cleaned

@@ -189,6 +189,8 @@ class AccountEvent(CustomerOwnedModel):
         DISCONTINUED = "discontinued", "Discontinued a service"
         EXPORTED = "exported", "Downloaded their data"
         CLOSED = "closed", "Closed the account"
+        RECOVERED = "recovered", "Set a new password (account recovery)"
+        RECOVERY_CODES = "recovery_codes", "Got new recovery codes"
 
     kind = personal(models.CharField(max_length=40), "user.account")
     detail = personal(models.CharField(max_length=300, blank=True), "user.account")
@@ -223,3 +225,20 @@ class RememberToken(models.Model):
 
     def __str__(self):
         return f"remember-me token of user #{self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of the single-use codes shown once at sign-up where the policy keeps no
+    e-mail address to send a reset link to (accounts.recovery). Only a SHA-256 of the
+    code is kept (a code is 80 random bits: no salt or slow hash needed); a code used
+    is deleted, and so are all of a login's when its account closes."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self):
+        return f"recovery code of user #{self.user_id}"

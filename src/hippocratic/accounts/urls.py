@@ -19,4 +19,9 @@ urlpatterns = [
     path("data/", views.my_data, name="my_data"),
     path("data/export.json", views.export, name="export"),
     path("erase/", views.erase, name="erase"),
+    path("close/", views.close, name="close"),
+    path("recover/", views.recover, name="recover"),
+    path("recover/done/", views.recovered, name="recovered"),
+    path("recover/<uidb64>/<token>/", views.recover_confirm, name="recover_confirm"),
+    path("recovery-codes/", views.recovery_codes, name="recovery_codes"),
 ]

@@ -3,23 +3,33 @@ customer's own account: profile, services, organisation, their data (ACC-1…ACC
 
 import json
 
-from django.contrib import messages
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from hippocratic.accounts import own_data, remember, services
+from hippocratic.accounts import closing, own_data, recovery, remember, services, tasks
 from hippocratic.accounts.contact import INQUIRY, PROFILE, asked_at
 from hippocratic.accounts.decorators import customer_required
-from hippocratic.accounts.forms import ContactForm, LoginForm, SignUpForm
+from hippocratic.accounts.forms import (
+    ContactForm,
+    LoginForm,
+    PasswordCheckForm,
+    RecoverByCodeForm,
+    RecoverByMailForm,
+    SignUpForm,
+)
 from hippocratic.accounts.models import AccountEvent, AccountSession, Customer, Prospect, Service
 from hippocratic.accounts.signals import signed_up
 from hippocratic.enforcement import proofs
@@ -121,7 +131,7 @@ def sign_up(request, token: str | None = None):
         signed_up.send(sender=Customer, customer_id=customer_id, request=request)
         services.session_start(request, user)
         messages.success(request, "Welcome. Your account is ready.")
-        return redirect("accounts:home")
+        return redirect("accounts:home" if recovery.by_mail() else "accounts:recovery_codes")
     return render(request, "accounts/sign_up.html", {"form": form, "invited": organisation})
 
 
@@ -152,6 +162,7 @@ def home(request, me: int):
         "sessions": sessions, "status": mine["status"], "profile": _labelled(mine),
         "subscriptions": services.subscriptions(me),
         "owner": mine.get("membership") == Customer.Membership.OWNER,
+        "recovery_codes": not recovery.by_mail(),
     })  # fmt: skip
 
 
@@ -302,3 +313,110 @@ def erase(request, me: int):
     return render(
         request, "accounts/erase.html", {"word": ERASE_WORD, "error": error, "kept": kept}
     )
+
+
+# --- Closing the account (issue 31): not erasure; retention runs from the closing ----------
+
+
+@sensitive_post_parameters("password")
+@customer_required
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def close(request, me: int):
+    """Close the account, after the password again: services end, what is owed is
+    invoiced, cards go, the login stops; the page says what is kept, and until when."""
+    form = PasswordCheckForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = closing.close(me, by=Actor.for_customer(me))
+        except closing.AlreadyClosed:
+            raise Http404("This account is closed already.") from None
+        auth.logout(request)  # the session's row went with the login's sessions
+        response = render(request, "accounts/closed.html", {
+            "done": closed.done, "schedule": closing.schedule(closed.at), "closed_on": closed.at,
+        })  # fmt: skip
+        response.delete_cookie(remember.COOKIE, samesite="Lax")
+        return response
+    return render(request, "accounts/close.html", {
+        "form": form, "services": closing.running_services(me), "terms": closing.terms(me),
+        "schedule": closing.schedule(timezone.now()),
+        "erasable": current_policy().makes("ACC-8"),
+    })  # fmt: skip
+
+
+# --- Account recovery (issue 31): by a mailed link, or by a code shown at sign-up ----------
+
+
+@sensitive_post_parameters("password1", "password2", "code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("recover", target="email")
+@limits.limited("recover-code", target="username")
+def recover(request):
+    if recovery.by_mail():
+        form = RecoverByMailForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            # The same work and the same page whether or not an account has the address.
+            tasks.mail_recovery_links.enqueue(recovery.accounts_at(form.cleaned_data["email"]))
+            return render(request, "accounts/recover_sent.html", {
+                "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+            })  # fmt: skip
+        return render(request, "accounts/recover.html", {"form": form, "by_mail": True})
+    form = RecoverByCodeForm(request.POST or None, opens=recovery.with_code)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if recovery.use_code(data["username"], data["code"], data["password1"]):
+            messages.success(request, "Your new password is set: log in with it.")
+            return redirect("accounts:login")
+        form.add_error(None, "That recovery code has just been used. Try another.")
+    return render(request, "accounts/recover.html", {"form": form, "by_mail": False})
+
+
+class RecoverConfirm(auth_views.PasswordResetConfirmView):
+    """Django's page behind a mailed link: the token checked, the link's address
+    swapped for one without the token, a new password set; a closed account's link
+    opens nothing. Then every session of the login ends."""
+
+    template_name = "accounts/recover_set.html"
+    success_url = reverse_lazy("accounts:recovered")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None or not user.is_active or not recovery.by_mail():
+            return None
+        return user
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        recovery.after_new_password(form.user)
+        return response
+
+
+recover_confirm = limits.limited("recover-confirm")(RecoverConfirm.as_view())
+
+
+@require_safe
+def recovered(request):
+    messages.success(request, "Your new password is set: log in with it.")
+    return redirect("accounts:login")
+
+
+@sensitive_post_parameters("password")
+@customer_required
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def recovery_codes(request, me: int):
+    """The codes, shown once: made on the first visit after sign-up; later, new ones
+    only with the password (the old ones then stop working)."""
+    if recovery.by_mail():
+        raise Http404("Recovery here is by a link mailed to your address.")
+    form = PasswordCheckForm(request.POST or None, user=request.user)
+    asked = request.method == "POST" and form.is_valid()
+    first_time = request.method != "POST" and not recovery.codes_left(request.user)
+    codes = recovery.new_codes(request.user) if asked or first_time else []
+    return render(request, "accounts/recovery_codes.html", {
+        "codes": codes, "form": form, "left": recovery.codes_left(request.user),
+    })  # fmt: skip

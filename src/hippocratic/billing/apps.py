@@ -17,16 +17,19 @@ class BillingConfig(AppConfig):
     optional_purposes = ()
 
     def ready(self):
+        from hippocratic.accounts import closing as accounts_closing
         from hippocratic.accounts import customer_log
         from hippocratic.accounts import services as accounts
         from hippocratic.accounts.signals import erasing
-        from hippocratic.billing import logs, services, tasks
+        from hippocratic.billing import closing, logs, services, tasks
         from hippocratic.billing.models import BillingEvent
         from hippocratic.billing.signals import card_added, customer_to_tell
 
         customer_log.EVENT_KINDS.register("billing", BillingEvent)
         logs.install()
         accounts.START_CHECKS.register("billing", services.may_start)
+        accounts_closing.CLOSING_TERMS.register("billing", closing.terms)
+        accounts_closing.CLOSING_STEPS.register("billing", closing.settle)
         erasing.connect(services.detach_cards, dispatch_uid="billing.detach_cards")
         post_delete.connect(
             services.detach_deleted, sender="billing.PaymentMethod",

@@ -94,15 +94,18 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def issue_invoices(period: periods.Period, now: dt.datetime) -> int:
-    """Issue the period's invoices not issued yet; returns how many."""
+def issue_invoices(period: periods.Period, now: dt.datetime, customer_id: int | None = None) -> int:
+    """Issue the period's invoices not issued yet (all customers', or one's: an account
+    that closes is invoiced at once for the month so far); returns how many."""
     config = billing_settings()
     start, end = _midnight(period.start), _midnight(period.end)
     issued = Invoice.objects.for_purpose(SYSTEM, Purpose.PAYMENT).filter(period_start=period.start)
+    used = Subscription.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
+    if customer_id is not None:
+        issued, used = issued.filter(customer_id=customer_id), used.filter(customer_id=customer_id)
     done = set(issued.values_list("customer_id", flat=True))
     used = (
-        Subscription.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
-        .filter(created_at__lt=end)
+        used.filter(created_at__lt=end)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
         .order_by("customer_id", "created_at")
         .values_list("customer_id", "pk", "service_id", "created_at", "ended_at")

@@ -14,12 +14,19 @@ The period runs from the row's `retention_clock` (after: collection), its
 `delivery_clock` (after: delivery: mail kept only to deliver it, COM-1).
 A customer named by a hold (a preservation request, HOLDS) keeps everything. Each
 batch is audited: what was removed, from which model, how many rows.
+
+The login of a closed account (Django's, declared in enforcement.libraries) goes the
+same way, field by field from the account's closing: the password hash is replaced
+by an unusable mark when its period ends, and the login is deleted when the user
+name's does (`_logins`).
 """
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -28,6 +35,7 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
 from hippocratic.enforcement.fields import category_of
 from hippocratic.enforcement.gateway import decided_elsewhere
+from hippocratic.enforcement.libraries import LIBRARY_MODELS
 from hippocratic.enforcement.registry import personal_models
 from hippocratic.policy.models import Policy, Retention
 from hippocratic.policy.reasons import Reason
@@ -164,6 +172,59 @@ def purge(*, for_real: bool = False) -> list[Removal]:
             if for_real:
                 for removal in removals[first:]:
                     _audit(model, removal)
+    return removals + _logins(policy, now, for_real=for_real)
+
+
+def _logins(policy: Policy, now: dt.datetime, *, for_real: bool) -> list[Removal]:
+    """The logins of closed accounts: each field of the login model whose category's
+    period after closing has ended goes (the password hash made unusable, another
+    field blanked), and the login is deleted (its sessions, tokens and codes with it)
+    once its user name's period has ended. Open accounts' logins are never touched."""
+    User = get_user_model()
+    declared = LIBRARY_MODELS[User._meta.label].fields
+    removals: list[Removal] = []
+    for model in personal_models():
+        login = getattr(model, "login_field", None)
+        if not login or model.closure_clock is None:
+            continue
+        # The user name last: deleting the login ends every other field with it.
+        fields = sorted(declared.items(), key=lambda f: f[0] == User.USERNAME_FIELD)
+        for field, category in fields:
+            retention = retention_for(policy, model.data_subject, category)
+            if retention is None or retention.after != "account_closure":
+                continue
+            held = _held(model)
+            with transaction.atomic(), decided_elsewhere():
+                rows = model.internal.all() if held is None else model.internal.exclude(held)
+                ids = rows.filter(_expired(model, retention, now), **{f"{login}__isnull": False})
+                users = User.objects.filter(pk__in=ids.values_list(login, flat=True))
+                if field == User.USERNAME_FIELD:
+                    action, n = "delete", users.count()
+                    if n and for_real:
+                        users.delete()
+                elif field == "password":
+                    users = users.exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+                    action, n = "erase", users.count()
+                    if n and for_real:
+                        users.update(password=make_password(None))
+                else:
+                    users = users.exclude(**{field: ""})
+                    action, n = "erase", users.count()
+                    if n and for_real:
+                        users.update(**{field: ""})
+                if not n:
+                    continue
+                removal = Removal(User.__name__, action, "*" if action == "delete" else field,
+                                  category, n)  # fmt: skip
+                removals.append(removal)
+                if for_real:
+                    audit.append(
+                        actor=ACTOR, action=Action(action), purpose="retention",
+                        reason=Reason.RETENTION_ENDED, subject=model.data_subject,
+                        subject_ref=f"{User._meta.label}:*",
+                        categories=sorted(declared.values()) if action == "delete" else [category],
+                        allowed=True, rule=f"retention:login.{field}", rows=n,
+                    )  # fmt: skip
     return removals
 
 

@@ -7,6 +7,7 @@ it found wrong, so a test can plant a fault and show the check catches it."""
 import re
 
 from django.apps import apps
+from django.utils.formats import get_format
 
 from hippocratic.policy import taxonomy
 
@@ -87,30 +88,49 @@ DATE_LIKE = re.compile(
     rf"|\b\d{{1,2}} {MONTH}(?: \d{{4}})?(?:,? (?:at )?{CLOCK})?"
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}"
 )
-# The one way each locale writes a date, and a date with its time (hippocratic.formats).
-LOCALE_DATE = {
-    "en-US": re.compile(
-        rf"(?:{MONTHS}) \d{{1,2}}, \d{{4}}(?:, \d{{1,2}}:\d{{2}}\s(?:AM|PM))?|(?:{MONTHS}) \d{{4}}"
-    ),
-    "en-GB": re.compile(
-        rf"\d{{1,2}} (?:{MONTHS}) \d{{4}}(?:, \d{{2}}:\d{{2}})?|(?:{MONTHS}) \d{{4}}"
-    ),
-}
+# What each letter of a Django date format (hippocratic.formats) reads as.
+FORMAT_LETTERS = {"F": f"(?:{MONTHS})", "j": r"\d{1,2}", "Y": r"\d{4}", "g": r"\d{1,2}",
+                  "H": r"\d{2}", "i": r"\d{2}", "A": "(?:AM|PM)",
+                  "a": r"(?:a\.m\.|p\.m\.)"}  # fmt: skip
+STYLES = ("DATETIME_FORMAT", "DATE_FORMAT", "YEAR_MONTH_FORMAT", "MONTH_DAY_FORMAT")
+
+
+def language(locale: str) -> str:
+    """The site's language code for a browser's locale: 'en-US' is the site's 'en'."""
+    return "en" if locale.lower() == "en-us" else locale.lower()
+
+
+def locale_date(locale: str) -> re.Pattern:
+    """The locale's ways of writing a date, read from the site's own format modules: a
+    date with its time, a date, a month and year, a month and day (a chart's axis)."""
+    alternatives = []
+    for style in STYLES:
+        pattern = ""
+        for char in get_format(style, lang=language(locale)):
+            if char.isalpha() and char not in FORMAT_LETTERS:
+                raise ValueError(f"{style}: no pattern for {char!r}")
+            pattern += FORMAT_LETTERS.get(char) or (r"\s" if char == " " else re.escape(char))
+        alternatives.append(pattern)
+    return re.compile("|".join(alternatives))
 
 
 def wrong_dates(text: str, locale: str) -> list[str]:
     """Dates in `text` not written the locale's one way."""
-    right = LOCALE_DATE[locale]
+    right = locale_date(locale)
     wrong = []
     for match in DATE_LIKE.finditer(text):
         shown = match.group(0).strip()
         # Allow the date to be the start of a longer match of the right style.
         found = right.match(text, match.start())
-        if found and found.end() >= match.end():
+        if found and found.end() >= match.start() + len(match.group(0).rstrip()):
             continue
         wrong.append(shown)
-    # A month and year alone ("December 2026") is the locale's way for a month.
     return wrong
+
+
+def language_of(page) -> str:
+    """The language the page says it is written in (<html lang>)."""
+    return page.evaluate("() => document.documentElement.lang")
 
 
 def marked(page) -> list[str]:

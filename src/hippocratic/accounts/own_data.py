@@ -109,9 +109,12 @@ def _named(model, found: list[dict]) -> dict:
 
 
 def _shown(model, column: str, value, names: dict):
-    """One value as the page shows it: a catalogue row by its name, a choice by its label."""
+    """One value as the page shows it: a catalogue row by its name, a choice by its label,
+    a code (a model's `coded_fields`: a processor's decline code) in words."""
     if column in names and value in names[column]:
         return names[column][value]
+    if column in getattr(model, "coded_fields", ()) and value:
+        return words.readable(value)
     try:
         field = model._meta.get_field(column)
     except (FieldDoesNotExist, AttributeError):

@@ -196,7 +196,11 @@ def subscriptions(customer_id: int) -> list[dict]:
     """The customer's services, oldest first, each with the service's name."""
     names = dict(Service.objects.values_list("pk", "name"))
     return [
-        {**row, "service": names.get(row["service_id"], "")}
+        {
+            **row,
+            "service": names.get(row["service_id"], ""),
+            "status_label": Subscription.Status(row["status"]).label,
+        }
         for row in own_data.rows(customer_id, Subscription)
     ]
 

@@ -19,14 +19,31 @@ from hippocratic.billing.processors import PaymentError
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.money import format_money
+from hippocratic.policy import words
+from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 
 
 class BillingAdmin(PersonalDataAdmin):
     admin_purpose = Purpose.PAYMENT
 
+    # A provider whose policy takes no payment (Dracon) has no billing pages: every read
+    # would be refused for an undeclared purpose.
+    def has_module_permission(self, request):
+        return _takes_payment() and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _takes_payment() and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _takes_payment() and super().has_change_permission(request, obj)
+
     def has_add_permission(self, request):
         return False  # invoices come from the billing run, attempts from the processor
+
+
+def _takes_payment() -> bool:
+    return Purpose.PAYMENT in current_policy().purposes
 
 
 @admin.register(Invoice)
@@ -35,14 +52,21 @@ class InvoiceAdmin(BillingAdmin):
     list_filter = ("status", "period_start")
     search_fields = ("number",)
     ordering = ("-period_start", "-id")
-    # attnames: a customer's row is never fetched to label a foreign key
-    fields = readonly_fields = [f.attname for f in Invoice._meta.fields]
+    # attnames: a customer's row is never fetched to label a foreign key; the card by its
+    # last four digits under a label in words
+    fields = readonly_fields = [
+        "card_ending" if f.attname == "card_last4" else f.attname for f in Invoice._meta.fields
+    ]
     actions = ["refund_in_full", "transfer_received"]
     change_list_template = "billing/admin/invoice_change_list.html"
 
     @admin.display(description="Total")
     def amount(self, invoice):
         return format_money(invoice.total, invoice.currency)
+
+    @admin.display(description="Card ending in")
+    def card_ending(self, invoice):
+        return invoice.card_last4 or "—"
 
     def _actor(self, request) -> Actor:
         return Actor.for_user(request.user, staff_role(request.user))
@@ -98,10 +122,17 @@ class InvoiceAdmin(BillingAdmin):
 class ChargeAttemptAdmin(BillingAdmin):
     """Payments and failures: every try at charging an invoice, with the processor's answer."""
 
-    list_display = ("idempotency_key", "customer_id", "status", "code", "message", "created_at")
-    list_filter = ("status", "code")
+    list_display = ("idempotency_key", "customer_id", "status", "answer", "message",
+                    "created_at")  # fmt: skip
+    list_filter = ("status",)
     ordering = ("-created_at",)
-    fields = readonly_fields = [f.attname for f in ChargeAttempt._meta.fields]
+    fields = readonly_fields = [
+        "answer" if f.attname == "code" else f.attname for f in ChargeAttempt._meta.fields
+    ]
+
+    @admin.display(description="Processor's answer", ordering="code")
+    def answer(self, attempt):
+        return words.readable(attempt.code) if attempt.code else "—"
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -151,7 +182,8 @@ class PaymentTermsAdmin(BillingAdmin):
     fields = ("customer_number", "pays_by")
 
     def has_add_permission(self, request):
-        return super(BillingAdmin, self).has_add_permission(request)  # staff add terms here
+        # staff add terms here
+        return _takes_payment() and super(BillingAdmin, self).has_add_permission(request)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -145,6 +145,8 @@ class ChargeAttempt(RetainedRecord):
         "id", "customer", "created_at", "retained_since", "invoice", "attempt",
         "idempotency_key", "answered_at",
     )  # fmt: skip
+    # The processor's code for an answer ("card_declined"): people read it in words.
+    coded_fields = ("code",)
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="charge_attempts")
     attempt = models.PositiveSmallIntegerField()

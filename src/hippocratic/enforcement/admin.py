@@ -29,7 +29,21 @@ class AuditEntryAdmin(ReadOnlyAdmin):
                     "allowed")  # fmt: skip
     list_filter = ("allowed", "action", "subject", ReasonFilter)
     search_fields = ("actor", "purpose", "subject_ref")
+    # One entry as staff read it: the purpose, the categories and the reason in words.
+    fields = readonly_fields = (
+        "seq", "at", "actor", "role", "action", "subject", "subject_ref", "purpose_in_words",
+        "categories_in_words", "rows", "allowed", "reason_in_words", "rule", "promise",
+        "policy_version", "hash", "prev_hash", "chain_hash",
+    )  # fmt: skip
 
     @admin.display(description="Purpose", ordering="purpose")
     def purpose_in_words(self, entry):
         return words.use(current_policy(), entry.purpose)
+
+    @admin.display(description="Categories")
+    def categories_in_words(self, entry):
+        return words.categories(current_policy(), entry.categories or []) or "—"
+
+    @admin.display(description="Reason", ordering="reason")
+    def reason_in_words(self, entry):
+        return words.readable(entry.reason)

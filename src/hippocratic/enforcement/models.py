@@ -65,7 +65,8 @@ class AuditEntry(models.Model):
     def __str__(self):
         verdict = "allowed" if self.allowed else "denied"
         place = f"#{self.seq}" if self.seq else "(pending)"
-        return f"{place} {self.actor} {self.action} {self.subject} for {self.purpose}: {verdict}"
+        # The purpose is a key: its words are the admin's (purpose_in_words), not the title's.
+        return f"{place} {self.actor} {self.action} {self.subject}: {verdict}"
 
 
 class AuditNode(models.Model):

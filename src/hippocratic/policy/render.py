@@ -610,6 +610,13 @@ def _retention(page: Page) -> Section:
         )
     if rows:
         section.add(Table(("Information", "About", "Kept for"), tuple(rows)))
+    if any(item.retention and item.retention.after == "account_closure"
+           for kind, item in policy.data_items() if kind == "customer"):  # fmt: skip
+        section.say(
+            "You can close your account at any time on your account pages: your services "
+            "end, and the periods that run after your account closes start that day. The "
+            "page tells you the date each kind of information will be deleted."
+        )
     section.state("VIS-10")
     return section
 

@@ -10,6 +10,7 @@ Django does for PASSWORD_HASHERS.
 """
 
 import time
+from email.utils import formataddr, parseaddr
 from functools import cache
 
 from django.conf import settings
@@ -104,8 +105,19 @@ def declares(purpose: str) -> bool:
 
 
 def sender_address() -> str:
-    """Where the provider's mail comes from: its support address, else DEFAULT_FROM_EMAIL."""
-    return current_policy().provider.contacts.support.email or settings.DEFAULT_FROM_EMAIL
+    """The bare address the provider's mail comes from (the envelope sender, the
+    Message-ID's domain): its support address, else DEFAULT_FROM_EMAIL's address (which
+    may carry a display name, `Dúcallier <news@example.com>`)."""
+    support = current_policy().provider.contacts.support.email
+    return support or parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+
+
+def sender() -> str:
+    """The From: header of the provider's mail: its name, as RFC 2047 encoded words
+    where it is not ASCII (the address stays plain, where a reader and a filter look
+    for it; encoding the whole "Name <address>" left no address to find), and the
+    address. As ASCII, so every path that writes headers keeps it as it is."""
+    return formataddr((current_policy().provider.name, sender_address()), charset="utf-8")
 
 
 def own_domains() -> frozenset[str]:

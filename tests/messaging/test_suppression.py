@@ -23,7 +23,9 @@ def test_bounces_stop_mail_and_an_erased_address_is_never_mailed_again(signed_up
         send(Campaign.Kind.NEWSLETTER)
         envelope = {m.to[0]: m.from_email for m in mail.outbox}
         assert all(e.startswith("bounce+") for e in envelope.values())
-        assert {m.extra_headers["From"] for m in mail.outbox} == {"support@ducallier.com"}
+        assert {m.extra_headers["From"] for m in mail.outbox} == {
+            "The Ducallier Studios <support@ducallier.com>"
+        }
         # Grace's address bounces for good; Lin's is full, once (soft).
         grace_bounce, lin_bounce = envelope[GRACE["email"]], envelope[LIN["email"]]
         assert inbound.receive(dsn(grace_bounce, "5.1.1"), [grace_bounce]).done

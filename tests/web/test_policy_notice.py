@@ -5,6 +5,7 @@ old version is enforced, and at the effective time every process switches by its
 Every customer is sent one notice; a change of wording alone takes effect at once."""
 
 import datetime as dt
+from email.utils import parseaddr
 
 import pytest
 from django.core import mail
@@ -179,9 +180,10 @@ def test_replying_to_the_notice_to_object_becomes_a_request(
         second = versions.publish(path)
         send_policy_notices.call(second.pk)
     (notice,) = mail.outbox
-    reply = eml("Re: " + notice.subject, to=notice.from_email)
+    ours = parseaddr(notice.from_email)[1]  # "The Ducallier Studios <support@…>"
+    reply = eml("Re: " + notice.subject, to=ours)
     with django_capture_on_commit_callbacks(execute=True):
-        got = inbound.receive(reply, [notice.from_email])
+        got = inbound.receive(reply, [ours])
     from factories import SYSTEM
 
     request = Request.objects.for_purpose(SYSTEM, "essential.service").get(pk=got.request_id)

@@ -8,11 +8,13 @@ address (Dracon's) sends nothing: the pages say what a mail would have said.
                                                                   # customer row (a request)
 """
 
+from email.utils import make_msgid
+
 from django.core.mail import EmailMessage
 
 from hippocratic.accounts.models import Customer
 from hippocratic.enforcement.actors import Actor
-from hippocratic.provider import current_engine, sender_address
+from hippocratic.provider import current_engine, sender, sender_address
 from hippocratic.purposes import Purpose
 
 EMAIL = frozenset({"user.contact.email"})
@@ -52,6 +54,6 @@ def mail_address(address: str, subject: str, body: str, *, auto: str = AUTO_GENE
     """Mail someone at an address they wrote from, from the provider's address. Every
     such mail is automatic, and says so (RFC 3834 `Auto-Submitted`): `auto-replied`
     where it answers a message, so no responder answers it, and our intake never does."""
-    EmailMessage(
-        subject, body, sender_address(), [address], headers={"Auto-Submitted": auto}
-    ).send()
+    domain = sender_address().rsplit("@", 1)[-1]  # not the host's name (DNS_NAME)
+    headers = {"Auto-Submitted": auto, "Message-ID": make_msgid(domain=domain)}
+    EmailMessage(subject, body, sender(), [address], headers=headers).send()

@@ -29,7 +29,7 @@ from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.mailheaders import decoded_header
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy, sender
 from hippocratic.purposes import Purpose
 
 INTAKE = Actor.system("communications.mailbox")
@@ -260,7 +260,7 @@ def notify(customer_id: int, subject: str, text: str) -> int:
     """A notice from the provider, left in the customer's mailbox (e.g. that staff
     blocked a message, COM-4): it reaches them whether or not we hold another address."""
     message = email.message.EmailMessage()
-    message["From"] = sender_address()
+    message["From"] = sender()
     message["Subject"] = subject
     message["Date"] = format_datetime(timezone.now())
     message["Message-ID"] = make_msgid(domain=domain() or None)

@@ -32,7 +32,7 @@ from hippocratic.messaging import campaigns, journal
 from hippocratic.messaging.inbound import reply_address
 from hippocratic.messaging.models import Campaign, Delivery, ProspectDelivery
 from hippocratic.messaging.wire import hand_over, wire_bytes
-from hippocratic.provider import current_policy, sender_address
+from hippocratic.provider import current_policy, sender, sender_address
 from hippocratic.purposes import Purpose
 
 UNSUBSCRIBE_SUBJECT = "Remove From Mailing List"
@@ -101,7 +101,8 @@ class _Rendering:
         self.link_head, self.link_tail = self.link.split(placeholder)
         self.mailto = _unsubscribe_mailto()
         self.domain = sender_address().rsplit("@", 1)[-1]
-        self.sender = sender_address()
+        self.sender = sender_address()  # the envelope's, where no bounce+ address is
+        self.from_header = sender()
 
     def _fixed(self, template: Template) -> str | None:
         if _names_person(template):
@@ -401,7 +402,11 @@ def _message(rendering: _Rendering, person: dict, prefix: str = "",
     `message_id` the one its delivery recorded before it goes."""
     campaign = rendering.campaign
     context = {"customer": person, "provider": rendering.provider}
-    headers = {"Message-ID": message_id or make_msgid(domain=rendering.domain)}
+    # RFC 3834: made by a program, so no responder answers it (issue 30, item 3).
+    headers = {
+        "Message-ID": message_id or make_msgid(domain=rendering.domain),
+        "Auto-Submitted": "auto-generated",
+    }
     who = f"{prefix}{person['pk']}"
     if rendering.marketing:
         token = unsubscribe_token(who, campaign.pk)
@@ -417,7 +422,7 @@ def _message(rendering: _Rendering, person: dict, prefix: str = "",
         text += f"\n\n--\nTo stop these messages: {context['unsubscribe_url']}\n"
     # The envelope sender is per recipient, so a bounce says whose address failed;
     # the From: header stays the provider's.
-    headers["From"] = rendering.sender
+    headers["From"] = rendering.from_header
     envelope = reply_address(who, campaign.pk, "bounce") or rendering.sender
     subject = rendering.render(rendering.subject, rendering.fixed_subject, context)
     return EmailMessage(subject.strip()[:200], text, envelope, [person["email"]],

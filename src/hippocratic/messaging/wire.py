@@ -16,7 +16,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable
 from email.header import Header
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
 
 from django.core.mail import EmailMessage
@@ -33,6 +33,25 @@ def _header_value(value: str) -> str:
     if value.isascii():
         return value
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n ")
+
+
+# Headers that hold addresses: a display name is encoded apart from the address in
+# them (RFC 2047 section 5: an encoded word is never an addr-spec), not the whole value.
+_ADDRESS_HEADERS = frozenset({"from", "reply-to", "sender"})
+
+
+@lru_cache(maxsize=1024)
+def _address_value(value: str) -> str | None:
+    """`Name <address>` with a name that is not ASCII as encoded words and the address
+    left plain; None where the address itself is not plain ASCII (Django's path)."""
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value holds a line break")  # header injection
+    if value.isascii():
+        return value
+    name, address = parseaddr(value)
+    if not address or not address.isascii():
+        return None
+    return formataddr((name, address), charset="utf-8")
 
 
 def _body(text: str) -> tuple[bytes, bytes]:
@@ -53,15 +72,22 @@ def wire_bytes(message: EmailMessage) -> bytes | None:
     if not to.isascii() or "\r" in to or "\n" in to:
         return None
     extra = dict(message.extra_headers)
-    sender = extra.pop("From", message.from_email)
+    sender = _address_value(extra.pop("From", message.from_email))
+    addresses = {n: _address_value(v) for n, v in extra.items() if n.lower() in _ADDRESS_HEADERS}
+    if sender is None or None in addresses.values():
+        return None
+    extra.update(addresses)
     head = [
-        f"From: {_header_value(sender)}",
+        f"From: {sender}",
         f"To: {to}",
         f"Subject: {_header_value(message.subject)}",
         f"Date: {extra.pop('Date', None) or formatdate(localtime=False)}",
         f"Message-ID: {_header_value(extra.pop('Message-ID'))}",
     ]
-    head += [f"{name}: {_header_value(value)}" for name, value in extra.items()]
+    head += [
+        f"{name}: {value if name in addresses else _header_value(value)}"
+        for name, value in extra.items()
+    ]
     encoding, body = _body(message.body)
     return (
         "\r\n".join(head).encode("ascii") + b"\r\nMIME-Version: 1.0\r\n" + _CONTENT_TYPE

@@ -53,6 +53,8 @@ def sign_up(client: Client, username: str, person: dict, path="/account/sign-up/
     form = page.context["form"]
     data = {"username": username, "password1": PASSWORD, "password2": PASSWORD}
     data.update({name: person[name] for name in form.fields if name in person})
+    if "terms" in form.fields:  # the terms, where the provider has them, are accepted
+        data["terms"] = "on"
     data.update(extra)
     return client.post(path, data)
 

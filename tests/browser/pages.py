@@ -59,5 +59,8 @@ def sign_up(page, site, username="ada", person=ADA):
         field = page.locator(f"[name={name}]")
         if field.count():
             field.fill(value)
+    terms = page.locator("input[name=terms]")
+    if terms.count():  # the terms, where the provider has them (issue 31)
+        terms.check()
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/account/")

@@ -115,6 +115,8 @@ def test_a_keyboard_alone_signs_up(site, page):
             assert page.evaluate("document.activeElement.name") == name
             if name in values:
                 page.keyboard.type(values[name])
+            elif name == "terms":  # a checkbox is ticked with the space bar
+                page.keyboard.press("Space")
             page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Create my account"
         page.keyboard.press("Enter")

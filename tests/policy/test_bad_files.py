@@ -25,7 +25,7 @@ EXPECTED = {
     "unknown_key": "10:1: introdution: unknown key 'introdution', expected 'introduction'? "
     "Allowed here: format, provider, revision, introduction, promises, taxonomy, purposes, "
     "subjects, visitor_log, cookies, recipients, prohibitions, communications, choices, changes, "
-    "notices",
+    "notices, terms",
     "wrong_format": "1:9: format: 'hippocratic/2' is not allowed here, "
     "expected one of 'hippocratic/1'",
     "unknown_category": "36:19: subjects.customer.data[0].category: 'user.contact.mail' is not "

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from hippocratic import provider
 from hippocratic.accounts.contact import SIGN_UP, asked_at
 from hippocratic.accounts.models import Customer
+from hippocratic.versions.terms import version_of
 
 
 class LoginForm(AuthenticationForm):
@@ -93,6 +94,19 @@ class SignUpForm(UserCreationForm):
         self.contact_names = tuple(contact)
         for name in ("password1", "password2"):
             self.fields[name].widget.attrs["autocomplete"] = "new-password"
+        # The terms, where the provider has them: accepted by a required tick, and the
+        # version shown is the version recorded (accounts.services.sign_up).
+        self.terms_version = version_of(provider.current_policy())
+        if self.terms_version is not None:
+            title = self.terms_version.terms.title
+            number = self.terms_version.number
+            version = f" (version {number})" if number else ""
+            # The page links them above the form (a link inside the form would be a
+            # stop for Tab between two fields).
+            self.fields["terms"] = forms.BooleanField(
+                required=True, label=f"I accept the {title}{version}",
+                error_messages={"required": f"Please accept the {title} to open an account."},
+            )  # fmt: skip
 
     @property
     def contact_data(self) -> dict[str, str]:

@@ -202,6 +202,24 @@ class AccountEvent(CustomerOwnedModel):
         return f"Account event #{self.pk}"
 
 
+class TermsAcceptance(CustomerOwnedModel):
+    """Which version of the terms of service a customer accepted, and when (issue 31):
+    the version's number (versions.terms; none where the terms in force were never
+    published as such) and the digest of its clauses, so the text accepted is known."""
+
+    technical_fields = ("id", "customer", "created_at", "sha256")
+
+    version = personal(models.PositiveIntegerField(null=True, blank=True), "user.account.settings")
+    sha256 = models.CharField(max_length=64, help_text="The digest of the clauses accepted")
+
+    class Meta(CustomerOwnedModel.Meta):
+        verbose_name = "terms accepted"
+        verbose_name_plural = "terms accepted"
+
+    def __str__(self):
+        return f"Terms accepted #{self.pk}"
+
+
 class AccountSession(models.Model):
     """A signed-in session of a user, so that "log out of all my sessions" can end
     every one of them on the server (SEC-3). No address, no user agent."""

@@ -20,6 +20,7 @@ from hippocratic.accounts.models import (
     Prospect,
     Service,
     Subscription,
+    TermsAcceptance,
 )
 from hippocratic.accounts.sessions import session_store
 from hippocratic.accounts.signals import erasure_waits
@@ -118,6 +119,11 @@ def sign_up(form, *, organisation: Organisation | None = None) -> tuple[object, 
     )
     if organisation is not None:
         Organisation.objects.filter(pk=organisation.pk).update(size=F("size") + 1)
+    accepted = getattr(form, "terms_version", None)
+    if accepted is not None and form.cleaned_data.get("terms"):
+        TermsAcceptance.objects.for_purpose(
+            Actor.for_customer(customer.pk), Purpose.SERVICE
+        ).create(customer_id=customer.pk, version=accepted.number, sha256=accepted.sha256)
     joined = membership == Customer.Membership.MEMBER
     log_event(customer.pk, AccountEvent.Kind.JOINED if joined else AccountEvent.Kind.SIGNED_UP)
     return user, customer.pk

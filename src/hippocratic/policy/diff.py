@@ -34,6 +34,7 @@ def changes(old: Policy, new: Policy) -> list[Change]:
     found += _choices(old, new)
     found += _promises(old, new)
     found += _prohibitions(old, new)
+    found += _terms(old, new)
     return found
 
 
@@ -169,4 +170,20 @@ def _prohibitions(old: Policy, new: Policy) -> list[Change]:
     found += [
         Change(f"We now say: {s}", False, "prohibition-added") for s in sorted(after - before)
     ]
+    return found
+
+
+def _terms(old: Policy, new: Policy) -> list[Change]:
+    """A clause of the terms added, changed or removed: material, since a clause may let
+    us do more (the grounds DIS-2, DIS-9 and COM-5 rest on are clauses)."""
+    before = {c.key: c for c in old.terms.clauses} if old.terms else {}
+    after = {c.key: c for c in new.terms.clauses} if new.terms else {}
+    title = (new.terms or old.terms).title if (new.terms or old.terms) else ""
+    found = [Change(f"{title}: a new clause, {after[k].title}", True, "terms-clause-added")
+             for k in after if k not in before]  # fmt: skip
+    found += [Change(f"{title}: the clause {before[k].title} is removed", True,
+                     "terms-clause-removed") for k in before if k not in after]  # fmt: skip
+    found += [Change(f"{title}: the clause {after[k].title} changes", True,
+                     "terms-clause-changed")
+              for k in after if k in before and after[k] != before[k]]  # fmt: skip
     return found

@@ -16,11 +16,17 @@ from hippocratic.policy.models import Policy
 from hippocratic.policy.promises import STATEMENTS
 from hippocratic.policy.prose import long_date
 
+# Where the site serves the terms of service (the site's URL named "terms"; a test holds
+# them equal): a sentence resting on a clause links to TERMS_PATH#<clause key>.
+TERMS_PATH = "/terms/"
+
 
 @dataclass(frozen=True)
 class Paragraph:
     text: str
     promise: str = ""
+    # (address, words): the terms clause the sentence rests on, where it rests on one.
+    link: tuple[str, str] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,14 @@ class Page:
     def states(self, *promise_ids: str) -> bool:
         return all(p in self.stated for p in promise_ids)
 
+    def terms_link(self, promise_id: str) -> tuple[str, str]:
+        """(address, words) of the terms clause the promise's sentence rests on, or ()."""
+        terms = self.policy.terms
+        clause = terms.clause_for(promise_id) if terms is not None and promise_id else None
+        if clause is None:
+            return ()
+        return f"{TERMS_PATH}#{clause.key}", f"See our {terms.title}: {clause.title}."
+
 
 @dataclass
 class Section:
@@ -69,7 +83,7 @@ class Section:
         """Add a paragraph; one that states a promise (or `needs` others) only where
         the page may state them."""
         if self.page.states(*filter(None, (promise, *needs))):
-            self.blocks.append(Paragraph(text, promise))
+            self.blocks.append(Paragraph(text, promise, self.page.terms_link(promise)))
 
     def state(self, *promise_ids: str) -> None:
         """Add the public statement of each promise the page may state."""
@@ -100,7 +114,8 @@ def as_markdown(document: Document) -> str:
         for block in section.blocks:
             if isinstance(block, Paragraph):
                 tag = f' <a id="{block.promise}"></a>' if block.promise else ""
-                lines += [block.text + tag, ""]
+                link = f" [{block.link[1]}]({block.link[0]})" if block.link else ""
+                lines += [block.text + link + tag, ""]
             elif isinstance(block, Heading):
                 lines += [f"### {block.text}", ""]
             elif isinstance(block, Bullets):
@@ -146,7 +161,10 @@ def as_html(document: Document, *, standalone: bool = False) -> str:
                     if block.promise not in seen:
                         attrs = f' id="{block.promise}"' + attrs
                         seen.add(block.promise)
-                out.append(f"<p{attrs}>{esc(block.text)}</p>")
+                link = ""
+                if block.link:
+                    link = f' <a class="terms" href="{esc(block.link[0])}">{esc(block.link[1])}</a>'
+                out.append(f"<p{attrs}>{esc(block.text)}{link}</p>")
             elif isinstance(block, Heading):
                 out.append(f"<h3>{esc(block.text)}</h3>")
             elif isinstance(block, Bullets):

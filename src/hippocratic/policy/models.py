@@ -502,6 +502,51 @@ class Revision(Strict):
     version: Text | None = Field(None, description="The provider's own name for this version")
 
 
+# --- terms of service ----------------------------------------------------------------
+
+ClauseKey = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$"),
+]  # fmt: skip
+
+
+class TermsClause(Strict):
+    """One clause of the provider's terms: its anchor on the terms page (/terms/#key),
+    and the promises whose sentences on the privacy page rest on it (their link)."""
+
+    key: ClauseKey = Field(description="The clause's anchor on the terms page: hosted-data")
+    title: Text = Field(description="The clause's heading: Data you keep in our applications")
+    text: Text = Field(description="What the clause says: only what the software does")
+    governs: tuple[PromiseId, ...] = Field(
+        (),
+        description="Promises whose sentences rest on this clause (DIS-2: 'except as noted "
+        "in our Terms of Service'); the privacy page links each to the clause",
+    )
+
+
+class Terms(Strict):
+    """The provider's terms of service, published with the policy file and versioned with
+    it: a new version wherever the clauses change; customers accept them at sign-up."""
+
+    title: Text = Field("Terms of Service", description="What the provider calls them")
+    clauses: tuple[TermsClause, ...] = Field(min_length=1, description="The clauses, in order")
+
+    @model_validator(mode="after")
+    def _one_clause_a_key_and_a_promise(self):
+        keys = [c.key for c in self.clauses]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"clause keys must be unique, found twice: {', '.join(twice)}")
+        governed = [p for c in self.clauses for p in c.governs]
+        twice = sorted({p for p in governed if governed.count(p) > 1})
+        if twice:
+            raise ValueError(f"a promise rests on one clause, found twice: {', '.join(twice)}")
+        return self
+
+    def clause_for(self, promise_id: str) -> TermsClause | None:
+        """The clause a promise's sentence rests on, if any."""
+        return next((c for c in self.clauses if promise_id in c.governs), None)
+
+
 # --- the whole file ------------------------------------------------------------------
 
 
@@ -546,6 +591,20 @@ class Policy(Strict):
     notices: tuple[Notice, ...] = Field(
         (), description="What no software can promise, set apart from the promises"
     )
+    terms: Terms | None = Field(
+        None,
+        description="The provider's terms of service, where its policy rests grounds on them "
+        "(served at /terms/, accepted at sign-up); none: no terms are offered",
+    )
+
+    @model_validator(mode="after")
+    def _terms_govern_promises_made(self):
+        if self.terms is not None:
+            unmade = sorted({p for c in self.terms.clauses for p in c.governs} - set(self.promises))
+            if unmade:
+                raise ValueError(f"terms: clauses govern promises the policy does not make: "
+                                 f"{', '.join(unmade)}")  # fmt: skip
+        return self
 
     def makes(self, promise_id: str) -> bool:
         """Whether this policy switches the promise on."""

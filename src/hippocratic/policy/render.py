@@ -371,6 +371,8 @@ def _communications(page: Page) -> Section:
         if integrated:
             grounds.append("with the provider of an integrated service you turn on, for as "
                            "long as it is on")  # fmt: skip
+        if _hosted_leaves_by_terms(page.policy, hosted.category):
+            grounds.append(f"as our {page.policy.terms.title} provide")
         if _hosted_leaves_by_law(page.policy, hosted.category):
             grounds.append("as the law may require, in a disclosure we record with its "
                            "ground, who approved it and exactly what left")  # fmt: skip
@@ -395,6 +397,17 @@ def _portal_opt_out(policy: Policy, recipient_key: str) -> bool:
         and recipient_key in choice.recipients
         and any(ch.kind is ChannelKind.PORTAL for ch in choice.channels)
         for choice in policy.choices
+    )  # fmt: skip
+
+
+def _hosted_leaves_by_terms(policy: Policy, category: str) -> bool:
+    """Whether the hosted data may leave on the terms' own ground: the policy has terms
+    with a clause for COM-5, and a recipient may receive the data on that ground."""
+    return (
+        policy.terms is not None and policy.terms.clause_for("COM-5") is not None
+        and any(Ground.TERMS_OF_SERVICE in r.grounds
+                and any(is_within(category, c) for c in r.categories)
+                for r in policy.recipients)
     )  # fmt: skip
 
 

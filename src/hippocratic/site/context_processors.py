@@ -29,5 +29,7 @@ def provider(request):
         "provider": policy.provider,
         "navigation": navigation(request),
         "policy_revised": policy_revised(),
+        # The footer links the terms where the provider has them (issue 31).
+        "terms_title": policy.terms.title if policy.terms is not None else "",
         "display": " ".join(f"{name}-{value}" for name, value in chosen.items()),
     }

@@ -11,6 +11,8 @@ urlpatterns = [
     path(
         "privacy/versions/<int:number>/policy.yaml", views.policy_version_text, name="version_text"
     ),
+    path("terms/", views.terms, name="terms"),
+    path("terms/versions/<int:number>/", views.terms_version, name="terms_version"),
     path("preferences/", views.preferences_page, name="preferences"),
     path("staff/", staff.staff_home, name="staff_home"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -5,7 +5,7 @@ import re
 
 from django import forms
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -25,6 +25,7 @@ from hippocratic.sales import order_cookie
 from hippocratic.site import preferences
 from hippocratic.versions import publishing
 from hippocratic.versions.models import PolicyVersion
+from hippocratic.versions.terms import terms_versions, upcoming_terms, version_of
 
 
 @require_safe
@@ -55,6 +56,33 @@ def privacy(request):
         in_force, coming = None, None
     return render(request, "site/privacy.html",
                   {"policy_html": html, "version": in_force, "upcoming": coming})  # fmt: skip
+
+
+@require_safe
+def terms(request):
+    """The terms of service in force (issue 31), clause by clause, each at its anchor (the
+    privacy page links a ground to its clause); 404 where the provider has none."""
+    policy = current_policy()
+    if policy.terms is None:
+        raise Http404("This provider publishes no terms of service.")
+    try:
+        version, versions, coming = version_of(policy), terms_versions(), upcoming_terms()
+    except DatabaseError:
+        version, versions, coming = None, [], None
+    context = {"terms": policy.terms, "version": version, "versions": versions,
+               "upcoming": coming}  # fmt: skip
+    return render(request, "site/terms.html", context)
+
+
+@require_safe
+def terms_version(request, number: int):
+    """A published version of the terms, readable for as long as the site runs."""
+    found = next((v for v in terms_versions() if v.number == number), None)
+    if found is None:
+        raise Http404("No such version of the terms.")
+    context = {"terms": found.terms, "version": found, "versions": terms_versions(),
+               "archived": True}  # fmt: skip
+    return render(request, "site/terms.html", context)
 
 
 # What each kind of change is about, in the order of the policy page's sections.

@@ -13,9 +13,11 @@ import hippocratic
 from web.walk import paths
 
 pytestmark = pytest.mark.django_db
-# Where a password may be typed: by its owner, to log in or to choose it.
+# Where a password may be typed: by its owner, to log in, to choose it (a new one by
+# recovery too), or to confirm it is them (closing the account, new recovery codes).
 OWN_PASSWORD_PAGES = {"/account/login/", "/account/sign-up/", "/account/join/x/",
-                      "/admin/login/", "/admin/password_change/"}  # fmt: skip
+                      "/admin/login/", "/admin/password_change/", "/account/close/",
+                      "/account/recover/", "/account/recovery-codes/"}  # fmt: skip
 PASSWORD_INPUT = re.compile(r"<input[^>]*type=\"password\"[^>]*>", re.IGNORECASE)
 
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
-from factories import ADA, PASSWORD
+from factories import ADA, PASSWORD, sign_up
 from tests_paths import use_profile
 
 from hippocratic.accounts import recovery
@@ -107,11 +107,9 @@ def test_a_closed_account_gets_no_link_and_an_old_link_opens_nothing(name, signe
 def test_codes_are_shown_once_at_sign_up_kept_hashed_and_each_works_once(name, signed_up):
     with use_profile(name):
         client = Client()
-        page = client.get("/account/sign-up/")
-        form = page.context["form"]
-        data = {"username": "ada", "password1": PASSWORD, "password2": PASSWORD}
-        data.update({f: ADA[f] for f in form.fields if f in ADA})
-        response = client.post("/account/sign-up/", data, follow=True)
+        response = sign_up(client, "ada", ADA)
+        assert response["Location"] == "/account/recovery-codes/"  # where sign-up ends
+        response = client.get(response["Location"])
         codes = re.findall(r"<code>([A-Z0-9-]+)</code>", response.content.decode())
         assert len(codes) == recovery.CODES and len(set(codes)) == recovery.CODES
         kept = set(RecoveryCode.objects.values_list("code_hash", flat=True))

@@ -5,9 +5,11 @@ old version is enforced, and at the effective time every process switches by its
 Every customer is sent one notice; a change of wording alone takes effect at once."""
 
 import datetime as dt
+import re
 from email.utils import parseaddr
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -95,7 +97,13 @@ def test_every_customer_gets_one_notice_with_the_changes_and_how_to_respond(publ
     assert "We may now share data with Metrics Partner Inc." in body
     assert "To object, reply to this message (it goes to support@ducallier.com)" in body
     assert "/account/data/export.json" in body
-    assert "close" not in body.lower()  # no way to close an account exists: not offered
+    # Closing the account (issue 31): the direction's link is the page that closes it.
+    close = re.search(r"https?://\S+(/account/close/)", body)
+    assert close and close.group(1) == reverse("accounts:close")
+    me = Client()
+    me.force_login(User.objects.get(username="ada"))
+    page = me.get(close.group(1))
+    assert page.status_code == 200 and 'name="password"' in page.content.decode()
     assert date_format(timezone.localtime(second.effective_at)) in mail.outbox[0].subject
 
 

@@ -694,8 +694,8 @@ def _directions(policy: Policy) -> str:
         else ""
     )
     return (" We send the notice by e-mail, with directions for responding to it." + reply
-            + " You can download all of your data from your account pages before the "
-            "change takes effect.")  # fmt: skip
+            + " You can close your account, and first download all of your data, from "
+            "your account pages before the change takes effect.")  # fmt: skip
 
 
 # Which contact the page lists, and the promise whose code answers mail sent to it.

@@ -35,6 +35,9 @@ def notice_text(version: PolicyVersion) -> tuple[str, str]:
     if support is not None and support.email:
         lines += [f"- To object, reply to this message (it goes to {support.email}): your "
                   "reply becomes a request in our queue, which we track to an answer."]  # fmt: skip
+    lines += [f"- To close your account rather than accept the change: {settings.SITE_URL}"
+              f"{reverse('accounts:close')} (after you log in; the page says what we keep, "
+              "and until when)."]  # fmt: skip
     lines += [f"- To keep a copy of your data first, download it: {settings.SITE_URL}"
               f"{reverse('accounts:export')} (after you log in)."]  # fmt: skip
     lines += ["", f"Read it in full: {settings.SITE_URL}/privacy/versions/{version.number}/",

@@ -43,11 +43,13 @@ TOUR = {("ducallier", "/"): "home", ("ducallier", "/privacy/"): "privacy",
 
 VISITOR = ["/", "/privacy/", "/privacy/versions/", "/account/login/", "/account/sign-up/",
            "/account/inquiry/", "/transparency/", "/privacy/questions/",
-           "/report-harm/", "/mail/join/", "/preferences/", "/no-such-page/"]  # fmt: skip
+           "/report-harm/", "/mail/join/", "/preferences/", "/no-such-page/",
+           "/account/recover/"]  # fmt: skip
 CUSTOMER = ["/account/", "/account/data/", "/account/profile/", "/account/requests/",
             "/account/choices/", "/account/billing/", "/account/billing/card/",
             "/account/services/", "/account/mail/", "/account/mail/1/", "/apps/records/",
-            "/account/access/", "/account/erase/", "/account/organisation/"]  # fmt: skip
+            "/account/access/", "/account/erase/", "/account/organisation/",
+            "/account/close/", "/account/recovery-codes/"]  # fmt: skip
 STAFF = ["/staff/", "/staff/traffic/", "/staff/access/", "/mail/outbox/", "/admin/",
          "/admin/requests/request/report/", "/admin/billing/invoice/revenue/"]  # fmt: skip
 

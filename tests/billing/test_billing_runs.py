@@ -265,6 +265,14 @@ def test_staff_with_the_billing_role_see_invoices_refund_and_read_revenue(signed
         listing = staff.get("/admin/billing/invoice/").content.decode()
         assert invoice.number in listing and "$15.00" in listing
         assert staff.get("/admin/billing/chargeattempt/").status_code == 200
+        # One invoice and one charge as staff read them: money, lines in words, no codes.
+        page = staff.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+        line = invoice.lines[0]["description"]
+        assert f"{line}: $15.00" in page and "&quot;amount&quot;" not in page
+        assert ">1500<" not in page
+        attempt = ChargeAttempt.objects.for_purpose(SYSTEM, Purpose.PAYMENT).get()
+        page = staff.get(f"/admin/billing/chargeattempt/{attempt.pk}/change/").content.decode()
+        assert "$15.00" in page and ">1500<" not in page
         refund = staff.post("/admin/billing/invoice/", {
             "action": "refund_in_full", "_selected_action": [invoice.pk],
         })  # fmt: skip

@@ -27,6 +27,7 @@ from hippocratic.messaging import inbound
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.requests import choices, services
+from hippocratic.site.management.commands.demo import DEMO_SERVICES
 
 from . import face
 from .pages import DESKTOP, PHONE, SHOTS, sign_up
@@ -188,8 +189,9 @@ def _seed(cid: int) -> None:
 
 def crawl(site, browser, profile: str, locale: str) -> Findings:
     findings = Findings(profile, locale)
-    Service.objects.get_or_create(code="hosting", defaults={
-        "name": "Web hosting", "description": "A site.", "monthly_price_cents": 1500})  # fmt: skip
+    for code, name, description, cents in DEMO_SERVICES:  # the demo's catalogue
+        Service.objects.get_or_create(code=code, defaults={
+            "name": name, "description": description, "monthly_price_cents": cents})  # fmt: skip
     page = browser.new_context(locale=locale).new_page()
     for path in VISITOR:
         findings.visit(page, site, path, "visitor")

@@ -4,6 +4,7 @@ refusal by the policy in words."""
 
 import pytest
 from django.test import Client
+from factories import running_since
 from tests_paths import use_profile
 
 from hippocratic.accounts.models import Service
@@ -63,3 +64,12 @@ def test_where_products_are_ordered_on_their_page_the_home_page_links_it():
     with use_profile("quality"):  # the order-form cookie (CK-2)
         page = Client().get("/").content.decode()
     assert '<a href="/products/hosting/">Web hosting</a>' in page
+
+
+@pytest.mark.django_db
+def test_the_account_page_names_statuses_in_words(signed_up):
+    client, me = signed_up()
+    running_since(me)
+    page = client.get("/account/").content.decode()
+    assert "<dt>Account status</dt><dd>Active</dd>" in page
+    assert '<td data-label="Status">Active</td>' in page and ">active<" not in page

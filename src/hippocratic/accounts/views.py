@@ -159,7 +159,8 @@ def home(request, me: int):
     sessions = AccountSession.objects.filter(user=request.user).count()
     mine = own_data.profile(me)
     return render(request, "accounts/home.html", {
-        "sessions": sessions, "status": mine["status"], "profile": _labelled(mine),
+        "sessions": sessions, "profile": _labelled(mine),
+        "status": Customer.Status(mine["status"]).label,
         "subscriptions": services.subscriptions(me),
         "owner": mine.get("membership") == Customer.Membership.OWNER,
         "recovery_codes": not recovery.by_mail(),

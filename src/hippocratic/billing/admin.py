@@ -46,23 +46,52 @@ def _takes_payment() -> bool:
     return Purpose.PAYMENT in current_policy().purposes
 
 
+# Fields shown otherwise than as stored: amounts as money, the lines as sentences, codes
+# and the card's last four digits under labels in words.
+INVOICE_SHOWN = {"card_last4": "card_ending", "lines": "lines_in_words",
+                 "subtotal": "subtotal_shown", "tax": "tax_shown", "total": "amount",
+                 "refunded": "refunded_shown"}  # fmt: skip
+ATTEMPT_SHOWN = {"code": "answer", "amount": "amount_shown"}
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(BillingAdmin):
     list_display = ("number", "customer_id", "period_start", "amount", "status", "paid_at")
     list_filter = ("status", "period_start")
     search_fields = ("number",)
     ordering = ("-period_start", "-id")
-    # attnames: a customer's row is never fetched to label a foreign key; the card by its
-    # last four digits under a label in words
-    fields = readonly_fields = [
-        "card_ending" if f.attname == "card_last4" else f.attname for f in Invoice._meta.fields
-    ]
+    # attnames: a customer's row is never fetched to label a foreign key
+    fields = readonly_fields = [INVOICE_SHOWN.get(f.attname, f.attname)
+                                for f in Invoice._meta.fields]  # fmt: skip
     actions = ["refund_in_full", "transfer_received"]
     change_list_template = "billing/admin/invoice_change_list.html"
 
     @admin.display(description="Total")
     def amount(self, invoice):
         return format_money(invoice.total, invoice.currency)
+
+    @admin.display(description="Subtotal")
+    def subtotal_shown(self, invoice):
+        return format_money(invoice.subtotal, invoice.currency)
+
+    @admin.display(description="Tax")
+    def tax_shown(self, invoice):
+        return format_money(invoice.tax, invoice.currency)
+
+    @admin.display(description="Refunded")
+    def refunded_shown(self, invoice):
+        return format_money(invoice.refunded, invoice.currency)
+
+    @admin.display(description="Lines")
+    def lines_in_words(self, invoice):
+        currency = invoice.currency
+        return (
+            "; ".join(
+                f"{line.get('description', '')}: {format_money(line.get('amount', 0), currency)}"
+                for line in invoice.lines or []
+            )
+            or "—"
+        )
 
     @admin.display(description="Card ending in")
     def card_ending(self, invoice):
@@ -126,9 +155,12 @@ class ChargeAttemptAdmin(BillingAdmin):
                     "created_at")  # fmt: skip
     list_filter = ("status",)
     ordering = ("-created_at",)
-    fields = readonly_fields = [
-        "answer" if f.attname == "code" else f.attname for f in ChargeAttempt._meta.fields
-    ]
+    fields = readonly_fields = [ATTEMPT_SHOWN.get(f.attname, f.attname)
+                                for f in ChargeAttempt._meta.fields]  # fmt: skip
+
+    @admin.display(description="Amount")
+    def amount_shown(self, attempt):
+        return format_money(attempt.amount, attempt.currency)
 
     @admin.display(description="Processor's answer", ordering="code")
     def answer(self, attempt):

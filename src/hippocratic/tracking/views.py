@@ -76,10 +76,9 @@ def _chart(series, width=720, height=220):
     def points(index):
         return " ".join(f"{x(i)},{y(row[index])}" for i, row in enumerate(series))
 
-    every = max(1, -(-(len(series) - 1) // 5))
-    labelled = sorted({*range(0, len(series), every), len(series) - 1} - {-1})
-    if len(labelled) > 1 and labelled[-1] - labelled[-2] < every / 2:
-        del labelled[-2]  # the last day's label would sit on the one before it
+    # Six dates or fewer, evenly spaced from the first day to the last.
+    count = min(6, len(series))
+    labelled = sorted({round(i * (len(series) - 1) / max(count - 1, 1)) for i in range(count)})
     return {
         "width": width, "height": height, "peak": peak, "left": left, "right": width - right,
         "top": top, "base": top + plot_h, "label_y": height - 8,

@@ -5,7 +5,8 @@ graph of its own and show that each rule catches it.
 
 The floors, lowest first (README, "Floors"):
 
-1. core: `policy/`, `money.py`, `registry.py`, `mailheaders.py`, `spreadsheet.py`: no Django.
+1. core: `policy/`, `money.py`, `registry.py`, `mailheaders.py`, `mailtext.py`,
+   `spreadsheet.py`: no Django.
 2. provider: `provider.py`, `capabilities.py`, `purposes.py`, the `versions` app.
 3. enforcement: the gateway, the gate, the audit log, actors, cases, tokens.
 4. domain: accounts at the bottom, the request ledger on it, then billing, tracking,
@@ -24,7 +25,7 @@ PACKAGE = "hippocratic"
 CORE, PROVIDER, ENFORCEMENT, DOMAIN, INTERFACE = 1, 2, 3, 4, 5
 FLOOR_NAMES = {1: "core", 2: "provider", 3: "enforcement", 4: "domain", 5: "interface"}
 
-CORE_MODULES = {"policy", "money", "registry", "mailheaders", "spreadsheet"}
+CORE_MODULES = {"policy", "money", "registry", "mailheaders", "mailtext", "spreadsheet"}
 PROVIDER_MODULES = {"provider", "capabilities", "purposes", "versions"}
 DOMAIN_APPS = (  # lowest first: an app may use any module of an app below it
     ("accounts",),

@@ -8,7 +8,8 @@ import pytest
 from factories import ADA, address
 from tests_paths import use_profile
 
-from hippocratic.communications import mailbox, readable
+from hippocratic import mailtext as readable
+from hippocratic.communications import mailbox
 from hippocratic.messaging import inbound
 
 

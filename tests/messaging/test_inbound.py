@@ -5,6 +5,7 @@ queued mail leaves with them."""
 
 import pytest
 from django.core import mail
+from django.db import connection
 from factories import ADA, LIN, SYSTEM, eml, queued_mail, send, three_customers
 from tests_paths import use_profile
 
@@ -74,8 +75,9 @@ def test_other_subjects_change_nothing_and_strangers_wait_for_staff(signed_up):
 def test_queued_mail_keeps_no_text_and_is_acted_on_once_from_when_it_came(
     signed_up, django_capture_on_commit_callbacks
 ):
-    """The LMTP server's path: accept() keeps what the request needs (not the text) and
-    answers; the worker acts later, and the deadline runs from the message's arrival."""
+    """The LMTP server's path: accept() keeps what the request needs (a removal's text
+    never; a mail to support's, sealed) and answers; the worker acts later, and the
+    deadline runs from the message's arrival."""
     from freezegun import freeze_time
 
     from hippocratic.enforcement.gateway import decided_elsewhere
@@ -96,7 +98,13 @@ def test_queued_mail_keeps_no_text_and_is_acted_on_once_from_when_it_came(
         with decided_elsewhere():
             rows = list(InboundMail.internal.values())
         assert len(rows) == 2  # the retry is queued once; the ignored one not at all
-        assert "Please take me off" not in str(rows)  # never the text
+        # The removal keeps no text; the mail to support keeps its own, sealed at rest.
+        texts = {row["kind"]: (row["subject"], row["text"]) for row in rows}
+        assert texts == {"unsubscribe": ("", ""), "support": ("Hello", "Please take me off.")}
+        with decided_elsewhere(), connection.cursor() as cursor:
+            cursor.execute("SELECT subject, text FROM messaging_inboundmail")
+            stored = str(cursor.fetchall())
+        assert "Please take me off" not in stored and "Hello" not in stored
         with freeze_time("2026-12-03 09:00"), django_capture_on_commit_callbacks(execute=True):
             assert inbound.act_on_queued() == {"done": 2, "failed": 0}
         assert not services.is_member(me)

@@ -93,6 +93,10 @@ EXPECTED = {
     "promise_unbacked": "11:26: promises[2]: PAY-1 is promised but the policy does not "
     "provide for it, expected payment data collected and a payment processor "
     "[promises-backed-by-structure]",
+    "mail_without_sender": "47:32: choices[0].channels[1]: 'see' takes requests by mail, but "
+    "the policy does not collect user.contact.email, so no request can keep who sent it, "
+    "expected user.contact.email collected from customers, or another channel (portal, "
+    "online_form) [mail-channel-keeps-no-sender]",
     "browser_without_promise": "11:11: promises: the visitor log records the browser, OS or "
     "referrer, but VIS-3 is not promised, expected VIS-3 in promises "
     "[promises-backed-by-structure]",

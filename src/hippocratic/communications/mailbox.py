@@ -23,8 +23,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from hippocratic import mailtext
 from hippocratic.accounts.models import Customer
-from hippocratic.communications import crypto, readable
+from hippocratic.communications import crypto
 from hippocratic.communications.models import MailboxKey, StoredMessage
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
@@ -214,8 +215,8 @@ class Opened:
         if self.raw is None:
             return "", ""
         try:
-            return readable.plain_text(self.raw), ""
-        except readable.TooComplex as reason:
+            return mailtext.plain_text(self.raw), ""
+        except mailtext.TooComplex as reason:
             note = f"This message is too complex to show here ({reason}); download it to read it"
             return "", note + " in your mail program."
 

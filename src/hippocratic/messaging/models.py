@@ -8,6 +8,7 @@ from django.utils import timezone
 from hippocratic.accounts.models import CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
 from hippocratic.enforcement.gateway import PersonalDataModel
+from hippocratic.enforcement.sealing import SealedTextField
 
 LIST = "user.privacy_preferences"
 
@@ -151,9 +152,10 @@ class ProspectDelivery(PersonalDataModel):
 
 class InboundMail(CustomerOwnedModel):
     """A message the LMTP server took and the worker has yet to act on
-    (messaging.inbound.accept): what its request needs, never its text. The row is
-    deleted in the transaction that acts on it; it names no customer (the worker finds
-    who sent it), and a row the worker could not act on keeps the reason."""
+    (messaging.inbound.accept): what its request needs; the subject and text only of
+    mail to support, sealed. The row is deleted in the transaction that acts on it; it
+    names no customer (the worker finds who sent it), and a row the worker could not
+    act on keeps the reason."""
 
     MAX_ATTEMPTS = 5
 
@@ -171,6 +173,8 @@ class InboundMail(CustomerOwnedModel):
                            "address names: a customer's number, or p and a prospect's")  # fmt: skip
     choice = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=1, blank=True, help_text="A bounce's status class")
+    subject = personal(SealedTextField(blank=True), "user.account")
+    text = personal(SealedTextField(blank=True), "user.account")
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
 

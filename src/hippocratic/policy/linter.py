@@ -12,6 +12,7 @@ from hippocratic.policy.enforced import Enforced
 from hippocratic.policy.errors import PolicyIssue, Severity
 from hippocratic.policy.loader import LoadedPolicy
 from hippocratic.policy.models import (
+    SENDER_CATEGORY,
     ChannelKind,
     ChoiceKind,
     Policy,
@@ -404,6 +405,25 @@ def promises_backed_by_structure(loaded: LoadedPolicy) -> Iterator[PolicyIssue]:
         )
 
 
+def mail_channel_keeps_no_sender(loaded: LoadedPolicy) -> Iterator[PolicyIssue]:
+    """A request by mail is answered at its sender's address: a choice may take mail
+    only where the policy collects customers' e-mail addresses (Policy.keeps_senders;
+    elsewhere the contact form and the account pages take requests)."""
+    policy = loaded.policy
+    if policy.keeps_senders:
+        return
+    for i, choice in enumerate(policy.choices):
+        for j, channel in enumerate(choice.channels):
+            if channel.kind is ChannelKind.EMAIL:
+                yield loaded.source.issue(
+                    ("choices", i, "channels", j),
+                    f"'{choice.key}' takes requests by mail, but the policy does not collect "
+                    f"{SENDER_CATEGORY}, so no request can keep who sent it",
+                    f"{SENDER_CATEGORY} collected from customers, or another channel "
+                    "(portal, online_form)",
+                )
+
+
 RULES: tuple[Rule, ...] = (
     recipient_gets_uncollected_category,
     use_forbidden_elsewhere,
@@ -416,6 +436,7 @@ RULES: tuple[Rule, ...] = (
     retention_declared,
     unused_purpose,
     notice_contradiction,
+    mail_channel_keeps_no_sender,
 )
 
 

@@ -175,6 +175,10 @@ class Strict(BaseModel):
 # --- provider ------------------------------------------------------------------------
 
 
+# The category of a request's sender: the address a request by mail or form is answered at.
+SENDER_CATEGORY = "user.contact.email"
+
+
 class Contact(Strict):
     email: EmailAddress | None = Field(None, description="The address to write to")
     online_form: bool = Field(False, description="Reached through a form on the web site")
@@ -618,6 +622,13 @@ class Policy(Strict):
 
     def collected_categories(self, subject: SubjectKind | None = None) -> set[str]:
         return {item.category for kind, item in self.data_items() if subject in (None, kind)}
+
+    @property
+    def keeps_senders(self) -> bool:
+        """Whether a request can keep who sent it: the policy collects customers' e-mail
+        addresses. Where it does not, nothing is answered by mail, and the page offers
+        no channel by mail (linter: mail_channel_keeps_no_sender)."""
+        return SENDER_CATEGORY in self.collected_categories(SubjectKind.CUSTOMER)
 
     def purposes_serving(self, subject: SubjectKind | str, categories) -> list[str]:
         """The declared purposes that may use every one of `categories` this policy

@@ -510,7 +510,7 @@ def _choices(page: Page) -> Section:
             rows.append(
                 (
                     f"{CHOICE_VERBS[choice.kind]}: {choice.name}",
-                    prose.join([_channel(policy, ch) for ch in channels], "or"),
+                    prose.join([_channel(policy, ch, choice) for ch in channels], "or"),
                     _timing(page, choice, channels),
                 )
             )
@@ -533,10 +533,12 @@ def channel_promise(choice: Choice, channel) -> str:
         if choice.kind is ChoiceKind.OPT_OUT:
             return "MSG-4" if channel.contact == "support" else "CH-1"
         return "CH-2" if choice.kind is ChoiceKind.QUESTION else "CH-3"
+    if channel.kind is ChannelKind.ONLINE_FORM:
+        # The question form (CH-2), or the contact form: a request tracked to its end.
+        return "CH-2" if choice.kind is ChoiceKind.QUESTION else "CH-3"
     return {
         ChannelKind.REPLY: "MSG-4",
         ChannelKind.UNSUBSCRIBE_LINK: "MSG-5",
-        ChannelKind.ONLINE_FORM: "CH-2",
     }[channel.kind]
 
 
@@ -550,8 +552,10 @@ PORTAL_PROMISES = {
 }
 
 
-def _channel(policy: Policy, channel) -> str:
+def _channel(policy: Policy, channel, choice: Choice | None = None) -> str:
     contacts = policy.provider.contacts
+    if channel.kind is ChannelKind.ONLINE_FORM and choice and choice.kind != ChoiceKind.QUESTION:
+        return "our contact form"  # the question form is CH-2's "online form"
     if channel.kind is ChannelKind.EMAIL:
         address = getattr(contacts, channel.contact).email
         text = f"e-mail {address}" if address else "our online form"
@@ -715,8 +719,11 @@ def _contact(page: Page) -> Section:
         contact = getattr(policy.provider.contacts, key)
         if contact is None or not page.states(*filter(None, [promise])):
             continue
-        how = [contact.email] if contact.email else []
-        if contact.online_form and page.states("CH-2"):
+        # Mail is offered only where a request keeps who sent it, so it can be answered.
+        how = [contact.email] if contact.email and policy.keeps_senders else []
+        if contact.online_form and key == "support" and page.states("CH-3"):
+            how.append("our contact form")  # /contact/: a request tracked to its answer
+        elif contact.online_form and key != "support" and page.states("CH-2"):
             how.append("our online form")
         if how:
             items.append(f"{label}: {' or '.join(how)}")

@@ -1,5 +1,7 @@
 """The staff queue (CH-3): open requests first, by due date, the overdue ones marked;
-assign, answer a question (mailed to the asker), close with what was done. And the
+what was asked (subject and text, sealed at rest, read through the gateway for the
+ledger's purpose, each read audited); assign, answer a question or a message to
+support (mailed to the asker, or shown on their page), close with what was done. And the
 monthly service-level report at .../requests/request/report/."""
 
 from django import forms
@@ -35,7 +37,7 @@ class RequestAdmin(PersonalDataAdmin):
                     "is_overdue", "assigned_to")  # fmt: skip
     list_filter = ("status", "kind", "channel", "requester")
     readonly_fields = ("kind", "channel", "requester", "choice_in_words", "customer_number",
-                       "sender", "text", "created_at", "due_at", "status", "done_at",
+                       "sender", "subject", "text", "created_at", "due_at", "status", "done_at",
                        "done_by", "outcome", "assigned_to", "audit_log_entries")  # fmt: skip
     actions = ["assign_to_me", "mark_done", "remove_from_list"]
 
@@ -57,12 +59,16 @@ class RequestAdmin(PersonalDataAdmin):
         )
 
     def get_fields(self, request, obj=None):
-        # Questions and mail to support are answered here, by mail to the sender; a
-        # request still waiting for its sender's confirmation is not answered yet.
+        # Questions and messages to support are answered here: by mail to the sender
+        # where the request keeps an address, else on the asker's own page (a customer's
+        # requests, or the link the online form gave a visitor). A request still waiting
+        # for its sender's confirmation is not answered yet.
         answerable = (Request.Kind.QUESTION, Request.Kind.SUPPORT)
+        seen = bool(obj and (obj.sender or obj.customer_id
+                             or obj.channel == Request.Channel.ONLINE_FORM))  # fmt: skip
         editable = (
             obj is not None and obj.kind in answerable and obj.status == Request.Status.OPEN
-            and bool(obj.sender)
+            and seen
         )  # fmt: skip
         return (*self.readonly_fields, "answer") if editable else self.readonly_fields
 

@@ -18,20 +18,27 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from hippocratic.enforcement import audit
+from hippocratic.enforcement import audit, sealing
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
 from hippocratic.provider import current_policy
 from hippocratic.registry import Registry
 from hippocratic.requests.deadlines import due_at
-from hippocratic.requests.models import Request
+from hippocratic.requests.models import SUBJECT_MAX, TEXT_MAX, Request
 
 OUTCOME_MAX = 300
 
 
 def collects_email() -> bool:
-    """Whether the policy lets a request keep the sender's address (Dracon's does not)."""
-    return "user.contact.email" in current_policy().collected_categories("customer")
+    """Whether the policy lets a request keep the sender's address (Dracon's, the ISP's
+    and Quality's do not: their pages offer no channel by mail)."""
+    return current_policy().keeps_senders
+
+
+def asked_digest(*, kind: str, sender: str, customer_id: int | None, text: str) -> str:
+    """Who asked what, as a keyed hash: the same question still open is found by it
+    (the text itself is sealed, and a sealed value matches no filter)."""
+    return sealing.digest(kind, sender, str(customer_id or ""), text, purpose="requests.asked")
 
 
 def purpose() -> str:
@@ -46,18 +53,24 @@ def requests_for(actor: Actor):
 
 def open_request(
     *, kind: str, channel: str, by: Actor, customer_id: int | None = None,
-    requester: str | None = None, choice: str = "", sender: str = "", text: str = "",
-    message_key: str | None = None, status: str = Request.Status.OPEN,
+    requester: str | None = None, choice: str = "", sender: str = "", subject: str = "",
+    text: str = "", message_key: str | None = None, status: str = Request.Status.OPEN,
     received: dt.datetime | None = None,
 ) -> Request:  # fmt: skip
+    """A request in the ledger, due by the policy's deadline for its kind. It keeps what
+    was asked (subject and text, sealed at rest) and who asked (the sender's address,
+    only where the policy collects e-mail addresses)."""
     received = received or timezone.now()
     if requester is None:
         requester = Request.Requester.CUSTOMER if customer_id else Request.Requester.UNVERIFIED
+    sender = sender if collects_email() else ""
+    text = text[:TEXT_MAX]
+    asked = asked_digest(kind=kind, sender=sender, customer_id=customer_id, text=text)
     return requests_for(by).create(
         kind=kind, channel=channel, customer_id=customer_id, requester=requester,
-        choice=choice, sender=sender if collects_email() else "", text=text[:5000],
-        message_key=message_key, status=status, created_at=received,
-        due_at=due_at(kind, choice, received),
+        choice=choice, sender=sender, subject=subject[:SUBJECT_MAX], text=text,
+        digest=asked if text else "", message_key=message_key, status=status,
+        created_at=received, due_at=due_at(kind, choice, received),
     )  # fmt: skip
 
 
@@ -68,7 +81,7 @@ def finish(
     """Close a request: what was done, by whom, when, with the work's audit entries."""
     rows = requests_for(by).filter(pk=request_id)
     earlier = rows.values_list("audit_entries", flat=True).first() or []
-    changes = {"answer": answer[:5000]} if answer is not None else {}
+    changes = {"answer": answer[:TEXT_MAX]} if answer is not None else {}
     rows.update(
         status=status, done_at=timezone.now(), done_by=by.label, outcome=outcome[:OUTCOME_MAX],
         audit_entries=[*earlier, *audit_entries], **changes,

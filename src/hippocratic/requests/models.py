@@ -7,7 +7,11 @@ from django.utils import timezone
 
 from hippocratic.accounts.models import CustomerOwnedModel
 from hippocratic.enforcement.fields import personal
+from hippocratic.enforcement.sealing import SealedTextField
 from hippocratic.policy.models import ChannelKind, ChoiceKind
+
+SUBJECT_MAX = 200
+TEXT_MAX = 5000
 
 
 class Request(CustomerOwnedModel):
@@ -75,8 +79,16 @@ class Request(CustomerOwnedModel):
         help_text="A mailed request's Message-ID (or a digest): stored once.",
     )  # fmt: skip
     sender = personal(models.EmailField(max_length=254, blank=True), "user.contact.email")
-    text = personal(models.TextField(max_length=5000, blank=True), "user.account")
-    answer = personal(models.TextField(max_length=5000, blank=True), "user.account")
+    # What was asked and answered: sealed at rest (enforcement.sealing), kept for the
+    # request's life and the retention the policy gives its category.
+    subject = personal(SealedTextField(max_length=SUBJECT_MAX, blank=True), "user.account")
+    text = personal(SealedTextField(max_length=TEXT_MAX, blank=True), "user.account")
+    answer = personal(SealedTextField(max_length=TEXT_MAX, blank=True), "user.account")
+    digest = personal(models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="A keyed hash of who asked what (never the text): a replayed post is "
+        "found again; it goes with the text",
+    ), "user.account")  # fmt: skip
     due_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,7 @@ MAILER = Actor.system("requests.mail")
 SUBJECTS = {
     RequestMail.CONFIRM: "Please confirm your request to {provider}",
     RequestMail.ANSWERED: "{provider} has answered you",
-    RequestMail.RECEIVED: "{provider} received your question",
+    RequestMail.RECEIVED: "{provider} received your message",
 }
 
 
@@ -29,7 +29,7 @@ def send_request_mail(request_id: int, kind: str) -> bool:
     """Returns whether a mail went (not where the request keeps no address)."""
     row = (
         ledger.requests_for(MAILER).filter(pk=request_id)
-        .values("pk", "sender", "kind", "text", "answer", "due_at").first()
+        .values("pk", "sender", "kind", "subject", "text", "answer", "due_at").first()
     )  # fmt: skip
     if row is None or not row["sender"]:
         return False

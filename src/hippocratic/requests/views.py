@@ -1,5 +1,6 @@
-"""The customer's choices (CH-1) and requests (CH-3), the question form (CH-2), and the
-links mailed to a sender: confirm a request, see a question's answer."""
+"""The customer's choices (CH-1) and requests (CH-3), the question form (CH-2), the
+contact form (a message to support), and the links mailed to a sender: confirm a
+request, see a question's answer."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -13,12 +14,12 @@ from hippocratic.enforcement.actors import Actor
 from hippocratic.policy.models import ChannelKind, ChoiceKind
 from hippocratic.provider import current_policy
 from hippocratic.requests import choices, identity, ledger, services
-from hippocratic.requests.forms import QuestionForm, choices_form
+from hippocratic.requests.forms import ContactForm, QuestionForm, choices_form
 from hippocratic.requests.models import Request
 from hippocratic.site import limits
 
 SHOWN = ("pk", "kind", "channel", "created_at", "due_at", "status", "done_at", "outcome",
-         "text", "answer")  # fmt: skip
+         "subject", "text", "answer")  # fmt: skip
 
 
 @customer_required
@@ -83,6 +84,33 @@ def ask(request):
             "due_at": asked.due_at, "view_token": identity.view_token(asked.pk),
         })  # fmt: skip
     return render(request, "requests/ask.html", {"form": form, "known_email": known})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@limits.limited("contact", target="email")
+def contact(request):
+    """The contact form: a message to support, a request in the staff queue, from a
+    visitor or a signed-in customer (whose request runs as them)."""
+    if not current_policy().provider.contacts.support.online_form:
+        raise Http404("This provider's policy names no contact form.")
+    me = accounts.customer_id(request)
+    keeps_sender = ledger.collects_email()
+    known = accounts.contact_details(me).get("email", "") if me and keeps_sender else ""
+    asks_email = keeps_sender and not me
+    form = ContactForm(request.POST or None, asks_email=asks_email)
+    if request.method == "POST" and form.is_valid():
+        sender = known or form.cleaned_data.get("email", "")
+        sent = services.contact(form.cleaned_data["subject"], form.cleaned_data["message"],
+                                sender=sender, customer_id=me)  # fmt: skip
+        return render(request, "requests/contacted.html", {
+            "due_at": sent.due_at, "view_token": identity.view_token(sent.pk),
+            "mailed": bool(sender), "signed_in": bool(me),
+        })  # fmt: skip
+    return render(request, "requests/contact.html", {
+        "form": form, "known_email": known, "answers_by_mail": keeps_sender,
+        "signed_in": bool(me),
+    })  # fmt: skip
 
 
 @never_cache

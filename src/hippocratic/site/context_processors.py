@@ -4,12 +4,19 @@ from hippocratic.provider import current_policy, policy_revised
 from hippocratic.site import preferences
 
 
+def contact_form_offered() -> bool:
+    """Whether the policy names a contact form for support (contacts.support.online_form)."""
+    return current_policy().provider.contacts.support.online_form
+
+
 def navigation(request) -> list[dict]:
     """The main navigation's links, the one leading to this page's part of the site marked
     current: the link whose address is the longest start of the page's path (Home only on
     the home page), so /account/billing/ marks "Your account", not "Home"."""
     user = getattr(request, "user", None)
     links = [("Home", reverse("site:home")), ("Privacy policy", reverse("site:privacy"))]
+    if contact_form_offered():
+        links.append(("Contact us", reverse("requests:contact")))
     if user is not None and user.is_authenticated:
         links.append(("Your account", reverse("accounts:home")))
     else:
@@ -28,6 +35,7 @@ def provider(request):
     return {
         "provider": policy.provider,
         "navigation": navigation(request),
+        "contact_form": contact_form_offered(),
         "policy_revised": policy_revised(),
         # The footer links the terms where the provider has them (issue 31).
         "terms_title": policy.terms.title if policy.terms is not None else "",

@@ -117,7 +117,8 @@ def requested(mail: Incoming) -> Received | None:
             confirming = customer_id is not None and not leaving
             request = ledger.open_request(
                 kind=kind, channel=channel, by=INTAKE, customer_id=customer_id, choice=choice,
-                sender=sender, message_key=key, received=now,
+                sender=sender, message_key=key, received=now, subject=mail.subject,
+                text=mail.text,
                 requester=Request.Requester.UNVERIFIED if confirming or not customer_id
                 else Request.Requester.CUSTOMER,
                 status=Request.Status.CONFIRMING if confirming else Request.Status.OPEN,

@@ -62,7 +62,8 @@ class Received:
 @dataclass(frozen=True)
 class Incoming:
     """What is kept of a message for its request: who sent it, what it asks and its
-    Message-ID, never its text."""
+    Message-ID; its subject and text only where it is written to support (a request
+    that keeps what was asked, sealed at rest)."""
 
     kind: Kind  # unsubscribe, reply, choice, support or bounce
     sender: str
@@ -72,6 +73,8 @@ class Incoming:
     status: str = ""  # a bounce's delivery status class: "2", "4", "5", or "" if it has none
     received: dt.datetime | None = None  # when it came, where it waited in the queue
     proven: bool = False  # it proves its sender: a reply+ token, or our MTA's DKIM/SPF pass
+    subject: str = ""  # a mail to support's Subject:, decoded
+    text: str = ""  # a mail to support's plain text, within bounds (mailtext)
 
     @property
     def from_prospect(self) -> bool:

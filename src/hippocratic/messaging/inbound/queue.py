@@ -1,5 +1,6 @@
 """The LMTP server's queue: a sorted message kept as one InboundMail row (what its
-request needs, never its text) until the worker acts on it, once."""
+request needs: a mail to support's subject and text, sealed, and no one's text else)
+until the worker acts on it, once."""
 
 import logging
 from functools import lru_cache
@@ -18,7 +19,8 @@ logger = logging.getLogger("hippocratic.messaging.inbound")
 # which has none, keeps there that its message proves its sender.
 PROVEN = "v"
 _QUEUED = ("message_key", "kind", "sender", "who", "choice", "status", "attempts",
-           "last_error", "created_at")  # fmt: skip
+           "last_error", "created_at", "subject", "text")  # fmt: skip
+_SEALED = ("subject", "text")
 
 
 @lru_cache(maxsize=4)
@@ -45,11 +47,16 @@ def put(mail: Incoming) -> Received:
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     kind = str(mail.kind)  # the value, not the enum: a driver may write an enum's name
     status = PROVEN if mail.proven else mail.status  # a bounce's status, or the proof
+    subject, text = (  # sealed here, as the field seals them
+        InboundMail._meta.get_field(name).get_db_prep_save(getattr(mail, name), connection)
+        for name in _SEALED
+    )
     with connection.cursor() as cursor, decided_elsewhere():
         cursor.execute(
             _statement(connection.alias),
-            [mail.key, kind, mail.sender, mail.who, mail.choice, status, 0, "", at],
-        )
+            [mail.key, kind, mail.sender, mail.who, mail.choice, status, 0, "", at, subject,
+             text],
+        )  # fmt: skip
     return Received(mail.kind, False, queued=True)
 
 
@@ -58,7 +65,8 @@ def _incoming(row: InboundMail) -> Incoming:
     proven = row.status == PROVEN
     return Incoming(Kind(row.kind), row.sender, row.message_key, who=row.who,
                     choice=row.choice, status="" if proven else row.status,
-                    received=row.created_at, proven=proven)  # fmt: skip
+                    received=row.created_at, proven=proven, subject=row.subject,
+                    text=row.text)  # fmt: skip
 
 
 def work(act, limit: int) -> dict:

@@ -1,4 +1,4 @@
-"""What a message is, from its headers and envelope alone.
+"""What a message is, from its headers and envelope (and, for support, its text).
 
     sort(raw, recipients) -> Incoming | Received
 
@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from hippocratic import mailtext
 from hippocratic.messaging.inbound.addresses import asks_removal, signed_recipient
 from hippocratic.messaging.inbound.outcomes import (
     Ignored,
@@ -25,6 +26,7 @@ from hippocratic.messaging.inbound.outcomes import (
 from hippocratic.messaging.inbound.reading import Message, read
 from hippocratic.provider import current_policy
 from hippocratic.registry import Registry
+from hippocratic.requests.models import SUBJECT_MAX, TEXT_MAX
 
 _STATUS = re.compile(r"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.IGNORECASE | re.MULTILINE)
 
@@ -114,11 +116,25 @@ def made_a_choice(mail: Message, contacts) -> Incoming | None:
 
 
 def wrote_to_support(mail: Message, contacts) -> Incoming | None:
-    """To the support address: a request in the staff queue. Its key names the kind, so
-    one delivery to support@ and to the unsubscribe address makes both requests."""
+    """To the support address: a request in the staff queue that keeps what was asked
+    (the subject and the plain text, within bounds; sealed where it is kept). Its key
+    names the kind, so one delivery to support@ and to the unsubscribe address makes
+    both requests."""
     if not _to(mail, contacts.support):
         return None
-    return Incoming(Kind.SUPPORT, mail.sender, f"{mail.key}/support")
+    subject = mail.subject.replace("\x00", "")[:SUBJECT_MAX]
+    return Incoming(Kind.SUPPORT, mail.sender, f"{mail.key}/support", subject=subject,
+                    text=_text_of(mail.raw))  # fmt: skip
+
+
+def _text_of(raw: bytes) -> str:
+    """A message's plain text for its request, at most TEXT_MAX characters; where the
+    message is over mailtext's bounds, why it is not shown."""
+    try:
+        text = mailtext.plain_text(raw)
+    except mailtext.TooComplex as reason:
+        text = f"[The text of this message is not kept: {reason}.]"
+    return text.replace("\x00", "").strip()[:TEXT_MAX]
 
 
 def _choice_by_mail(contact: str) -> str:

@@ -1,4 +1,5 @@
-"""A stored message, shown as text within bounds (issue 30, item 5).
+"""A message's plain text, within bounds (issue 30, item 5): a stored message shown in
+its mailbox, a mail to support kept on its request. No Django here.
 
 The email package parses a MIME tree by recursion and RFC 2231 parameters in time that
 grows faster than their number: 2,000 nested multiparts end in RecursionError after

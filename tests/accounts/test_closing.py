@@ -19,6 +19,8 @@ from hippocratic.accounts.models import AccountEvent, Customer, Subscription
 from hippocratic.billing import runs
 from hippocratic.billing import services as billing
 from hippocratic.billing.models import Invoice, PaymentMethod, SandboxLedgerEntry
+from hippocratic.billing.processors import ProcessorUnavailable
+from hippocratic.billing.processors.sandbox import SandboxProcessor
 from hippocratic.enforcement import retention
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import purpose_for
@@ -154,3 +156,21 @@ def test_an_account_closed_once_is_not_closed_again(signed_up):
 def test_the_account_page_links_closing(signed_up):
     client, _ = signed_up()
     assert 'href="/account/close/"' in client.get("/account/").content.decode()
+
+
+def test_a_processor_that_does_not_answer_leaves_the_card_to_the_hourly_run(signed_up, monkeypatch):
+    with use_profile("ducallier"):
+        client, me = signed_up()
+        client.post("/account/billing/card/", card_form())
+
+        def unavailable(self, token):
+            raise ProcessorUnavailable("no answer")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(SandboxProcessor, "detach", unavailable)
+            done = client.post("/account/close/", {"password": PASSWORD}).content.decode()
+        assert "Your account is closed" in done and "hourly billing run" in done
+        assert customer(me)["status"] == "closed"
+        cards = PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
+        assert cards.filter(customer_id=me).exists()  # still here: not detached there
+        assert runs.run().cards_removed == 1 and not cards.filter(customer_id=me).exists()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from hippocratic.billing import periods, runs
 from hippocratic.billing.models import Invoice, PaymentMethod
+from hippocratic.billing.processors import PaymentError
 from hippocratic.billing.services import next_charge, payments_enabled, remove_cards
 from hippocratic.enforcement.actors import Actor
 from hippocratic.money import format_money
@@ -72,7 +73,10 @@ def settle(customer_id: int, by: Actor) -> list[str]:
         customer_id=customer_id, status=Invoice.Status.RETRYING
     ).update(next_attempt_at=now)
     runs.charge_due(now, runs.RunReport(), customer_id=customer_id)
-    removed = remove_cards(by, customer_id)
+    try:
+        removed, later = remove_cards(by, customer_id), False
+    except PaymentError:  # the processor did not answer: the hourly run detaches them
+        removed, later = 0, True
     said = []
     invoices = Invoice.objects.for_purpose(by, Purpose.PAYMENT).filter(
         customer_id=customer_id, number__in=issued
@@ -88,6 +92,11 @@ def settle(customer_id: int, by: Actor) -> list[str]:
         said.append(f"Still owed: {amounts}; your invoices stay on your billing records.")
     if removed:
         said.append("Your card was detached from our payment processor and deleted.")
+    if later:
+        said.append(
+            "Our payment processor did not answer: your card will be detached there and "
+            "deleted here by our hourly billing run."
+        )
     return said
 
 

@@ -104,7 +104,8 @@ def test_invalid_policy_file_stops_the_site_with_its_message(tmp_path):
 
 @pytest.mark.promise("VIS-1")
 @pytest.mark.parametrize(
-    "path", ["/", "/privacy/", "/preferences/", "/account/inquiry/", "/account/sign-up/"]
+    "path",
+    ["/", "/privacy/", "/preferences/", "/account/inquiry/", "/account/sign-up/", "/terms/"],
 )
 def test_reading_a_public_page_needs_no_sign_in_and_no_cookie(path):
     """A browser that refuses every cookie reads each public page (VIS-1's statement)."""

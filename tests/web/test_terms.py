@@ -19,6 +19,8 @@ from hippocratic.enforcement.decided import decided_elsewhere
 from hippocratic.policy import load_policy
 from hippocratic.policy.diff import changes
 from hippocratic.policy.document import TERMS_PATH
+from hippocratic.policy.reasons import Reason
+from hippocratic.provider import current_engine
 from hippocratic.site.tasks import notice_text
 from hippocratic.versions import publishing
 from hippocratic.versions.terms import terms_digest, terms_versions
@@ -38,6 +40,11 @@ def _paragraph(page: str, promise: str) -> str:
     found = re.search(rf'<p[^>]*data-promise="{promise}"[^>]*>(.*?)</p>', page, re.S)
     assert found, f"no paragraph states {promise}"
     return found.group(1)
+
+
+def _paragraph_of(response, section: str) -> str:
+    page = response.content.decode()
+    return page[page.index(f'<section id="{section}">') :].split("</p>", 1)[0]
 
 
 def _accepted(username: str) -> list[tuple]:
@@ -66,6 +73,38 @@ def test_each_ground_resting_on_the_terms_links_to_its_clause(name, promise, req
         assert f'<section id="{clause}">' in terms.content.decode()
 
 
+@pytest.mark.promise("COM-5")
+def test_the_hosted_data_sentence_names_the_terms_and_the_clause_the_files_figures():
+    """Ducallier's seed: hosted data is not shared "except as provided in our Terms of
+    Service, or as may be required by law"; the clause states the permission's hours and
+    the deletion's days that the software uses, from the same file."""
+    policy = load_policy(POLICIES / "ducallier.yaml").policy
+    with use_profile("ducallier"):
+        sentence = _paragraph(Client().get("/privacy/").content.decode(), "COM-5")
+    assert "as our Terms of Service provide" in sentence and "as the law may require" in sentence
+    clause = policy.terms.clause_for("COM-5").text
+    hours = policy.communications.hosted_data.permission_hours
+    kept = next(i for _, i in policy.data_items() if i.field == "business_data").retention
+    assert f"a permission lasts {hours} hours" in clause
+    assert f"{kept.days} days after your account closes" in clause
+
+
+@pytest.mark.promise("DIS-2")
+def test_the_e_mail_clause_is_what_the_engine_decides():
+    """The clause: an e-mail address goes to no partner, only to authorities as the
+    terms provide or the law requires; the engine refuses the partners' grounds."""
+    with use_profile("ducallier"):
+        engine = current_engine()
+        email = ["user.contact.email"]
+        for recipient, ground in [("referral_partners", "joint_customer"),
+                                  ("integration_partners", "integrated_service")]:  # fmt: skip
+            refused = engine.decide_share(recipient, ground, email, "customer")
+            assert (refused.allowed, refused.reason, refused.promise) == (
+                False, Reason.PROHIBITED_USE, "DIS-2")  # fmt: skip
+        for ground in ("terms_of_service", "legal_requirement"):
+            assert engine.decide_share("authorities", ground, email, "customer").allowed
+
+
 @pytest.mark.promise("DIS-1")
 @pytest.mark.parametrize("name", ["dracon", "quality"])
 def test_profiles_resting_nothing_on_terms_offer_none(name):
@@ -81,7 +120,9 @@ def test_profiles_resting_nothing_on_terms_offer_none(name):
 @pytest.mark.parametrize("name", ["ducallier", "japoon", "isp"])
 def test_the_terms_are_linked_from_the_footer_and_the_home_page(name):
     with use_profile(name):
-        home = Client().get("/").content.decode()
+        client = Client()
+        assert 'href="/terms/"' in _paragraph_of(client.get("/privacy/"), "introduction")
+        home = client.get("/").content.decode()
         footer = home[home.index("<footer") :]
         assert 'href="/terms/"' in footer
         assert 'href="/terms/"' in home[: home.index("<footer")]

@@ -19,6 +19,7 @@ import datetime as dt
 from hippocratic.policy import prose
 from hippocratic.policy.calendar import calendar_name
 from hippocratic.policy.document import (
+    TERMS_PATH,
     Bullets,
     Document,
     Heading,
@@ -132,7 +133,11 @@ def build_document(
 def _introduction(page: Page) -> Section:
     policy = page.policy
     section = Section(page, "introduction", "Our commitment")
-    section.say(policy.introduction)
+    if policy.terms is not None:  # the terms, where the provider has them (issue 31)
+        read = (TERMS_PATH, f"Read our {policy.terms.title}.")
+        section.add(Paragraph(policy.introduction, link=read))
+    else:
+        section.say(policy.introduction)
     section.state("VIS-1")
     if _customer_uses_are_service_only(policy):
         section.say(

@@ -8,14 +8,17 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.test import Client
-from factories import PASSWORD, SYSTEM, card_form, hosting, running_since
+from django_tasks_db.models import DBTaskResult
+from factories import ADA, PASSWORD, SYSTEM, card_form, hosting, running_since
 from freezegun import freeze_time
 from tests_paths import PROFILES, use_profile
 
 import hippocratic.urls  # noqa: F401  (built before the clock is frozen: the API's schemas)
 from hippocratic.accounts import closing
 from hippocratic.accounts.models import AccountEvent, Customer, Subscription
+from hippocratic.accounts.tasks import mail_closing_notice
 from hippocratic.billing import runs
 from hippocratic.billing import services as billing
 from hippocratic.billing.models import Invoice, PaymentMethod, SandboxLedgerEntry
@@ -29,6 +32,7 @@ from hippocratic.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 CLOSING = dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC)
+TASK = "hippocratic.accounts.tasks.mail_closing_notice"
 
 
 def customer(pk: int) -> dict:
@@ -174,3 +178,18 @@ def test_a_processor_that_does_not_answer_leaves_the_card_to_the_hourly_run(sign
         cards = PaymentMethod.objects.for_purpose(SYSTEM, Purpose.PAYMENT)
         assert cards.filter(customer_id=me).exists()  # still here: not detached there
         assert runs.run().cards_removed == 1 and not cards.filter(customer_id=me).exists()
+
+
+@pytest.mark.parametrize("name", ["dracon", "ducallier"])
+def test_the_closed_account_is_mailed_the_dates_where_an_address_is_kept(name, signed_up):
+    with use_profile(name), freeze_time(CLOSING):
+        client, me = signed_up()
+        client.post("/account/close/", {"password": PASSWORD})
+        [queued] = DBTaskResult.objects.filter(task_path=TASK)
+        assert queued.args_kwargs["args"] == [me]  # the number only, never an address
+        sent = mail_closing_notice.call(me)
+    assert sent is (name == "ducallier")
+    if sent:
+        [message] = mail.outbox
+        assert message.to == [ADA["email"]] and "closed on October 20, 2026" in message.body
+        assert "November 19, 2026: User name" in message.body

@@ -8,6 +8,7 @@ dates.
     closing.schedule(closed_at)        -> when each kind of information goes
     closing.terms(customer_id)         -> what closing would do, for the confirm page
     closing.close(customer_id, by=…)   -> what was done, in sentences for the customer
+    closing.mail_notice(customer_id)   -> the same dates by mail, where an address is kept
 
 Other apps settle what they hold through two registries (billing: the final
 invoice, the cards), never by being imported here.
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from hippocratic.accounts import remember
+from hippocratic.accounts import notices, remember
 from hippocratic.accounts.customer_log import record
 from hippocratic.accounts.models import (
     AccountEvent,
@@ -89,6 +91,24 @@ def running_services(customer_id: int) -> list[str]:
 def terms(customer_id: int) -> list[str]:
     """What closing would do in the other apps, for the confirm page."""
     return [sentence for describe in CLOSING_TERMS for sentence in describe(customer_id)]
+
+
+NOTICE = Actor.system("accounts.closing")
+
+
+def mail_notice(customer_id: int) -> bool:
+    """Mail the closed account the dates its information goes (and a warning, should
+    someone else have closed it); whether a mail went (none where no address is kept)."""
+    rows = Customer.objects.for_purpose(NOTICE, Purpose.SERVICE).filter(pk=customer_id)
+    closed_at = rows.values_list("closed_at", flat=True).first()
+    if closed_at is None:
+        return False
+    provider = current_policy().provider.name
+    body = render_to_string("accounts/mail/closed.txt", {
+        "provider": provider, "closed_on": closed_at, "schedule": schedule(closed_at),
+    })  # fmt: skip
+    subject = f"Your {provider} account is closed"
+    return notices.mail_customer(customer_id, subject, body, by=NOTICE)
 
 
 class AlreadyClosed(Exception):

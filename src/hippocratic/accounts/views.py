@@ -334,6 +334,7 @@ def close(request, me: int):
         except closing.AlreadyClosed:
             raise Http404("This account is closed already.") from None
         auth.logout(request)  # the session's row went with the login's sessions
+        tasks.mail_closing_notice.enqueue(me)
         response = render(request, "accounts/closed.html", {
             "done": closed.done, "schedule": closing.schedule(closed.at), "closed_on": closed.at,
         })  # fmt: skip

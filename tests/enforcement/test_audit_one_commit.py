@@ -28,9 +28,21 @@ def test_entries_outside_a_transaction_wait_and_are_written_together():
         assert not AuditEntry.objects.filter(subject_ref__in=["a", "b"]).exists()
         written_inside = len(seen.captured_queries)
     assert AuditEntry.objects.filter(subject_ref__in=["a", "b"]).count() == 2
+    # One statement (atomic by itself): no BEGIN and COMMIT of its own.
     statements = [q["sql"] for q in seen.captured_queries[written_inside:]]
-    assert sum("INSERT" in sql for sql in statements) >= 1
-    assert statements[0] in ("BEGIN", "SAVEPOINT") or "BEGIN" in statements[0]
+    assert len(statements) == 1 and statements[0].startswith("INSERT")
+
+
+def test_more_entries_than_one_statement_holds_go_in_as_one_transaction(monkeypatch):
+    monkeypatch.setattr(audit, "ONE_STATEMENT_ROWS", 2)
+    refs = [f"many-{n}" for n in range(5)]
+    with CaptureQueriesContext(connection) as seen, audit.one_commit():
+        for ref in refs:
+            _append(ref)
+        written_inside = len(seen.captured_queries)
+    assert AuditEntry.objects.filter(subject_ref__in=refs).count() == 5
+    statements = [q["sql"] for q in seen.captured_queries[written_inside:]]
+    assert "BEGIN" in statements[0] and "COMMIT" in statements[-1]
 
 
 def test_inside_a_transaction_an_entry_goes_in_at_once_and_rolls_back_with_the_work():

@@ -146,8 +146,26 @@ def one_commit():
             _write_waiting(waiting)
 
 
+# A request's entries go in as one statement (atomic by itself, and no BEGIN and
+# COMMIT of their own) up to this many; more, as a transaction of many.
+ONE_STATEMENT_ROWS = 200
+
+
+@lru_cache(maxsize=32)
+def _insert_rows_statement(alias: str, count: int) -> str:
+    single = _insert_statement(alias, False)
+    head, values = single.split(" VALUES ")
+    return f"{head} VALUES {', '.join([values] * count)}"
+
+
 def _write_waiting(rows: list[list]) -> None:
     alias = AuditEntry.objects.db
+    if len(rows) <= ONE_STATEMENT_ROWS:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                _insert_rows_statement(alias, len(rows)), [v for row in rows for v in row]
+            )
+        return
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.executemany(_insert_statement(alias, False), rows)
 

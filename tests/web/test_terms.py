@@ -142,6 +142,9 @@ def test_sign_up_requires_the_terms_and_records_the_version_accepted(name, reque
         assert sign_up(client, "grace", GRACE).status_code == 302
         policy = load_policy(POLICIES / f"{name}.yaml").policy
         assert _accepted("grace") == [(1, terms_digest(policy))]
+        mine = client.get("/account/data/").content.decode()  # the customer sees it too
+        accepted = mine[mine.index("<h2>Terms accepted (1)</h2>") :].split("</table>", 1)[0]
+        assert '<td data-label="Version">1</td>' in accepted
 
 
 @pytest.mark.promise("POL-3")
@@ -195,5 +198,10 @@ def test_a_new_version_of_the_terms_waits_its_notice_and_every_version_stays_rea
         page = client.get("/terms/").content.decode()
         assert "Version 2, in effect since" in page and "never in bulk" in page
         assert "never in bulk" not in client.get("/terms/versions/1/").content.decode()
+        # Each published policy links the terms it was published with.
+        first = client.get("/privacy/versions/1/").content.decode()
+        assert 'href="/terms/versions/1/#disclosure"' in _paragraph(first, "DIS-9")
+        assert 'href="/terms/versions/2/#disclosure"' in _paragraph(
+            client.get("/privacy/versions/2/").content.decode(), "DIS-9")  # fmt: skip
         assert sign_up(client, "grace", GRACE).status_code == 302
         assert _accepted("grace")[0][0] == 2

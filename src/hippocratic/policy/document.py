@@ -59,6 +59,7 @@ class Page:
     stated: frozenset[str]  # made by the policy and enforced by this build
     enforced: Enforced
     revised: dt.date | None = None  # what the page says of its last revision (POL-2)
+    terms_path: str = TERMS_PATH  # where the terms its sentences rest on are
 
     def states(self, *promise_ids: str) -> bool:
         return all(p in self.stated for p in promise_ids)
@@ -69,7 +70,7 @@ class Page:
         clause = terms.clause_for(promise_id) if terms is not None and promise_id else None
         if clause is None:
             return ()
-        return f"{TERMS_PATH}#{clause.key}", f"See our {terms.title}: {clause.title}."
+        return f"{self.terms_path}#{clause.key}", f"See our {terms.title}: {clause.title}."
 
 
 @dataclass

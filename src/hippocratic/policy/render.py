@@ -98,12 +98,14 @@ def revised_on(policy: Policy, published: dt.date | None = None) -> dt.date | No
 
 
 def build_document(
-    policy: Policy, *, enforced: Enforced, published: dt.date | None = None
-) -> Document:
+    policy: Policy, *, enforced: Enforced, published: dt.date | None = None,
+    terms_path: str = TERMS_PATH,
+) -> Document:  # fmt: skip
     """The page for `policy` as this build would publish it; `published`: the day the
-    version shown was published (none: the file was never published)."""
+    version shown was published (none: the file was never published); `terms_path`:
+    where the terms it links are (an earlier version's page links its own terms)."""
     stated = frozenset(policy.promises) & enforced.promises
-    page = Page(policy, stated, enforced, revised_on(policy, published))
+    page = Page(policy, stated, enforced, revised_on(policy, published), terms_path)
     builders = [
         _introduction,
         _visitors if SubjectKind.VISITOR in policy.subjects else None,
@@ -134,7 +136,7 @@ def _introduction(page: Page) -> Section:
     policy = page.policy
     section = Section(page, "introduction", "Our commitment")
     if policy.terms is not None:  # the terms, where the provider has them (issue 31)
-        read = (TERMS_PATH, f"Read our {policy.terms.title}.")
+        read = (page.terms_path, f"Read our {policy.terms.title}.")
         section.add(Paragraph(policy.introduction, link=read))
     else:
         section.say(policy.introduction)
@@ -747,8 +749,9 @@ def to_markdown(policy: Policy, *, enforced: Enforced, published: dt.date | None
 
 def to_html(
     policy: Policy, *, enforced: Enforced, standalone: bool = False,
-    published: dt.date | None = None,
+    published: dt.date | None = None, terms_path: str = TERMS_PATH,
 ) -> str:  # fmt: skip
     """The policy as HTML: an <article> fragment, or a whole page if `standalone`."""
-    document = build_document(policy, enforced=enforced, published=published)
+    document = build_document(policy, enforced=enforced, published=published,
+                              terms_path=terms_path)  # fmt: skip
     return as_html(document, standalone=standalone)

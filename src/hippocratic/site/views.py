@@ -137,8 +137,12 @@ def policy_version(request, number: int):
     """One published version, rendered as the page was, from its own text."""
     version = get_object_or_404(PolicyVersion, number=number)
     loaded = load_policy_text(version.text, file=f"version {number}")
+    # Its sentences link the terms published with it, not those in force now.
+    terms = [t for t in terms_versions() if t.policy_number <= number]
+    path = reverse("site:terms_version", args=[terms[-1].number]) if terms else ""
     html = mark_safe(to_html(loaded.policy, enforced=enforced(),  # noqa: S308 (escaped)
-                             published=version.revision_date))  # fmt: skip
+                             published=version.revision_date,
+                             terms_path=path or reverse("site:terms")))  # fmt: skip
     return render(request, "site/version.html", {"version": version, "policy_html": html})
 
 

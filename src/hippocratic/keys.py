@@ -5,7 +5,8 @@
   `<key>.retired` (one line: the public key in base64 and when it was retired), so
   every head signed before still verifies, and only those.
 - The mailbox master key (32 random bytes, URL-safe base64): wraps each customer's
-  mailbox key (communications.crypto). The file holds a key ring, one key a line: the
+  mailbox key (communications.crypto) and seals what requests to support keep
+  (enforcement.sealing). The file holds a key ring, one key a line: the
   first seals, every one opens. Rotating it puts a new key first and keeps the others.
 
 No Django here: settings read these files, and `keys init` runs before the settings

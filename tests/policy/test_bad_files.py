@@ -93,6 +93,9 @@ EXPECTED = {
     "promise_unbacked": "11:26: promises[2]: PAY-1 is promised but the policy does not "
     "provide for it, expected payment data collected and a payment processor "
     "[promises-backed-by-structure]",
+    "contact_form_missing": "47:32: choices[0].channels[1]: 'see' is taken through the contact "
+    "form, but the support contact names none, expected online_form: true under "
+    "provider.contacts.support [contact-form-channel-without-form]",
     "mail_without_sender": "47:32: choices[0].channels[1]: 'see' takes requests by mail, but "
     "the policy does not collect user.contact.email, so no request can keep who sent it, "
     "expected user.contact.email collected from customers, or another channel (portal, "

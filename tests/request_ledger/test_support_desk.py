@@ -4,11 +4,14 @@ requests that keep what was asked (subject and text, sealed at rest) and who ask
 audited, and answer them; a profile that cannot keep a sender offers no mail on its
 page."""
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from factories import ADA, SYSTEM, eml
 from tests_paths import making, use_profile
 
@@ -293,3 +296,53 @@ def test_the_page_offers_mail_only_where_a_request_keeps_its_sender(profile):
         assert support in page
     else:
         assert support not in page and "e-mail support" not in page
+
+
+# --- kept for the policy's retention, then gone ---------------------------------------
+
+
+@pytest.mark.promise("CH-3")
+@pytest.mark.parametrize("profile", making("CH-3"), indirect=True)
+def test_what_a_stranger_asked_is_kept_for_the_retention_period_then_goes(profile):
+    """Kept for the retention the policy gives its category (user.account), run from
+    when it came where the request names no account; then blanked, or the row goes."""
+    from freezegun import freeze_time
+
+    from hippocratic.enforcement import retention
+
+    inbound.receive(to_support("Double charge"), [support_address()])
+    request = requests().get()
+    retention.purge(for_real=True)
+    kept = requests().get(pk=request.pk)
+    assert (kept.subject, kept.text) == ("Double charge", ASKED)  # within the period
+    with freeze_time(timezone.now() + dt.timedelta(days=3650)):
+        retention.purge(for_real=True)
+    gone = stored_columns("requests_request", "subject", "text", "digest", "sender")
+    assert gone in ([], [("", "", "", "")])
+
+
+@pytest.mark.promise("MSG-4")
+@pytest.mark.parametrize("profile", making("MSG-4"), indirect=True)
+def test_a_customer_who_writes_to_support_to_leave_the_list_is_taken_off_by_staff(
+    profile, signed_up, staff_client, django_capture_on_commit_callbacks
+):
+    """The page offers "e-mail support@…" to opt out (MSG-4): staff read what the mail
+    asks, and the queue's action takes its (confirmed) sender off the list."""
+    from hippocratic.messaging import services
+
+    client, me = signed_up()
+    client.post("/mail/list/", {"join": "1"})
+    assert services.is_member(me)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound.receive(to_support("Newsletter", sender=ADA["email"]), [support_address()])
+    confirm = next(m for m in mail.outbox if "confirm" in m.body)
+    link = "/requests/confirm/" + confirm.body.split("/requests/confirm/", 1)[1].split()[0]
+    Client().post(link)
+    request = requests().get()
+    assert (request.status, request.customer_id, request.subject) == ("open", me, "Newsletter")
+    desk = staff_client("staff.support", "sam", _ledger_permissions())
+    desk.post("/admin/requests/request/", {"action": "remove_from_list",
+                                           "_selected_action": [request.pk]})  # fmt: skip
+    assert not services.is_member(me)
+    done = requests().get()
+    assert (done.status, done.outcome) == ("done", services.LEFT)

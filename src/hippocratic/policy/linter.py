@@ -424,6 +424,23 @@ def mail_channel_keeps_no_sender(loaded: LoadedPolicy) -> Iterator[PolicyIssue]:
                 )
 
 
+def contact_form_channel_without_form(loaded: LoadedPolicy) -> Iterator[PolicyIssue]:
+    """A choice taken through an online form (other than questions, which have their
+    own form) is taken by the contact form: the support contact must name one."""
+    policy = loaded.policy
+    if policy.provider.contacts.support.online_form:
+        return
+    for i, choice in enumerate(policy.choices):
+        for j, channel in enumerate(choice.channels):
+            if channel.kind is ChannelKind.ONLINE_FORM and choice.kind is not ChoiceKind.QUESTION:
+                yield loaded.source.issue(
+                    ("choices", i, "channels", j),
+                    f"'{choice.key}' is taken through the contact form, but the support "
+                    "contact names none",
+                    "online_form: true under provider.contacts.support",
+                )
+
+
 RULES: tuple[Rule, ...] = (
     recipient_gets_uncollected_category,
     use_forbidden_elsewhere,
@@ -437,6 +454,7 @@ RULES: tuple[Rule, ...] = (
     unused_purpose,
     notice_contradiction,
     mail_channel_keeps_no_sender,
+    contact_form_channel_without_form,
 )
 
 

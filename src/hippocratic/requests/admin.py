@@ -33,8 +33,8 @@ class AnswerForm(forms.ModelForm):
 @admin.register(Request)
 class RequestAdmin(PersonalDataAdmin):
     form = AnswerForm
-    list_display = ("__str__", "requester", "channel", "created_at", "due_at", "status",
-                    "is_overdue", "assigned_to")  # fmt: skip
+    list_display = ("__str__", "subject", "requester", "channel", "created_at", "due_at",
+                    "status", "is_overdue", "assigned_to")  # fmt: skip
     list_filter = ("status", "kind", "channel", "requester")
     readonly_fields = ("kind", "channel", "requester", "choice_in_words", "customer_number",
                        "sender", "subject", "text", "created_at", "due_at", "status", "done_at",
@@ -112,14 +112,22 @@ class RequestAdmin(PersonalDataAdmin):
 
     @admin.action(description="Done: take the sender off the mailing list", permissions=["view"])
     def remove_from_list(self, request, queryset):
+        # An unsubscribe request, or a customer's mail to support that asks it (MSG-4:
+        # "writing to the support address"; staff read what it asks).
         actor, done = _actor(request), 0
         rows = queryset.filter(status=Request.Status.OPEN, kind=Request.Kind.UNSUBSCRIBE)
         for pk in rows.values_list("pk", flat=True):
             ledger.act(pk, by=actor, how="by mail, done by staff")
             done += 1
+        asked = queryset.filter(status=Request.Status.OPEN, kind=Request.Kind.SUPPORT,
+                                customer__isnull=False)  # fmt: skip
+        for pk in asked.values_list("pk", flat=True):
+            ledger.act(pk, by=actor, how="by mail to support, done by staff",
+                       as_kind=Request.Kind.UNSUBSCRIBE)  # fmt: skip
+            done += 1
         if done < queryset.count():
-            self.message_user(request, "Only open unsubscribe requests were done.",
-                              messages.WARNING)  # fmt: skip
+            self.message_user(request, "Only open unsubscribe requests, and customers' open "
+                              "mail to support, were done.", messages.WARNING)  # fmt: skip
         self.message_user(request, f"{done} request(s) done.")
 
     def get_urls(self):

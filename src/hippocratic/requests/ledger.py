@@ -133,11 +133,12 @@ CHOICE_EFFECTS: Registry[Callable[[int, Actor, str], None]] = Registry(
 )
 
 
-def act(request_id: int, *, by: Actor, how: str) -> str:
-    """Do an open request's work through the handler its kind's app registered, and
-    close it with the outcome; KeyError where no app does that kind of work."""
+def act(request_id: int, *, by: Actor, how: str, as_kind: str | None = None) -> str:
+    """Do an open request's work through the handler its kind's app registered (or that
+    of `as_kind`: a mail to support that asks to leave the list, MSG-4), and close it
+    with the outcome; KeyError where no app does that kind of work."""
     row = requests_for(by).values("kind", "customer_id").get(pk=request_id)
-    handler = HANDLERS[row["kind"]]
+    handler = HANDLERS[as_kind or row["kind"]]
     with working_on(request_id, by=by, outcome="") as work:
         work.outcome = handler(row["customer_id"], by, how) if row["customer_id"] else (
             "no customer: nothing to do")  # fmt: skip

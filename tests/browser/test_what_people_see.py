@@ -61,11 +61,22 @@ STAFF = ["/staff/", "/staff/traffic/", "/staff/access/", "/mail/outbox/", "/admi
 THIRD_PARTY = ("/admin/axes/", "/admin/django_tasks_database/")
 
 
+# The site's own pages a link leads to: a path, no query; not a file (a download: a
+# message's .eml, the figures' .csv), the API, the admin (crawled from its index), a
+# logout or a link that acts (/go/: an affiliate's).
+LINKS = (
+    "() => [...document.querySelectorAll('a[href^=\"/\"]:not([download])')]"
+    ".map(a => a.getAttribute('href'))"
+)
+FOLLOWED = re.compile(r"/(?!admin/|api/|go/|static/|media/)(?![^?#]*logout)(?![^?#]*\.\w+$)[^?#]*")
+
+
 class Findings:
     """What each page got wrong, gathered over the crawl and reported at once."""
 
     def __init__(self, profile: str, locale: str):
         self.profile, self.locale, self.found, self.seen = profile, locale, [], []
+        self.linked: list[str] = []  # the site's pages linked from those seen, in order
         # A cookie's name is what a person looks for in their browser: shown as it is.
         self.attributes = face.attribute_names()
         self.cookies = {c.name for c in current_policy().cookies}
@@ -101,6 +112,15 @@ class Findings:
                     page.screenshot(path=str(SHOTS / "tour" / f"{name}-{label}.png"))
                 page.set_viewport_size(PHONE)
 
+    def follow(self, page, site, who: str, *, limit: int = 40) -> None:
+        """Every page of the site a page seen links to, and those pages' links in turn
+        (pages added later are crawled without being listed here), up to `limit`."""
+        tried = set(self.seen)
+        while limit > 0 and (todo := [h for h in self.linked if h not in tried]):
+            tried.add(todo[0])
+            limit -= 1
+            self.visit(page, site, todo[0], who)
+
     def visit(self, page, site, path: str, who: str) -> bool:
         response = page.goto(site + path)
         if response.status in (403, 404) and path != "/no-such-page/":
@@ -108,8 +128,13 @@ class Findings:
         if response.status >= 500:
             self.found.append(f"{self.profile} {who} {path}: error {response.status}")
             return False
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return False  # data for programs (the signed heads' JSON), not a page
         self.seen.append(path)
         self.check(page, path, who)
+        for link in page.evaluate(LINKS):
+            if FOLLOWED.fullmatch(link) and link not in self.linked:
+                self.linked.append(link)
         return True
 
 
@@ -195,6 +220,7 @@ def crawl(site, browser, profile: str, locale: str) -> Findings:
     page = browser.new_context(locale=locale).new_page()
     for path in VISITOR:
         findings.visit(page, site, path, "visitor")
+    findings.follow(page, site, "visitor")
     page.goto(site + "/")
     if (spoken := face.language_of(page)) != face.language(locale):
         findings.found.append(f"{profile}: asked for {locale}, the site answered in {spoken}")
@@ -210,6 +236,7 @@ def crawl(site, browser, profile: str, locale: str) -> Findings:
                         [f"ada@{comms.mailbox_domain}"])  # fmt: skip
     for path in CUSTOMER:
         findings.visit(page, site, path, "customer")
+    findings.follow(page, site, "customer")
     User.objects.create_superuser("root", password=PASSWORD)
     staff = browser.new_context(locale=locale).new_page()
     staff.goto(site + "/admin/login/")
@@ -219,6 +246,7 @@ def crawl(site, browser, profile: str, locale: str) -> Findings:
     staff.wait_for_load_state()
     for path in STAFF:
         findings.visit(staff, site, path, "staff")
+    findings.follow(staff, site, "staff")
     # Every list and add page the admin's index links, and the first record's change page
     # of every list that has one.
     staff.goto(site + "/admin/")

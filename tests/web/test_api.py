@@ -60,3 +60,28 @@ def test_only_the_customer_gets_their_data_from_the_api(signed_up, staff_client)
         assert Client().get("/api/me").status_code == 401
         staff = staff_client(None, "stafford")  # staff with no role at all
         assert staff.get("/api/me/data").status_code == 401  # staff are not customers
+
+
+def test_a_value_the_database_cannot_hold_is_a_422_not_a_500(signed_up, hosting, monkeypatch):
+    """Issue 30: schemathesis, run against the site in production mode on PostgreSQL,
+    found a 500: a NUL character in a service's code (PostgreSQL keeps no NUL in text,
+    and refused the query). A value the database cannot hold is the request's fault."""
+    from django.db import DataError
+
+    from hippocratic.accounts import api
+
+    with use_profile("japoon"):
+        client, _ = signed_up()
+        nul = client.post("/api/me/subscriptions", {"service": "host\x00ing"},
+                          content_type="application/json")  # fmt: skip
+        assert nul.status_code in (404, 422)  # 422 on PostgreSQL, 404 where NUL is text
+        refused = DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+        def refuse(*args, **kwargs):
+            raise refused
+
+        monkeypatch.setattr(api.Service.objects, "filter", refuse)
+        answer = client.post("/api/me/subscriptions", {"service": "hosting"},
+                             content_type="application/json")  # fmt: skip
+        assert answer.status_code == 422
+        assert "cannot keep" in answer.json()["detail"]

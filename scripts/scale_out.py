@@ -117,16 +117,19 @@ class Client:
     """A browser over loopback http that the sites take for https (the proxy in front
     would say X-Forwarded-Proto: https), so it keeps and sends their Secure cookies."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, address: str | None = None):
         self.base = f"http://127.0.0.1:{port}"
         self.referer = f"https://127.0.0.1:{port}/"
         self.cookies: dict[str, str] = {}
         self.http = requests.Session()
+        # The client's address as our proxy would give it (HIPPOCRATIC_CLIENT_IP_HEADER).
+        self.extra = {"X-Real-IP": address} if address else {}
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {"X-Forwarded-Proto": "https", "Referer": self.referer,
                    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
-                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}  # fmt: skip
+                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   **self.extra}  # fmt: skip
         answer = self.http.request(method, self.base + path, headers=headers, timeout=30,
                                    allow_redirects=False, **kwargs)  # fmt: skip
         for line in answer.raw.headers.getlist("Set-Cookie"):

@@ -185,6 +185,7 @@ def test_a_new_version_of_the_terms_waits_its_notice_and_every_version_stays_rea
         assert [v.number for v in terms_versions()] == [1, 2]
         _, body = notice_text(second)
         assert "Terms of Service: the clause Disclosure to authorities changes" in body
+        assert f"Read the new Terms of Service: {settings.SITE_URL}/terms/versions/2/" in body
         client = Client()
         page = client.get("/terms/").content.decode()
         assert "Version 1, in effect since" in page

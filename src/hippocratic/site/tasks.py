@@ -16,6 +16,7 @@ from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 from hippocratic.site.models import PolicyNotice
 from hippocratic.versions.models import PolicyVersion
+from hippocratic.versions.terms import terms_versions
 
 NOTIFIER = Actor.system("site.policy_notice")
 BATCH = 500
@@ -40,6 +41,10 @@ def notice_text(version: PolicyVersion) -> tuple[str, str]:
               "and until when)."]  # fmt: skip
     lines += [f"- To keep a copy of your data first, download it: {settings.SITE_URL}"
               f"{reverse('accounts:export')} (after you log in)."]  # fmt: skip
+    terms = next((t for t in terms_versions() if t.policy_number == version.number), None)
+    if terms is not None and terms.number > 1:  # the terms change with it
+        lines += ["", f"Read the new {terms.terms.title}: {settings.SITE_URL}"
+                  f"{reverse('site:terms_version', args=[terms.number])}"]  # fmt: skip
     lines += ["", f"Read it in full: {settings.SITE_URL}/privacy/versions/{version.number}/",
               "", policy.provider.name]  # fmt: skip
     return f"Changes to our privacy policy, in effect {date_format(when)}", "\n".join(lines)

@@ -89,7 +89,8 @@ def terms_version(request, number: int):
 CHANGE_SECTIONS = (("category", "Information we collect"), ("purpose", "How we use it"),
                    ("retention", "How long we keep it"), ("recipient", "Sharing and disclosure"),
                    ("cookie", "Cookies"), ("choice", "Your choices"), ("opt-out", "Your choices"),
-                   ("promise", "Our promises"), ("prohibition", "What we never do"))  # fmt: skip
+                   ("promise", "Our promises"), ("prohibition", "What we never do"),
+                   ("terms", "Terms of Service"))  # fmt: skip
 KEY_IN_WORDS = re.compile(r"\b(?:user|system)(?:\.[a-z_]+)+")
 
 

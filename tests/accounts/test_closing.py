@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
-from factories import ADA, PASSWORD, SYSTEM, card_form, hosting, running_since
+from factories import ADA, GRACE, PASSWORD, SYSTEM, card_form, hosting, running_since, sign_up
 from freezegun import freeze_time
 from tests_paths import PROFILES, use_profile
 
@@ -193,3 +193,14 @@ def test_the_closed_account_is_mailed_the_dates_where_an_address_is_kept(name, s
         [message] = mail.outbox
         assert message.to == [ADA["email"]] and "closed on October 20, 2026" in message.body
         assert "November 19, 2026: User name" in message.body
+
+
+def test_a_member_who_closes_leaves_the_organisation(signed_up):
+    with use_profile("ducallier"):
+        owner, _ = signed_up(account="organisation")
+        link = owner.post("/account/organisation/").context["link"]
+        colleague = Client()
+        sign_up(colleague, "grace", GRACE, path=link.removeprefix("http://testserver"))
+        assert owner.post("/account/organisation/").context["members"] == 2
+        colleague.post("/account/close/", {"password": PASSWORD})
+        assert owner.post("/account/organisation/").context["members"] == 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from hippocratic.accounts.models import (
     AccountEvent,
     AccountSession,
     Customer,
+    Organisation,
     RecoveryCode,
     Service,
     Subscription,
@@ -37,6 +39,7 @@ from hippocratic.accounts.sessions import session_store
 from hippocratic.enforcement import audit
 from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.audit import Action
+from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.policy.reasons import Reason
 from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
@@ -135,10 +138,14 @@ def close(customer_id: int, *, by: Actor) -> Closed:
 @transaction.atomic
 def _close(customer_id: int, *, by: Actor) -> Closed:
     rows = Customer.objects.for_purpose(by, Purpose.SERVICE).filter(pk=customer_id)
-    found = rows.filter(closed_at__isnull=True).values_list("user_id", flat=True)
+    found = rows.filter(closed_at__isnull=True).values_list("user_id", "organisation_id")
     if not found:
         raise AlreadyClosed(f"customer {customer_id} is closed already")
-    user_id, now = found[0], timezone.now()
+    (user_id, organisation_id), now = found[0], timezone.now()
+    if organisation_id is not None:  # one member fewer, as with an erasure
+        Organisation.objects.filter(pk=organisation_id).update(size=F("size") - 1)
+        with decided_elsewhere():  # a link, no personal data: the account leaves it
+            Customer.internal.filter(pk=customer_id).update(organisation=None)
     services = running_services(customer_id)
     Subscription.objects.for_purpose(by, Purpose.SERVICE).filter(
         customer_id=customer_id, status=Subscription.Status.ACTIVE

@@ -23,11 +23,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	@HOST='$(HOST)' PORT='$(PORT)' exec scripts/run-demo
 
-# The suite on every core (pytest-xdist; each worker has its own test database):
+# The suite on every core (pytest-xdist; each worker has its own test database; a
+# worker that runs dry takes tests queued for the other, so a long test ends no run late):
 # `make test WORKERS=1` runs it in one process.
 WORKERS ?= auto
 test: setup lint check-policies conformance
-	$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

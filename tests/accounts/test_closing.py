@@ -157,11 +157,6 @@ def test_an_account_closed_once_is_not_closed_again(signed_up):
         closing.close(me, by=Actor.for_customer(me))
 
 
-def test_the_account_page_links_closing(signed_up):
-    client, _ = signed_up()
-    assert 'href="/account/close/"' in client.get("/account/").content.decode()
-
-
 def test_a_processor_that_does_not_answer_leaves_the_card_to_the_hourly_run(signed_up, monkeypatch):
     with use_profile("ducallier"):
         client, me = signed_up()
@@ -204,3 +199,16 @@ def test_a_member_who_closes_leaves_the_organisation(signed_up):
         assert owner.post("/account/organisation/").context["members"] == 2
         colleague.post("/account/close/", {"password": PASSWORD})
         assert owner.post("/account/organisation/").context["members"] == 1
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_the_privacy_page_says_an_account_closes_on_the_account_pages_where_it_does(
+    name, signed_up
+):
+    with use_profile(name):
+        page = Client().get("/privacy/").content.decode()
+        assert "after your account closes" in page
+        assert "You can close your account at any time on your account pages" in page
+        client, _ = signed_up()  # and it is so: the account page links the closing page
+        assert 'href="/account/close/"' in client.get("/account/").content.decode()
+        assert client.get("/account/close/").status_code == 200

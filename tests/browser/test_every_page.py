@@ -14,7 +14,7 @@ from .pages import look, sign_up
 
 VISITOR = ["/", "/privacy/", "/privacy/versions/", "/account/login/", "/account/sign-up/",
            "/account/inquiry/", "/transparency/", "/privacy/questions/", "/report-harm/",
-           "/mail/join/", "/terms/", "/no-such-page/"]  # fmt: skip
+           "/mail/join/", "/terms/", "/contact/", "/no-such-page/"]  # fmt: skip
 CUSTOMER = ["/account/", "/account/data/", "/account/profile/", "/account/requests/",
             "/account/choices/", "/account/billing/", "/account/billing/card/",
             "/account/services/", "/account/mail/", "/account/mail/1/", "/apps/records/",

@@ -45,7 +45,7 @@ TOUR = {("ducallier", "/"): "home", ("ducallier", "/privacy/"): "privacy",
 VISITOR = ["/", "/privacy/", "/privacy/versions/", "/account/login/", "/account/sign-up/",
            "/account/inquiry/", "/transparency/", "/privacy/questions/",
            "/report-harm/", "/mail/join/", "/preferences/", "/no-such-page/",
-           "/account/recover/"]  # fmt: skip
+           "/account/recover/", "/contact/"]  # fmt: skip
 CUSTOMER = ["/account/", "/account/data/", "/account/profile/", "/account/requests/",
             "/account/choices/", "/account/billing/", "/account/billing/card/",
             "/account/services/", "/account/mail/", "/account/mail/1/", "/apps/records/",

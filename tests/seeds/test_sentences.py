@@ -1,0 +1,81 @@
+"""Issue 31: every substantive sentence of each seed is accounted for in its table
+(policies/seeds/<profile>.yaml): a promise the profile makes and a test proves, a notice
+the profile's page carries, or the reason the software leaves it out. The splitting rule
+and what "substantive" means are in hippocratic.policy.seeds."""
+
+import pytest
+from tests_paths import POLICIES, PROFILES, REPO
+
+from hippocratic.policy import load_policy
+from hippocratic.policy.promises import CATALOGUE
+from hippocratic.policy.seeds import load_table, seed_text, sentences, substantive, unaccounted
+from hippocratic.site.proof import promise_tests
+
+SEEDS = POLICIES / "seeds"
+# The seed each profile models (as tests/policy/test_profiles.py has it).
+SEED_OF = {"dracon": "000", "isp": "001", "japoon": "002", "quality": "003", "ducallier": "004"}
+# The originals, where the checkout sits beside them (the copies in the repo must be theirs).
+ORIGINALS = REPO.parent / "shared" / "seeds"
+MARKED = promise_tests(REPO / "tests")
+
+
+def _table(name):
+    return load_table(SEEDS / f"{name}.yaml")
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_each_profile_has_the_table_of_its_own_seed(name):
+    table = _table(name)
+    assert table.seed.startswith(SEED_OF[name] + "_")
+    assert (SEEDS / "text" / table.seed).is_file()
+    if ORIGINALS.is_dir():
+        assert seed_text(table, SEEDS) == (ORIGINALS / table.seed).read_text()
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_substantive_sentence_of_the_seed_is_in_the_table(name):
+    table = _table(name)
+    missing = unaccounted(table, seed_text(table, SEEDS))
+    assert not missing, f"{name}: no row for {missing}"
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_row_is_a_sentence_of_the_seed(name):
+    table = _table(name)
+    pieces = [s for s in sentences(seed_text(table, SEEDS)) if substantive(s)]
+    strays = [e.text for e in table.entries if e.text not in pieces]
+    assert not strays, f"{name}: rows that are not the seed's sentences: {strays}"
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_promise_is_known_made_by_the_profile_and_marked_on_a_test(name):
+    policy = load_policy(POLICIES / f"{name}.yaml").policy
+    for entry in _table(name).entries:
+        for promise in entry.promises:
+            assert promise in CATALOGUE, f"{name}: {promise} is no promise ({entry.text!r})"
+            assert policy.makes(promise), f"{name} does not make {promise} ({entry.text!r})"
+            assert MARKED.get(promise), f"no test is marked with {promise}"
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_notice_is_one_the_profile_publishes(name):
+    titles = {n.title for n in load_policy(POLICIES / f"{name}.yaml").policy.notices}
+    for entry in _table(name).entries:
+        if entry.kind == "notice":
+            assert entry.note in titles, f"{name} has no notice {entry.note!r}"
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_sentence_left_out_says_why(name):
+    for entry in _table(name).entries:
+        if entry.kind == "left_out":
+            assert len(entry.note.split()) >= 4, f"{name}: say why {entry.text!r} is left out"
+
+
+def test_the_rule_skips_headings_and_keeps_sentences():
+    text = (
+        "Visitors To Our Web\nSite\nWhat information do\nwe collect?\n"
+        "When you visit our web\nsite, we record the time."
+    )
+    kept = [s for s in sentences(text) if substantive(s)]
+    assert kept == ["When you visit our web site, we record the time."]

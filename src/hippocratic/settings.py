@@ -228,7 +228,7 @@ if _client_header and not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", _client_he
 CLIENT_IP_META_KEY = (
     "HTTP_" + _client_header.upper().replace("-", "_") if _client_header else "REMOTE_ADDR"
 )
-RATELIMIT_IP_META_KEY = "hippocratic.site.limits.client_address"
+RATELIMIT_IP_META_KEY = "hippocratic.tracking.request.client_address"
 
 if os.environ.get("HIPPOCRATIC_RECORDING", "1") == "0":  # visitor logging off
     MIDDLEWARE.remove("hippocratic.tracking.middleware.PageViewMiddleware")

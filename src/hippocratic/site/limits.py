@@ -3,30 +3,17 @@ form, the one-click unsubscribe, the partner API. django-ratelimit counts on Dja
 cache (Redis where REDIS_URL is set, shared by every worker; otherwise each process's
 own memory); a request over a limit gets the 429 page (`site.views.rate_limited`).
 
-Two limits each: one per client (its address: REMOTE_ADDR, or behind our proxy the
-header HIPPOCRATIC_CLIENT_IP_HEADER names), and one per target where a form names one (the address a
-form mails, the message a report names), so no one mails a stranger without bound
-from many addresses. Only POSTs count: reading a form is free."""
+Two limits each: one per client (its address, as the visitor log sees it:
+tracking.request.client_address, which RATELIMIT_IP_META_KEY names), and one per
+target where a form names one (the address a form mails, the message a report names),
+so no one mails a stranger without bound from many addresses. Only POSTs count:
+reading a form is free."""
 
-import ipaddress
-
-from django.conf import settings
 from django_ratelimit.decorators import ratelimit
 
 PER_CLIENT = "20/m"  # one address's posts to one door
 PER_TARGET = "5/h"  # posts naming one address or message, from anywhere
 PARTNER = "60/h"  # one partner token's shares (each is a disclosure)
-
-
-def client_address(request) -> str:
-    """The client's address (RATELIMIT_IP_META_KEY): the proxy's header where one is
-    configured and holds an address, else REMOTE_ADDR (never a 500 on a bad header)."""
-    value = request.META.get(settings.CLIENT_IP_META_KEY, "")
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return request.META.get("REMOTE_ADDR", "")
-    return value
 
 
 def _field(name: str):

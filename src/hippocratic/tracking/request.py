@@ -23,9 +23,11 @@ class PageRequest(NamedTuple):
     host: str
 
 
-def _client_address(request: HttpRequest) -> str:
-    """The proxy's header where one is configured (HIPPOCRATIC_CLIENT_IP_HEADER) and
-    holds an address, else REMOTE_ADDR."""
+def client_address(request: HttpRequest) -> str:
+    """The client's address as the site sees it, for the visitor log and the rate limits
+    alike (site.limits, RATELIMIT_IP_META_KEY): the proxy's header where one is
+    configured (HIPPOCRATIC_CLIENT_IP_HEADER) and holds an address, else REMOTE_ADDR
+    (never a 500 on a bad header)."""
     value = request.META.get(settings.CLIENT_IP_META_KEY, "")
     try:
         ipaddress.ip_address(value)
@@ -41,7 +43,7 @@ def from_http(request: HttpRequest, response: HttpResponse, time: dt.datetime) -
         path=request.path,
         status=response.status_code,
         content_type=response.get("Content-Type", ""),
-        address=_client_address(request),
+        address=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         referrer=request.META.get("HTTP_REFERER", ""),
         host=request.META.get("HTTP_HOST", "").lower(),

@@ -3,7 +3,8 @@
 A seed is the privacy policy a profile models (policies/seeds/text/). Its table,
 policies/seeds/<profile>.yaml, lists the seed's substantive sentences, each with one of:
 
-    promise: [ID, ...]   the promises (PROMISES.md) that enforce it on this profile
+    promise: [ID, ...]   the promises (PROMISES.md) that enforce it on this profile, with
+                         `how:` where they hold only part of it (and which part)
     notice: "..."        what the published page says instead, where the software holds it
                          only as a statement (nothing to enforce)
     left_out: "..."      why the software does not do it (an off-line business practice,
@@ -72,7 +73,7 @@ def _entry(raw: dict) -> Entry:
     if kind == "promise":
         ids = raw["promise"]
         ids = (ids,) if isinstance(ids, str) else tuple(ids)
-        return Entry(normalise(raw["text"]), kind, ids, raw.get("how", ""))
+        return Entry(normalise(raw["text"]), kind, ids, normalise(raw.get("how", "")))
     return Entry(normalise(raw["text"]), kind, (), normalise(raw[kind]))
 
 

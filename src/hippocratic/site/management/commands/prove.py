@@ -3,7 +3,12 @@
 Every sentence of the published page that states a promise, the app that enforces it,
 and the tests that prove it with their result. With --junit, the results come from that
 report (`pytest --junitxml=FILE`); without it, the tests are run here. Exit 1 when a
-sentence on the page lacks a passing test. Run it before publishing a new version."""
+sentence on the page lacks a passing test. Run it before publishing a new version.
+
+With --seed PROFILE (dracon, isp, japoon, quality, ducallier), it prints instead the table
+of that profile's seed (policies/seeds/PROFILE.yaml, issue 31): each substantive sentence
+with the promise that enforces it and the tests marked with it, the notice it becomes, or
+why the software leaves it out; exit 1 when a sentence has no row or a promise no test."""
 
 import os
 import subprocess
@@ -14,8 +19,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from hippocratic.capabilities import enforced
+from hippocratic.policy import load_policy
+from hippocratic.policy import seeds as seed_tables
 from hippocratic.provider import current_policy, loaded_policy
 from hippocratic.site import proof
+
+# The tests of a promise --seed names (the rest are counted).
+SHOWN = 3
 
 
 class Command(BaseCommand):
@@ -24,12 +34,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--junit", help="A pytest JUnit XML report to read results from")
         parser.add_argument("--tests", default="tests", help="The test folder (default: tests)")
+        parser.add_argument("--seed", help="Print the table of this profile's seed instead")
 
-    def handle(self, *args, junit=None, tests="tests", **options):
+    def handle(self, *args, junit=None, tests="tests", seed=None, **options):
         tests_dir = Path(tests).resolve()
         if not tests_dir.is_dir():
             self.stderr.write(f"error: no test folder at {tests_dir} (run from the checkout)")
             sys.exit(2)
+        if seed is not None:
+            self._seed(seed, tests_dir)
+            return
         policy, build, loaded = current_policy(), enforced(), loaded_policy()
         found = proof.promise_tests(tests_dir)
         if junit is None:
@@ -57,6 +71,48 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(proofs) - len(unproved)} of {len(proofs)} promised sentences "
                           "proved by passing tests")  # fmt: skip
         if unproved:
+            sys.exit(1)
+
+    def _seed(self, profile: str, tests_dir: Path) -> None:
+        folder = tests_dir.parent / "policies"
+        path = folder / "seeds" / f"{profile}.yaml"
+        if not profile.isidentifier() or not path.is_file():
+            self.stderr.write(f"error: no seed table at {path}")
+            sys.exit(2)
+        table = seed_tables.load_table(path)
+        policy = load_policy(folder / f"{profile}.yaml").policy
+        marked = proof.promise_tests(tests_dir)
+        self.stdout.write(f"Seed {table.seed}, sentence by sentence, on the {profile} profile")
+        bad = []
+        for entry in table.entries:
+            self.stdout.write(f"- {entry.text}")
+            if entry.kind == "notice":
+                self.stdout.write(f"    notice: {entry.note}")
+            elif entry.kind == "left_out":
+                self.stdout.write(f"    left out: {entry.note}")
+            for promise in entry.promises:
+                made = "" if policy.makes(promise) else " (NOT MADE by this profile)"
+                self.stdout.write(f"    promise {promise}{made}")
+                nodes = marked.get(promise, [])
+                for node in nodes[:SHOWN]:
+                    self.stdout.write(f"      test: {node}")
+                if not nodes:
+                    self.stdout.write("      NO TEST is marked with it")
+                if len(nodes) > SHOWN:
+                    self.stdout.write(f"      and {len(nodes) - SHOWN} more tests")
+                if not marked.get(promise) or not policy.makes(promise):
+                    bad.append(promise)
+            if entry.kind == "promise" and entry.note:
+                self.stdout.write(f"    how: {entry.note}")
+        missing = seed_tables.unaccounted(table, seed_tables.seed_text(table, folder / "seeds"))
+        for sentence in missing:
+            self.stdout.write(f"- {sentence}\n    NO ROW in {path.name}")
+        counts = table.counts()
+        self.stdout.write(
+            f"{len(table.entries)} sentences: {counts['promise']} promised, "
+            f"{counts['notice']} notice, {counts['left_out']} left out"
+        )
+        if missing or bad:
             sys.exit(1)
 
     def _run(self, tests_dir: Path, node_ids: list[str]) -> str:

@@ -3,7 +3,11 @@
 the profile's page carries, or the reason the software leaves it out. The splitting rule
 and what "substantive" means are in hippocratic.policy.seeds."""
 
+import re
+import shutil
+
 import pytest
+from django.core.management import call_command
 from tests_paths import POLICIES, PROFILES, REPO
 
 from hippocratic.policy import load_policy
@@ -79,3 +83,49 @@ def test_the_rule_skips_headings_and_keeps_sentences():
     )
     kept = [s for s in sentences(text) if substantive(s)]
     assert kept == ["When you visit our web site, we record the time."]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_prove_seed_prints_every_row_and_the_counts(name, capsys):
+    call_command("prove", "--seed", name, "--tests", str(REPO / "tests"))
+    out = capsys.readouterr().out
+    table = _table(name)
+    for entry in table.entries:
+        assert f"- {entry.text}" in out
+        for promise in entry.promises:
+            assert f"promise {promise}" in out
+    counts = table.counts()
+    assert out.rstrip().endswith(
+        f"{len(table.entries)} sentences: {counts['promise']} promised, "
+        f"{counts['notice']} notice, {counts['left_out']} left out"
+    )
+
+
+def test_prove_seed_fails_on_a_sentence_without_a_row(tmp_path, capsys):
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    (tmp_path / "tests").mkdir()
+    table = tmp_path / "policies" / "seeds" / "dracon.yaml"
+    row = (
+        "- text: We use the contact information you provide us to establish our service for you.\n"
+    )
+    text = table.read_text()
+    assert row in text
+    table.write_text(text.replace(row + "  promise: ACC-4\n", ""))
+    with pytest.raises(SystemExit) as exit_:
+        call_command("prove", "--seed", "dracon", "--tests", str(tmp_path / "tests"))
+    assert exit_.value.code == 1
+    assert "NO ROW in dracon.yaml" in capsys.readouterr().out
+
+
+def test_the_readme_counts_are_the_tables():
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- seed-counts -->\n(.*?)<!-- /seed-counts -->", readme, re.S)
+    assert block is not None
+    for name in PROFILES:
+        table = _table(name)
+        counts = table.counts()
+        row = (
+            f"| {SEED_OF[name]} | [`{name}`](policies/seeds/{name}.yaml) | {len(table.entries)} "
+            f"| {counts['promise']} | {counts['notice']} | {counts['left_out']} |"
+        )
+        assert row in block[1], f"README: the row of {name} should read {row}"

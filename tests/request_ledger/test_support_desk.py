@@ -155,10 +155,26 @@ def test_staff_read_the_kept_text_in_the_queue_each_read_audited_and_answer_by_m
 @pytest.mark.promise("CH-3")
 @pytest.mark.parametrize("profile", making("CH-3"), indirect=True)
 def test_every_page_links_to_the_contact_form(profile):
-    """Ducallier's seed sends people to a "Contact Us" link: it exists, on every page."""
+    """Ducallier's seed: "at the bottom of the page click the Contact Us link, and simply
+    let us know". It is there, at the bottom of every page (and in the navigation)."""
     for path in ("/", "/privacy/", "/contact/"):
-        page = Client().get(path).content.decode()
-        assert 'href="/contact/"' in page and "Contact us" in page, path
+        footer = Client().get(path).content.decode().split('<footer class="site-footer">')[1]
+        assert '<a href="/contact/">Contact us</a>' in footer, path
+
+
+@pytest.mark.promise("CH-3")
+@pytest.mark.parametrize("profile", ["ducallier"], indirect=True)
+def test_ducallier_takes_corrections_and_discontinuing_through_the_contact_form(profile, signed_up):
+    """The page says so, and a signed-in customer's message is a tracked request."""
+    page = Client().get("/privacy/").content.decode()
+    for what in ("Correct or update your information", "Discontinue a service"):
+        row = page.split(what, 1)[1].split("</tr>", 1)[0]
+        assert "our contact form" in row, what
+    client, me = signed_up()
+    client.post("/contact/", {"subject": "Discontinue", "message": "Please end my hosting."})
+    request = requests().get()
+    assert (request.kind, request.channel, request.customer_id) == ("support", "online_form", me)
+    assert request.due_at > request.created_at
 
 
 @pytest.mark.promise("CH-3")

@@ -2,7 +2,6 @@
 axe-core's WCAG 2.2 AA rules with no serious or critical violation, and is
 photographed at a phone's and a desktop's width."""
 
-import pytest
 from django.contrib.auth.models import User
 from factories import PASSWORD
 
@@ -30,7 +29,6 @@ def visit(page, site, path: str, who: str, profile: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("profile", ["ducallier", "isp", "japoon"], indirect=True)
 def test_every_page_passes_axe(site, page, browser, profile):
     Service.objects.create(code="hosting", name="Web hosting", description="A site.",
                            monthly_price_cents=1500, currency="USD")  # fmt: skip

@@ -30,7 +30,10 @@ from hippocratic.requests import choices, services
 from hippocratic.site.management.commands.demo import DEMO_SERVICES
 
 from . import face
-from .pages import DESKTOP, PHONE, SHOTS, sign_up
+from .pages import DESKTOP, PHONE, SHOTS, serious_violations, sign_up
+from .test_every_page import CUSTOMER as AXED_CUSTOMER
+from .test_every_page import STAFF as AXED_STAFF
+from .test_every_page import VISITOR as AXED_VISITOR
 
 # The language each profile's crawl asks for: every one the site speaks (settings.LANGUAGES).
 LOCALES = {"ducallier": "en-US", "dracon": "en-GB", "isp": "en-AU", "japoon": "en-CA",
@@ -71,6 +74,9 @@ LINKS = (
 FOLLOWED = re.compile(r"/(?!admin/|api/|go/|static/|media/)(?![^?#]*logout)(?![^?#]*\.\w+$)[^?#]*")
 
 
+AXED = {*AXED_VISITOR, *AXED_CUSTOMER, *AXED_STAFF}
+
+
 class Findings:
     """What each page got wrong, gathered over the crawl and reported at once."""
 
@@ -88,6 +94,10 @@ class Findings:
             self.found.append(f"{where}: {extra} px wider than a 390 px phone")
         if not path.startswith("/admin/") and (out := face.clipped(page)):
             self.found.append(f"{where}: out of sight at 390 px: {out[:3]}")
+        # axe on the pages test_every_page.py does not list: the admin's, and those the
+        # crawl found by following links.
+        if path not in AXED and (violations := serious_violations(page)):
+            self.found.append(f"{where}: axe {violations[:3]}")
         text = face.visible_text(page)
         if path.startswith(THIRD_PARTY):
             text = ""  # their own admin pages: see THIRD_PARTY

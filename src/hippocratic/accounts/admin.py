@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.urls import URLPattern
 
 from hippocratic.accounts.models import Customer, Prospect, Service
 from hippocratic.enforcement.actors import staff_role
 from hippocratic.enforcement.personal_admin import PersonalDataAdmin
+from hippocratic.money import format_money
 from hippocratic.purposes import Purpose
 
 
@@ -29,13 +30,27 @@ class ProspectAdmin(PersonalDataAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "monthly_price_cents", "currency", "available")
+    list_display = ("code", "name", "price", "available")
+
+    @admin.display(description="Monthly price", ordering="monthly_price_cents")
+    def price(self, service):
+        return format_money(service.monthly_price_cents, service.currency)
 
     def has_delete_permission(self, request, obj=None):
         return False  # retire a service by unticking "available": customers' history names it
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+# Django's two-box chooser (filter_horizontal) labels its icons with a prohibited ARIA
+# attribute (axe: aria-prohibited-attr, serious); the plain multiple choice has none.
+@admin.register(Group)
+class RoleGroupAdmin(GroupAdmin):
+    filter_horizontal = ()
+
+
 LOGIN_ROLES = ("staff.admin", "staff.support")
 
 
@@ -44,6 +59,8 @@ class LoginAdmin(UserAdmin):
     """Logins, with no way for staff to set, ask for or see a password (SEC-2):
     customers choose theirs at sign-up; staff logins come from `hippocratic
     createsuperuser`, and a forgotten password is reset by its owner, never by staff."""
+
+    filter_horizontal = ()  # the plain multiple choice (RoleGroupAdmin says why)
 
     fieldsets = tuple(
         (title, {**options, "fields": tuple(f for f in options["fields"] if f != "password")})

@@ -15,8 +15,10 @@ The splitting rule (`sentences`): the text's whitespace is joined and sentences 
 (a heading, or a line that ends a sentence without a full stop). A piece is
 *substantive* when it has at least MIN_WORDS words and is not a question (the seeds'
 questions are headings: "What information do we collect?"). A substantive piece is
-accounted for when a table entry contains it or it contains a table entry (a heading
-the rule glued to a sentence does not need its own row). No Django here."""
+accounted for when a table entry contains it or it contains a table entry: a row is the
+whole sentence where the seed's line breaks cut it in pieces ("When you sign up for" /
+"Quality Communications services, ..."), and a heading the rule glued to a sentence
+needs no row of its own. A row's words must be the seed's. No Django here."""
 
 import re
 from dataclasses import dataclass

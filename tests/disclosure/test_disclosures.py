@@ -175,6 +175,11 @@ def test_the_transparency_report_counts_the_chain_and_refuses_a_tampered_one(sig
             call_command("transparency", "2026")
         assert exited.value.code == 1
         assert Client().get("/transparency/").status_code == 503  # the newest outcome
+        # The downloads answer what a program reads, not the page.
+        as_json = Client().get("/transparency/figures.json")
+        assert as_json.status_code == 503 and "does not verify" in as_json.json()["error"]
+        as_csv = Client().get("/transparency/figures.csv")
+        assert as_csv.status_code == 503 and as_csv["Content-Type"].startswith("text/plain")
 
 
 @pytest.mark.promise("DIS-1")
@@ -363,8 +368,8 @@ def test_a_registered_partner_fetches_its_share_by_token_less_those_who_opted_ou
 def test_ducallier_hosted_data_leaves_on_every_ground_its_page_names_and_no_other(signed_up):
     """Issue 31: the seed keeps hosted data in "except as provided in our Terms of
     Service, or as may be required by law"; the page named only the integration. The
-    law is a ground the software keeps (a recorded disclosure with a second approver);
-    the Terms part is left out while no terms exist."""
+    law is a ground the software keeps (a recorded disclosure with a second approver),
+    and the Terms of Service, published now, are named with a link to their clause."""
     from hippocratic.capabilities import enforced
     from hippocratic.policy.render import to_html
 
@@ -373,7 +378,8 @@ def test_ducallier_hosted_data_leaves_on_every_ground_its_page_names_and_no_othe
         sentence = page[page.index('id="COM-5"') :][:700]
         assert "integrated service you turn on" in sentence
         assert "as the law may require" in sentence
-        assert "Terms of Service" not in sentence
+        assert "as our Terms of Service provide" in sentence
+        assert 'href="/terms/#hosted-data"' in sentence
         client, me = signed_up()
         client.post("/apps/records/", {"kind": "note", "title": "Q3 plan", "body": "Expand"})
         hosted = "user.content.private.business_data"

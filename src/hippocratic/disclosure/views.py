@@ -22,6 +22,13 @@ def transparency_page(request, fmt: str = ""):
     try:
         reports = [transparency.report(y) for y in (year, year - 1)]
     except transparency.ChainBroken:
+        # A program asking for the figures gets an answer it can read, not a page.
+        if fmt == "json":
+            return JsonResponse({"error": "the audit log does not verify: no figures "
+                                 "until it does"}, status=503)  # fmt: skip
+        if fmt == "csv":
+            return HttpResponse("the audit log does not verify: no figures until it does\n",
+                                content_type="text/plain; charset=utf-8", status=503)  # fmt: skip
         return render(request, "disclosure/transparency.html", {"broken": True}, status=503)
     months = figures.received_by_month(year)
     data = figures.as_data(reports, months)

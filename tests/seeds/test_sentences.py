@@ -73,10 +73,16 @@ def test_every_promise_is_known_made_by_the_profile_and_marked_on_a_test(name):
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_every_notice_is_one_the_profile_publishes(name):
-    titles = {n.title for n in load_policy(POLICIES / f"{name}.yaml").policy.notices}
+    notices = {n.title: n.text for n in load_policy(POLICIES / f"{name}.yaml").policy.notices}
     for entry in _table(name).entries:
         if entry.kind == "notice":
-            assert entry.note in titles, f"{name} has no notice {entry.note!r}"
+            assert entry.note in notices, f"{name} has no notice {entry.note!r}"
+            # The notice says what the sentence says: most of its words are the notice's.
+            words = set(re.findall(r"[a-z]{4,}", entry.text.lower()))
+            said = set(re.findall(r"[a-z]{4,}", notices[entry.note].lower()))
+            assert len(words & said) >= 0.6 * len(words), (
+                f"{entry.note!r} does not say {entry.text!r}"
+            )
 
 
 @pytest.mark.parametrize("name", PROFILES)

@@ -30,6 +30,21 @@ ORIGINALS = REPO.parent / "shared" / "seeds"
 MARKED = promise_tests(REPO / "tests")
 
 
+def junit(path, node_ids, failing=frozenset(), *, policies):
+    """A JUnit XML report as pytest writes it: one case per test, run under `policies`."""
+    cases = []
+    for node in node_ids:
+        module, name = node.split("::")
+        classname = module.removesuffix(".py").replace("/", ".")
+        body = '<failure message="broken">x</failure>' if node in failing else ""
+        properties = f'<properties><property name="policies" value="{policies}"/></properties>'
+        cases.append(
+            f'<testcase classname="{classname}" name="{name}[a]">{properties}{body}</testcase>'
+        )
+    path.write_text(f"<testsuites><testsuite>{''.join(cases)}</testsuite></testsuites>")
+    return path
+
+
 def _table(name):
     return load_table(SEEDS / f"{name}.yaml")
 
@@ -145,3 +160,33 @@ def test_the_readme_counts_are_the_tables():
             f"| {counts['promise']} | {counts['notice']} | {counts['left_out']} |"
         )
         assert row in block[1], f"README: the row of {name} should read {row}"
+
+
+def test_prove_seed_with_a_report_says_which_promises_ran_and_passed_on_the_profile(
+    tmp_path, capsys
+):
+    """With --junit, a promise is proved on the profile only by its tests that ran under
+    that profile's policy and passed."""
+    marked = promise_tests(REPO / "tests")
+    table = _table("quality")
+    promises = sorted({p for e in table.entries for p in e.promises})
+    nodes = sorted({n for p in promises for n in marked[p]})
+    quality = load_policy(POLICIES / "quality.yaml").version
+    failing = marked["DIS-3"][0]
+    report = junit(tmp_path / "report.xml", nodes, {failing}, policies=quality)
+    with pytest.raises(SystemExit) as exit_:
+        call_command("prove", "--seed", "quality", "--junit", str(report),
+                     "--tests", str(REPO / "tests"))  # fmt: skip
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert "promise VIS-2 [proved on this profile]" in out
+    broken = {p for p in promises if failing in marked[p]}
+    for promise in broken:
+        assert f"promise {promise} [NOT PROVED]" in out
+    # All passed, but under Dracon's policy: nothing is proved on Quality's.
+    dracon = load_policy(POLICIES / "dracon.yaml").version
+    report = junit(tmp_path / "dracon.xml", nodes, policies=dracon)
+    with pytest.raises(SystemExit):
+        call_command("prove", "--seed", "quality", "--junit", str(report),
+                     "--tests", str(REPO / "tests"))  # fmt: skip
+    assert "[proved on this profile]" not in capsys.readouterr().out

@@ -8,7 +8,9 @@ sentence on the page lacks a passing test. Run it before publishing a new versio
 With --seed PROFILE (dracon, isp, japoon, quality, ducallier), it prints instead the table
 of that profile's seed (policies/seeds/PROFILE.yaml, issue 31): each substantive sentence
 with the promise that enforces it and the tests marked with it, the notice it becomes, or
-why the software leaves it out; exit 1 when a sentence has no row or a promise no test."""
+why the software leaves it out; exit 1 when a sentence has no row or a promise no test.
+With --junit too, each promise says whether its tests ran under that profile's policy and
+passed (exit 1 when one did not)."""
 
 import os
 import subprocess
@@ -42,7 +44,7 @@ class Command(BaseCommand):
             self.stderr.write(f"error: no test folder at {tests_dir} (run from the checkout)")
             sys.exit(2)
         if seed is not None:
-            self._seed(seed, tests_dir)
+            self._seed(seed, tests_dir, junit)
             return
         policy, build, loaded = current_policy(), enforced(), loaded_policy()
         found = proof.promise_tests(tests_dir)
@@ -73,15 +75,17 @@ class Command(BaseCommand):
         if unproved:
             sys.exit(1)
 
-    def _seed(self, profile: str, tests_dir: Path) -> None:
+    def _seed(self, profile: str, tests_dir: Path, junit: str | None) -> None:
         folder = tests_dir.parent / "policies"
         path = folder / "seeds" / f"{profile}.yaml"
         if not profile.isidentifier() or not path.is_file():
             self.stderr.write(f"error: no seed table at {path}")
             sys.exit(2)
         table = seed_tables.load_table(path)
-        policy = load_policy(folder / f"{profile}.yaml").policy
+        loaded = load_policy(folder / f"{profile}.yaml")
+        policy = loaded.policy
         marked = proof.promise_tests(tests_dir)
+        outcome = proof.results(Path(junit)) if junit else None
         self.stdout.write(f"Seed {table.seed}, sentence by sentence, on the {profile} profile")
         bad = []
         for entry in table.entries:
@@ -92,8 +96,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"    left out: {entry.note}")
             for promise in entry.promises:
                 made = "" if policy.makes(promise) else " (NOT MADE by this profile)"
-                self.stdout.write(f"    promise {promise}{made}")
                 nodes = marked.get(promise, [])
+                result = ""
+                if outcome is not None:
+                    ran = [
+                        case.passed for node in nodes for case in outcome.get(node, [])
+                        if loaded.version in case.policies
+                    ]  # fmt: skip
+                    proved = bool(ran) and all(ran)
+                    result = " [proved on this profile]" if proved else " [NOT PROVED]"
+                    if not proved:
+                        bad.append(promise)
+                self.stdout.write(f"    promise {promise}{made}{result}")
                 for node in nodes[:SHOWN]:
                     self.stdout.write(f"      test: {node}")
                 if not nodes:

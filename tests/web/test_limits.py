@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django_ratelimit import core as ratelimit_core
+from factories import GRACE, PASSWORD
 from tests_paths import use_profile
 
 from hippocratic.messaging import sending
@@ -182,3 +183,26 @@ def test_sign_up_is_limited_per_client_behind_our_proxy_and_per_address(settings
                        lambda i: {"username": f"v{i}", "email": "victim@example.org"},
                        addresses=[f"198.51.100.{i}" for i in range(1, 20)])  # fmt: skip
         assert codes.count(429) == 2 and 429 not in codes[:PER_TARGET]
+
+
+def test_the_password_asked_again_to_close_is_not_an_unlimited_guess(signed_up):
+    """Whoever holds a customer's session could try passwords on /account/close/ without
+    bound (30 wrong ones all answered; axes counts only the login form): now the page's
+    posts are limited per login, and over the limit even the right password closes nothing."""
+    client, _ = signed_up()
+    codes = [client.post("/account/close/", {"password": f"guess {i}"}).status_code
+             for i in range(PER_TARGET)]  # fmt: skip
+    assert codes == [200] * PER_TARGET
+    assert client.post("/account/close/", {"password": PASSWORD}).status_code == 429
+    assert client.get("/account/").status_code == 200  # still open, still signed in
+    # Another customer's count is their own.
+    other, _ = signed_up("grace", GRACE)
+    assert other.post("/account/close/", {"password": "guess"}).status_code == 200
+
+
+def test_new_recovery_codes_are_not_an_unlimited_password_guess(signed_up):
+    with use_profile("dracon"):
+        client, _ = signed_up()
+        codes = [client.post("/account/recovery-codes/", {"password": f"guess {i}"}).status_code
+                 for i in range(PER_TARGET + 1)]  # fmt: skip
+    assert codes == [200] * PER_TARGET + [429]

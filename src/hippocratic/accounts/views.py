@@ -324,6 +324,7 @@ def erase(request, me: int):
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.per_login("close")
 def close(request, me: int):
     """Close the account, after the password again: services end, what is owed is
     invoiced, cards go, the login stops; the page says what is kept, and until when."""
@@ -410,6 +411,7 @@ def recovered(request):
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@limits.per_login("recovery-codes")
 def recovery_codes(request, me: int):
     """The codes, shown once: made on the first visit after sign-up; later, new ones
     only with the password (the old ones then stop working)."""

@@ -49,6 +49,13 @@ def limited(group: str, *, target: str | None = None, per_client: str = PER_CLIE
     return wrap
 
 
+def per_login(group: str, rate: str = PER_TARGET):
+    """The view's POSTs limited per signed-in login: where a page asks for the password
+    again (closing the account, new recovery codes), a session someone else holds must
+    not try passwords without bound (axes counts only the login form's failures)."""
+    return ratelimit(group=group, key="user", rate=rate, method="POST", block=True)
+
+
 def per_partner(view):
     """A partner's share calls, limited per token (and per client)."""
     view = ratelimit(group="partner-share", key="header:authorization", rate=PARTNER,

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import RequestFactory, override_settings
 from django_tasks_db.models import DBTaskResult
 from factories import ADA, MATERIAL_PARTNER
+from tests_paths import use_profile
 
 
 @pytest.mark.django_db
@@ -99,3 +100,18 @@ def test_demo_over_customers_schedules_a_material_change_with_notice(
     assert queued.count() == 1  # the worker mails it; here it is run by hand
     assert send_policy_notices.call(second.pk) == 1
     assert [m.to for m in mail.outbox if "privacy policy" in m.subject] == [[ADA["email"]]]
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+@pytest.mark.parametrize("name", ["ducallier", "japoon"])
+def test_demo_names_the_mailboxes_only_where_the_policy_keeps_them(name):
+    """Ducallier keeps no mailboxes: `make run` printed 'for <user name>@None'."""
+    out = StringIO()
+    with use_profile(name):
+        call_command("demo", "--port", "8000", stdout=out)
+    text = out.getvalue()
+    assert "@None" not in text
+    assert ("Mail received:" in text) is (name == "japoon")
+    if name == "japoon":
+        assert "<user name>@mail.japoon.example" in text

@@ -52,8 +52,14 @@ class Command(BaseCommand):
                                      at_once=not customers)  # fmt: skip
         policy = current_policy()
         comms = policy.communications
-        mailbox_domain = comms.mailbox_domain if comms else "(no mailboxes)"
         base = f"http://{host}:{port}"
+        mailbox_domain = comms.mailbox_domain if comms else None
+        # Only where the policy keeps mailboxes (not Ducallier): "@None" else.
+        received = (
+            f"  Mail received:   {base}/account/mail/ (for <user name>@{mailbox_domain}; "
+            "`hippocratic mail receive < message.eml`)\n"
+            if mailbox_domain else ""
+        )  # fmt: skip
         self.stdout.write(
             f"\n  {policy.provider.name} ({settings.HIPPOCRATIC_POLICY})\n"
             f"  Home page:       {base}/\n"
@@ -66,8 +72,7 @@ class Command(BaseCommand):
             f"  Log in:          {base}/account/login/\n"
             f"  API docs:        {base}/api/docs\n"
             f"  Mail sent:       {base}/mail/outbox/ (staff; the demo's outbox)\n"
-            f"  Mail received:   {base}/account/mail/ (for <user name>@"
-            f"{mailbox_domain}; `hippocratic mail receive < message.eml`)\n"
+            f"{received}"
             f"  Staff login:     {DEMO_STAFF} / {password}\n"
             "  Test cards:      4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;\n"
             "                   4000 0000 0000 0341 is added, then declined when charged\n"

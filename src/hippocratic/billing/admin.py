@@ -20,30 +20,14 @@ from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.personal_admin import PersonalDataAdmin
 from hippocratic.money import format_money
 from hippocratic.policy import words
-from hippocratic.provider import current_policy
 from hippocratic.purposes import Purpose
 
 
 class BillingAdmin(PersonalDataAdmin):
     admin_purpose = Purpose.PAYMENT
 
-    # A provider whose policy takes no payment (Dracon) has no billing pages: every read
-    # would be refused for an undeclared purpose.
-    def has_module_permission(self, request):
-        return _takes_payment() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _takes_payment() and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return _takes_payment() and super().has_change_permission(request, obj)
-
     def has_add_permission(self, request):
         return False  # invoices come from the billing run, attempts from the processor
-
-
-def _takes_payment() -> bool:
-    return Purpose.PAYMENT in current_policy().purposes
 
 
 # Fields shown otherwise than as stored: amounts as money, the lines as sentences, codes
@@ -215,7 +199,7 @@ class PaymentTermsAdmin(BillingAdmin):
 
     def has_add_permission(self, request):
         # staff add terms here
-        return _takes_payment() and super(BillingAdmin, self).has_add_permission(request)
+        return super(BillingAdmin, self).has_add_permission(request)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from hippocratic.enforcement.actors import Actor, staff_role
 from hippocratic.enforcement.fields import category_of
-from hippocratic.provider import current_engine
+from hippocratic.provider import current_engine, current_policy
 from hippocratic.purposes import Purpose
 
 
@@ -45,11 +45,25 @@ class PersonalDataAdmin(admin.ModelAdmin):
             .allowed
         )
 
+    def offered(self) -> bool:
+        """A policy that declares no such purpose (Dracon takes no payment, Ducallier
+        tracks no sales) or no such subject (JAPOON keeps no prospects) has no such
+        pages: every read would be refused."""
+        policy = current_policy()
+        return self.admin_purpose in policy.purposes and self.model.data_subject in policy.subjects
+
+    def has_module_permission(self, request):
+        return self.offered() and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.offered() and super().has_view_permission(request, obj)
+
     def has_add_permission(self, request):
-        return self._acts_for_purpose(request) and super().has_add_permission(request)
+        allowed = self.offered() and super().has_add_permission(request)
+        return allowed and self._acts_for_purpose(request)
 
     def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
+        allowed = self.offered() and super().has_change_permission(request, obj)
         return allowed and self._acts_for_purpose(request)
 
     def actor(self, request) -> Actor:

@@ -108,6 +108,12 @@ PAGE_VIEW_COLUMNS = (
 )  # fmt: skip
 
 
+def _text(value: str) -> str:
+    """A text column's value without NUL: PostgreSQL refuses it, and one view of
+    /account/recover/%00/ failed every batch after it (kept for the next flush)."""
+    return value.replace("\x00", "") if value else value
+
+
 def page_views_write(
     events: list[PageEvent], *, rules: RecordingRules | None = None, resolve: bool = True
 ) -> int:
@@ -117,8 +123,9 @@ def page_views_write(
     rules = rules or recording_rules()
     domains = _resolve_all(events) if resolve else {}
     rows = [
-        (e.time, e.path, e.isp_domain or domains.get(e.address, ""), e.browser_family,
-         e.os_family, e.referrer_domain, e.is_bot, e.visitor_digest)
+        (e.time, _text(e.path), _text(e.isp_domain or domains.get(e.address, "")),
+         _text(e.browser_family), _text(e.os_family), _text(e.referrer_domain), e.is_bot,
+         e.visitor_digest)
         for e in events
     ]  # fmt: skip
     with transaction.atomic():

@@ -162,3 +162,24 @@ def test_standalone_html_is_a_whole_page(loaded_profile):
     page = to_html(loaded_profile.policy, enforced=BUILD, standalone=True)
     assert page.startswith("<!doctype html>")
     assert '<html lang="en">' in page
+
+
+@pytest.mark.promise("DIS-3")
+@pytest.mark.parametrize(("name", "words"), [("japoon", "name and e-mail address"),
+                                             ("quality", "name and postal address")])  # fmt: skip
+def test_partners_receive_what_a_reader_calls_it(name, words, policy_path):
+    """What the selected partners receive is named in a reader's words, never after the
+    taxonomy's key ('user contact email')."""
+    page = page_text(load_policy(policy_path(name)).policy)
+    sentence = next(s for s in page.split("<p>") if "Selected partners" in s)
+    assert f"They receive {words}," in sentence
+    assert "user contact" not in page.lower()
+
+
+@pytest.mark.promise("SEC-2")
+def test_the_password_sentence_allows_the_forms_that_ask_for_it(policy_path):
+    """The sign-in, sign-up, recovery and closing forms ask for the password: the page
+    does not say no page does (tests/web/test_passwords.py: OWN_PASSWORD_PAGES)."""
+    page = page_text(load_policy(policy_path("japoon")).policy)
+    assert "No page, form or staff tool of ours asks for your password" not in page
+    assert "only you are asked for it: to sign in, to choose it, or to confirm it is you" in page

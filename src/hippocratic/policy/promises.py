@@ -141,8 +141,8 @@ STATEMENTS = {
     "POL-4": "Every earlier version of this policy stays readable.",
     "SEC-1": "Your account is protected by a password. User names are unique, and passwords "
     "are stored only as slow, salted hashes.",
-    "SEC-2": "No page, form or staff tool of ours asks for your password or shows it: no one "
-    "here can see it.",
+    "SEC-2": "No e-mail, page or staff tool of ours shows your password, and only you are "
+    "asked for it: to sign in, to choose it, or to confirm it is you. No one here can see it.",
     "SEC-3": "Logging off ends your session on our servers, and you can end all of your "
     "sessions at once.",
     "SEC-4": "Our secure area is served only over encrypted connections, and session "

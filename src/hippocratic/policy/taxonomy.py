@@ -20,9 +20,25 @@ def default_uses() -> frozenset[str]:
     return frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
 
 
+# fideslang names these after their keys ("User Contact Email"), which a page would print
+# as "name and user contact email": the words a reader uses instead.
+READABLE_CATEGORIES = {
+    "user.contact.email": "E-mail address",
+    "user.contact.address": "Postal address",
+    "user.contact.phone_number": "Phone number",
+    "user.contact.url": "Website",
+    "user.contact.address.city": "City",
+    "user.contact.address.country": "Country",
+    "user.contact.address.postal_code": "Postal code",
+    "user.contact.address.state": "State",
+    "user.contact.address.street": "Street",
+}
+
+
 @cache
 def category_names() -> dict[str, str]:
-    return {c.fides_key: c.name or c.fides_key for c in DEFAULT_TAXONOMY.data_category}
+    names = {c.fides_key: c.name or c.fides_key for c in DEFAULT_TAXONOMY.data_category}
+    return names | READABLE_CATEGORIES
 
 
 @cache

@@ -1,13 +1,12 @@
 """Hostile policy files: each is refused with one located message, built from nothing
 that grows without bound (a test that hangs or runs out of memory is a failure)."""
 
-import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from hippocratic.policy import PolicyError, load_policy_text
+from hippocratic.policy import PolicyError, load_policy_text, loader
 from hippocratic.policy.cli import check
 
 MINIMAL = (Path(__file__).parent / "minimal.yaml").read_text()
@@ -117,20 +116,22 @@ def test_a_period_longer_than_a_hundred_years_is_refused():
     assert issue.path.endswith("retention.days") and "at most a hundred years" in str(issue)
 
 
-def test_a_file_of_unknown_keys_is_checked_in_bounded_time_and_memory():
+def test_a_file_of_unknown_keys_is_checked_in_bounded_time_and_memory(monkeypatch):
     """Issue 30, item 13: 0.9 MB of 90,000 unknown keys took 38 s and 230 MB; now the
-    file is bounded (256 kB) and only the errors shown are put in words."""
+    file is bounded (256 kB) and only the errors shown are put in words (the costly
+    part: counted here, not timed, so a loaded machine cannot fail it)."""
     keys = (256_000 - len(MINIMAL)) // 10 - 1
     text = MINIMAL + "".join(f"k{n:05d}: 1\n" for n in range(keys))
+    worded = []
+    in_words = loader._from_pydantic
+    monkeypatch.setattr(loader, "_from_pydantic", lambda *a: worded.append(1) or in_words(*a))
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(PolicyError) as info:
             load_policy_text(text)
-        took = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     issues = [str(i) for i in info.value.issues]
     assert len(issues) == 51 and issues[-1].endswith(f"… and {keys - 50:,} more")
-    assert took < 15 and peak < 150_000_000, (took, peak)
+    assert len(worded) == 50 and peak < 150_000_000, (len(worded), peak)

@@ -5,6 +5,7 @@ audited, and answer them; a profile that cannot keep a sender offers no mail on 
 page."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -362,3 +363,25 @@ def test_a_customer_who_writes_to_support_to_leave_the_list_is_taken_off_by_staf
     assert not services.is_member(me)
     done = requests().get()
     assert (done.status, done.outcome) == ("done", services.LEFT)
+
+
+VIEW_LINK = re.compile(r'href="/requests/([^/"]+)/"')
+
+
+@pytest.mark.parametrize("profile", ["dracon", "ducallier"], indirect=True)
+def test_another_visitor_typing_the_same_message_gets_no_link_to_the_first(profile, signed_up):
+    """A replay is one request, and its page linked that request: a second visitor who
+    typed the same words (and, on Ducallier, the same address, which anyone may type)
+    was given the link to the first visitor's message, its subject and our answer."""
+    first = {"email": "jane@roe.example", "subject": "Jane Roe, line 4471", "message": "Help"}
+    shown = Client().post("/contact/", first).content.decode()
+    assert VIEW_LINK.search(shown)
+    again = Client().post("/contact/", {**first, "subject": "anything"}).content.decode()
+    assert "We had this message already" in again
+    assert not VIEW_LINK.search(again)
+    assert requests().count() == 1
+    # A signed-in customer is who they say: their own repeat still links their request.
+    client, _ = signed_up()
+    for _ in range(2):
+        page = client.post("/contact/", {"subject": "s", "message": "Mine"}).content.decode()
+        assert VIEW_LINK.search(page)

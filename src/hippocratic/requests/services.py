@@ -86,12 +86,16 @@ def _from_a_form(kind: str, subject: str, text: str, *, sender: str, customer_id
             kind=kind, status=Request.Status.OPEN, customer_id=customer_id, digest=asked,
         ).first()  # fmt: skip
         if same is not None:
+            # Its link is shown only to whom we know asked it (a signed-in customer, or
+            # the mail that went to the sender): typing the same text is no proof of that.
+            same.repeated = True
             return same
         request = ledger.open_request(
             kind=kind, channel=Request.Channel.ONLINE_FORM, by=by, customer_id=customer_id,
             sender=sender, subject=subject, text=text, choice=choice,
         )  # fmt: skip
         tell(request.pk, RequestMail.RECEIVED)
+    request.repeated = False
     return request
 
 

@@ -67,6 +67,15 @@ def _question_form_offered() -> bool:
     )
 
 
+def _link_for(asked, me: int | None) -> str:
+    """The token of the link to a request just posted; none for a visitor whose post
+    repeated an open request's text: the same words from another visitor (any visitor,
+    where the policy keeps no sender) opened the first asker's request and its answer."""
+    if getattr(asked, "repeated", False) and not me:
+        return ""
+    return identity.view_token(asked.pk)
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @limits.limited("question", target="email")
@@ -81,7 +90,7 @@ def ask(request):
         sender = known or form.cleaned_data["email"]
         asked = services.ask(form.cleaned_data["question"], sender=sender, customer_id=me)
         return render(request, "requests/asked.html", {
-            "due_at": asked.due_at, "view_token": identity.view_token(asked.pk),
+            "due_at": asked.due_at, "view_token": _link_for(asked, me),
         })  # fmt: skip
     return render(request, "requests/ask.html", {"form": form, "known_email": known})
 
@@ -104,7 +113,7 @@ def contact(request):
         sent = services.contact(form.cleaned_data["subject"], form.cleaned_data["message"],
                                 sender=sender, customer_id=me)  # fmt: skip
         return render(request, "requests/contacted.html", {
-            "due_at": sent.due_at, "view_token": identity.view_token(sent.pk),
+            "due_at": sent.due_at, "view_token": _link_for(sent, me),
             "mailed": bool(sender), "signed_in": bool(me),
         })  # fmt: skip
     return render(request, "requests/contact.html", {

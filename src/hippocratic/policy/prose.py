@@ -30,11 +30,14 @@ def possessive(name: str) -> str:
 
 
 def days(days: int) -> str:
-    """A period: '30 days', '1 day', or whole years as '2 years'."""
-    if days % 365 == 0:
+    """A period as the software counts it, in days: '30 days', '1 day'; a multiple of
+    365 says the years it comes to, '2,555 days (about 7 years)', since the software
+    counts days and leap days make 2,555 of them two short of seven calendar years."""
+    counted = f"{days:,} day{'s' if days != 1 else ''}"
+    if days and days % 365 == 0:
         years = days // 365
-        return f"{years} year{'s' if years > 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+        return f"{counted} (about {'a year' if years == 1 else f'{years} years'})"
+    return counted
 
 
 def long_date(date: dt.date) -> str:

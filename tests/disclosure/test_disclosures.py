@@ -260,13 +260,24 @@ def test_the_customer_is_told_before_unless_gagged_then_when_the_gag_ends(
 
 @pytest.mark.promise("DIS-5")
 def test_integration_partners_get_business_data_of_integrated_customers_only(signed_up):
+    """Customers of both: those who use the integrated service and have paid us (the
+    seed's "Customers who pay us ... and use this Integrated Service")."""
+    from factories import billed, card_form, running_since
+
     with use_profile("ducallier"):
         client, me = signed_up()
         other, grace = signed_up("grace", GRACE)
         for who in (client, other):
             who.post("/apps/records/", {"kind": "note", "title": "Q3 plan", "body": "Expand"})
-        client.post("/apps/integrations/integration_partners/", {"on": "1"})  # Ada only
+        client.post("/apps/integrations/integration_partners/", {"on": "1"})
         categories = ["user.name", "user.content.private.business_data"]
+        unpaid = services.record(kind="partner", recipient="integration_partners",
+                                 ground="integrated_service", reference="Integration 8",
+                                 customer_ids=[me], categories=categories, by=None)  # fmt: skip
+        assert json.loads(services.approve(unpaid.pk, by=None))["customers"] == []
+        client.post("/account/billing/card/", card_form())
+        running_since(me)
+        assert billed(me).paid_at is not None  # Ada pays; Grace neither pays nor integrates
         share = services.record(kind="partner", recipient="integration_partners",
                                 ground="integrated_service", reference="Integration 9",
                                 customer_ids=[me, grace], categories=categories,
@@ -275,7 +286,9 @@ def test_integration_partners_get_business_data_of_integrated_customers_only(sig
         (row,) = sent["customers"]
         assert row["pk"] == me and row["name"] == "Ada Lovelace"
         assert [r["title"] for r in row["user.content.private.business_data"]] == ["Q3 plan"]
-        assert Disclosure.objects.get().manifest["refused"] == {str(grace): "not_their_customer"}
+        assert Disclosure.objects.get(pk=share.pk).manifest["refused"] == {
+            str(grace): "not_their_customer"
+        }
         (entry,) = AuditEntry.objects.filter(action="disclose")
         assert entry.subject_ref == str(me) and entry.promise == "DIS-5"
         assert set(entry.categories) == set(categories)

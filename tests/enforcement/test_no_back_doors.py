@@ -18,6 +18,7 @@ DECIDED_ELSEWHERE = {
     "enforcement/conformance.py": "conformance counts rows the policy does not allow",
     "accounts/own_data.py": "erasure and the subject's view of data held beyond the policy",
     "accounts/services.py": "a replayed inquiry's count: names a digest, a time and a count",
+    "accounts/closing.py": "a closing account leaves its organisation: a link, no personal data",
     "communications/mailbox.py": "crypto-erasure of a mailbox, audited by the erasure",
     "disclosure/services.py": "a disclosure's package, decided by approve() and audited",
     "hosted/integrations.py": "an integration's export, decided and audited per customer",

@@ -6,10 +6,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hippocratic.billing.models import Invoice
+from hippocratic.enforcement.actors import Actor
 from hippocratic.enforcement.gateway import decided_elsewhere
 from hippocratic.hosted.models import HostedRecord, Integration
 from hippocratic.policy.models import RecipientKind
 from hippocratic.provider import current_policy
+from hippocratic.purposes import Purpose
+
+INTEGRATIONS = Actor.system("hosted.integrations")
 
 
 def partners():
@@ -44,10 +49,18 @@ def in_use(customer_id: int) -> set[str]:
 
 
 def integrated_customers(recipient: str, customer_ids) -> set[int]:
-    """Of `customer_ids`, those who use `recipient`'s integrated service now."""
+    """Of `customer_ids`, the customers of both: those who use `recipient`'s integrated
+    service now and have paid us (the seed: "Customers who pay us for use of the
+    Services and use this Integrated Service are considered customers of both")."""
     on = Integration.objects.filter(recipient=recipient, ended_at__isnull=True,
                                     customer_id__in=list(customer_ids))  # fmt: skip
-    return set(on.values_list("customer_id", flat=True))
+    using = set(on.values_list("customer_id", flat=True))
+    if not using:
+        return set()
+    # Whether they have paid is billing data, read as billing to decide the share.
+    invoices = Invoice.objects.for_purpose(INTEGRATIONS, Purpose.PAYMENT)
+    paid = invoices.filter(customer_id__in=list(using), paid_at__isnull=False)
+    return set(paid.values_list("customer_id", flat=True).distinct())
 
 
 def business_data(customer_ids) -> dict[int, list[dict]]:

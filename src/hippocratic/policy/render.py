@@ -76,7 +76,7 @@ GROUNDS = {
     Ground.TERMS_OF_SERVICE: "our Terms of Service provide for it",
     Ground.PAYMENT_PROCESSING: "it is needed to process your payment",
     Ground.JOINT_CUSTOMER: "you are a customer of both of us",
-    Ground.INTEGRATED_SERVICE: "you use the integrated service",
+    Ground.INTEGRATED_SERVICE: "you pay us for the Services and use the integrated service",
     Ground.PARTNER_OFFERS: "it lets us tell you about products or partner programmes",
     Ground.TRAFFIC_STATISTICS: "the figures describe the traffic on our site as a whole",
 }
@@ -376,8 +376,8 @@ def _communications(page: Page) -> Section:
         # integration a customer turns on (DIS-5), the law (DIS-9's recorded disclosure).
         grounds = []
         if integrated:
-            grounds.append("with the provider of an integrated service you turn on, for as "
-                           "long as it is on")  # fmt: skip
+            grounds.append("with the provider of an integrated service you turn on, once "
+                           "you have paid us, for as long as it is on")  # fmt: skip
         if _hosted_leaves_by_terms(page.policy, hosted.category):
             grounds.append(f"as our {page.policy.terms.title} provide")
         if _hosted_leaves_by_law(page.policy, hosted.category):

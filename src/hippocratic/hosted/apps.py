@@ -16,7 +16,7 @@ class HostedConfig(AppConfig):
     # The purposes its code asks the gateway for: always, and only where the policy
     # declares them (provider.declares). Conformance reads Purpose.X in the source.
     purposes = (Purpose.SERVICE,)
-    optional_purposes = ()
+    optional_purposes = (Purpose.PAYMENT,)  # whether an integrated customer has paid (DIS-5)
 
     def ready(self):
         from hippocratic.disclosure import services as disclosure

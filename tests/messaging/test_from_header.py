@@ -62,7 +62,9 @@ def test_a_default_from_email_with_a_name_gives_the_bare_address(settings, tmp_p
     path = tmp_path / "nosupport.yaml"
     path.write_text(
         text.replace(
-            "    support: {email: support@ducallier.com}\n", "    support: {online_form: true}\n", 1
+            "    support: {email: support@ducallier.com, online_form: true}\n",
+            "    support: {online_form: true}\n",
+            1,
         )
     )
     settings.DEFAULT_FROM_EMAIL = "Dúcallier <news@ducallier.example>"

@@ -45,11 +45,18 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(home: Path, port: int) -> tuple[subprocess.Popen, Path]:
     log = home / "make-run.log"
     process = subprocess.Popen(
         [MAKE, "--no-print-directory", "run"], cwd=REPO, stdin=subprocess.DEVNULL,
         stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        # As from a terminal: Ctrl-C at its default disposition, whatever the test
+        # runner gave its own process (a signal ignored on entry cannot be trapped).
+        preexec_fn=_sigint_as_in_a_terminal,
         env=_clean_env(HIPPOCRATIC_HOME=str(home), PORT=str(port), HOST="127.0.0.1",
                        HIPPOCRATIC_POLICY=str(POLICIES / "ducallier.yaml")),
     )  # fmt: skip
